@@ -1,0 +1,95 @@
+/**
+ * The market actor's state: one city area's open orders, available couriers, pending offers and
+ * dispatcher audit trail. Described by zod schemas so `restore` checks what it reads; every field
+ * is JSON-safe.
+ */
+import { z } from "zod";
+import { ActorId, LatLng, PrincipalSchema, TemperatureClass } from "../../protocol/ids.ts";
+import {
+  CourierFix,
+  FreeSlots,
+  MarketTimezone,
+  MarketVehicleMode,
+} from "../../protocol/actors/market.ts";
+
+const EpochMs = z.number().int().nonnegative();
+
+export const MarketConfig = z.object({
+  name: z.string(),
+  city: z.string().nullable(),
+  timezone: MarketTimezone,
+  tickIntervalMs: z.number().int().positive(),
+  offerTimeoutMs: z.number().int().positive(),
+  h3Resolution: z.number().int().min(0).max(15),
+});
+export type MarketConfig = z.infer<typeof MarketConfig>;
+
+/** An order waiting for a courier. It leaves when assigned or cancelled. */
+export const OpenOrder = z.object({
+  orderId: ActorId,
+  storeId: ActorId,
+  pickup: LatLng,
+  dropoff: LatLng.nullable(),
+  readyAt: EpochMs,
+  promisedBy: EpochMs.nullable(),
+  temperatureClass: TemperatureClass,
+  queuedAt: EpochMs,
+  /** Dispatcher hold: dispatch leaves it alone until released. */
+  held: z.boolean(),
+  /** Dispatcher lock: dispatch may offer it only to this courier. */
+  lockedTo: ActorId.nullable(),
+  /** Dispatcher force: the order actor is assigning it to this courier; dispatch skips it. */
+  forcedTo: ActorId.nullable(),
+});
+export type OpenOrder = z.infer<typeof OpenOrder>;
+
+export const AvailableCourier = z.object({
+  courierId: ActorId,
+  mode: MarketVehicleMode,
+  vehicleId: ActorId.nullable(),
+  /** As the courier reports it: excludes offers this market has pending with them. */
+  freeCapacity: z.number().int().nonnegative(),
+  freeSlots: FreeSlots.nullable(),
+  position: CourierFix.nullable(),
+  since: EpochMs,
+  updatedAt: EpochMs,
+});
+export type AvailableCourier = z.infer<typeof AvailableCourier>;
+
+export const MarketOffer = z.object({
+  orderId: ActorId,
+  courierId: ActorId,
+  offeredAt: EpochMs,
+  expiresAt: EpochMs,
+});
+export type MarketOffer = z.infer<typeof MarketOffer>;
+
+export const OverrideAction = z.enum(["hold", "release", "lock", "reassign", "force"]);
+export type OverrideAction = z.infer<typeof OverrideAction>;
+
+export const AuditEntry = z.object({
+  at: EpochMs,
+  commandId: z.string(),
+  by: PrincipalSchema,
+  action: OverrideAction,
+  orderId: ActorId,
+  courierId: ActorId.nullable(),
+  reason: z.string(),
+});
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+export const MarketState = z.object({
+  id: ActorId,
+  config: MarketConfig,
+  orders: z.record(z.string(), OpenOrder),
+  couriers: z.record(z.string(), AvailableCourier),
+  /** At most one pending offer per order, keyed by order id. */
+  offers: z.record(z.string(), MarketOffer),
+  /** Per open order, couriers who declined it or let the offer expire: not offered again. */
+  passedBy: z.record(z.string(), z.array(ActorId)),
+  /** Newest last, at most AUDIT_LIMIT entries (the projector keeps the full history). */
+  audit: z.array(AuditEntry),
+  /** When the `tick` timer is due, or null when the market is idle. */
+  tickDueAt: EpochMs.nullable(),
+});
+export type MarketState = z.infer<typeof MarketState>;

@@ -1,0 +1,898 @@
+/**
+ * The order actor (`order/<id>`): one delivery from creation to delivered, returned or cancelled.
+ *
+ * Lifecycle:
+ *   created → accepted → preparing → ready → offered → assigned → at_store → picked_up
+ *     → at_customer → delivered
+ *   delivery failed (picked_up / at_customer) → delivery_failed → returned
+ *   cancelled: from any state before pickup
+ *   reassign: offered / assigned / at_store → back to the pool (or straight to another courier)
+ *   hold / release_hold: a dispatcher hold; a held order is never offered or assigned
+ *   lock / unlock: a dispatcher lock of an assignment; the market may not reassign it
+ * The kitchen's progress (`prep`) is kept apart from `status`: a courier may be offered or
+ * assigned an order that is still being prepared, and the store marks it ready meanwhile.
+ *
+ * Cross-actor commands SENT (after the turn commits):
+ *   → store/<storeId>
+ *       order_placed      {orderId, shopOrderId, pickupCode, promisedAt, temperatureClass, itemsSummary}
+ *                         on create
+ *       order_accepted    {orderId, shopOrderId, acceptedAt, readyAt, readyAtSource, pickupCode, promisedAt,
+ *                          temperatureClass, itemsSummary}
+ *                         on accept, only when it did not come from the store actor (an override)
+ *       courier_assigned  {orderId, courierId | null}    on assignment, reassignment
+ *       order_closed      {orderId, reason: "cancelled" | "picked_up"}
+ *                         on cancel; on pick_up only when it did not come from the store actor
+ *   → courier/<courierId>
+ *       job_offered          {orderId, storeId, marketId, temperatureClass, expiresAt, offerSeq}
+ *       job_offer_withdrawn  {orderId, reason: expired | held | cancelled | reassigned}
+ *       job_assigned         {orderId, storeId, marketId, temperatureClass, pickupCode, dropoff,
+ *                             readyAt, promisedAt, locked}
+ *       job_picked_up        {orderId}
+ *       job_delivery_failed  {orderId, reason}      when someone else than the courier reports it
+ *       job_released         {orderId, reason: cancelled | reassigned}
+ *       job_finished         {orderId, outcome: delivered | returned}
+ *   → market/<marketId>
+ *       order_dispatchable  {orderId, storeId, temperatureClass, readyAt, promisedAt, dropoff,
+ *                            releasedCourierId}   the order needs a courier (accepted, hold
+ *                                                 released, reassigned back to the pool)
+ *       order_ready         {orderId, readyAt}
+ *       ready_at_changed    {orderId, readyAt}
+ *       offer_declined      {orderId, courierId, reason}   (the order is back in the pool)
+ *       offer_expired       {orderId, courierId}           (the order is back in the pool)
+ *       order_assigned      {orderId, courierId, via: offer | assign | reassign, locked}
+ *       order_withdrawn     {orderId, reason: "held"}      out of the pool, do not offer
+ *       order_lock_changed  {orderId, locked}
+ *       order_picked_up     {orderId, courierId}
+ *       order_finished      {orderId, outcome: delivered | returned | cancelled}
+ *
+ * Cross-actor commands EXPECTED (origin "actor", usually without a principal):
+ *   from store/<storeId>: accept, start_preparing, mark_ready, set_ready_at, pick_up, cancel,
+ *     mark_returned (the store actor forwards its staff's actions; see actors/store/logic.ts)
+ *   from market/<marketId>: offer, assign, reassign (refused on a locked assignment)
+ *   from courier/<courierId>: accept_offer, decline_offer, arrive_at_store, arrive_at_customer,
+ *     deliver, fail_delivery (with `courierId`, checked against the offer or assignment)
+ *   from our own "offer" timer (origin "timer"): offer_expired {courierId, offerSeq}
+ */
+import { accept, emit, refuse } from "../logic.ts";
+import type { ActorLogic, ActorRef, Effect, TurnContext, TurnResult } from "../types.ts";
+import { OrderMessage } from "../../protocol/actors/order.ts";
+import type { StoreMessage } from "../../protocol/actors/store.ts";
+import type {
+  CourierJobMessage,
+  MarketOrderMessage,
+  Order,
+  OrderState,
+  OrderStatus,
+  OrderView,
+  PrepStage,
+} from "./types.ts";
+import { parsePersistedOrder } from "./persisted.ts";
+
+/** The durable timer that ends an offer. */
+export const OFFER_TIMER = "offer";
+/** The timeline keeps the latest status changes only, so the state stays small. */
+export const TIMELINE_LIMIT = 64;
+
+type Msg<T extends OrderMessage["type"]> = Extract<OrderMessage, { type: T }>;
+type Result = TurnResult<OrderState>;
+
+const POOL: readonly OrderStatus[] = ["accepted", "preparing", "ready"];
+const WITH_COURIER: readonly OrderStatus[] = ["assigned", "at_store"];
+const CARRYING: readonly OrderStatus[] = ["picked_up", "at_customer"];
+const AFTER_PICKUP: readonly OrderStatus[] = [
+  "picked_up",
+  "at_customer",
+  "delivered",
+  "delivery_failed",
+  "returned",
+];
+
+// ---- authorization ----
+
+/**
+ * Who may send a message. Dispatchers and admins may always override unless `operator` is
+ * false; a `system` principal counts as an operator. Other actors (origin "actor" without a
+ * principal) are trusted only where `actor` is set.
+ */
+interface Rule {
+  readonly operator?: boolean;
+  readonly actor?: boolean;
+  readonly timer?: boolean;
+  /** The order's own store (principal id === store id). */
+  readonly store?: boolean;
+  /** The order's shopper (principal id === shopper id). */
+  readonly shopper?: boolean;
+  /** A courier, if it is the one the order is offered to / assigned to. */
+  readonly courier?: "offered" | "assigned";
+}
+
+function authorize(order: Order, ctx: TurnContext, rule: Rule): Result | null {
+  if (ctx.origin === "timer") {
+    return rule.timer ? null : refuse("forbidden", "a timer may not send this message");
+  }
+  const by = ctx.by;
+  if (by === undefined) {
+    if (ctx.origin === "actor" && rule.actor) return null;
+    return refuse("forbidden", "this message needs an authorized sender");
+  }
+  switch (by.role) {
+    case "dispatcher":
+    case "admin":
+    case "system":
+      if (rule.operator !== false) return null;
+      return refuse("forbidden", `a ${by.role} may not send this message`);
+    case "store":
+      if (!rule.store) return refuse("forbidden", "a store may not send this message");
+      if (by.id !== order.storeId) {
+        return refuse("not_own_order", `order ${order.id} belongs to another store`);
+      }
+      return null;
+    case "shopper":
+      if (!rule.shopper) return refuse("forbidden", "a shopper may not send this message");
+      if (order.shopperId === null || by.id !== order.shopperId) {
+        return refuse("not_own_order", `order ${order.id} belongs to another shopper`);
+      }
+      return null;
+    case "courier": {
+      if (rule.courier === undefined) {
+        return refuse("forbidden", "a courier may not send this message");
+      }
+      const expected = rule.courier === "offered" ? order.offer?.courierId : order.courierId;
+      if (by.id !== expected) return courierMismatch(order, rule.courier, by.id);
+      return null;
+    }
+  }
+}
+
+function courierMismatch(order: Order, kind: "offered" | "assigned", courierId: string): Result {
+  return kind === "offered"
+    ? refuse("not_offered_courier", `order ${order.id} is not offered to courier ${courierId}`)
+    : refuse("not_assigned_courier", `order ${order.id} is not assigned to courier ${courierId}`);
+}
+
+/** A `courierId` named in a message must be the courier the order is offered / assigned to. */
+function checkClaimedCourier(
+  order: Order,
+  kind: "offered" | "assigned",
+  claimed: string | undefined,
+): Result | null {
+  if (claimed === undefined) return null;
+  const expected = kind === "offered" ? order.offer?.courierId : order.courierId;
+  return claimed === expected ? null : courierMismatch(order, kind, claimed);
+}
+
+function isOperator(ctx: TurnContext): boolean {
+  const role = ctx.by?.role;
+  return role === "dispatcher" || role === "admin";
+}
+
+/** For the audit trail: `dispatcher:d-1`, or the origin when no principal is known. */
+function author(ctx: TurnContext): string {
+  return ctx.by ? `${ctx.by.role}:${ctx.by.id}` : ctx.origin;
+}
+
+// ---- effects ----
+
+function sendTo(type: string, id: string, msg: { type: string } & Record<string, unknown>): Effect {
+  const to: ActorRef = { type, id };
+  return { kind: "send", command: { to, msg } };
+}
+const toCourier = (id: string, msg: CourierJobMessage): Effect => sendTo("courier", id, msg);
+const toMarket = (order: Order, msg: MarketOrderMessage): Effect =>
+  sendTo("market", order.marketId, msg);
+type OrderToStore = Extract<
+  StoreMessage,
+  { type: "order_placed" | "order_accepted" | "courier_assigned" | "order_closed" }
+>;
+const toStore = (order: Order, msg: OrderToStore): Effect => sendTo("store", order.storeId, msg);
+
+function dispatchable(order: Order, releasedCourierId: string | null = null): Effect {
+  return toMarket(order, {
+    type: "order_dispatchable",
+    orderId: order.id,
+    storeId: order.storeId,
+    temperatureClass: order.temperatureClass,
+    readyAt: order.readyAt,
+    promisedAt: order.promisedAt,
+    dropoff:
+      order.dropoff.kind === "door"
+        ? { kind: "door", location: order.dropoff.location, pickupPointId: null }
+        : {
+            kind: "pickup_point",
+            location: order.dropoff.location,
+            pickupPointId: order.dropoff.pickupPointId,
+          },
+    releasedCourierId,
+  });
+}
+
+function jobAssigned(order: Order, courierId: string): Effect {
+  return toCourier(courierId, {
+    type: "job_assigned",
+    orderId: order.id,
+    storeId: order.storeId,
+    marketId: order.marketId,
+    temperatureClass: order.temperatureClass,
+    pickupCode: order.pickupCode,
+    dropoff: order.dropoff,
+    readyAt: order.readyAt,
+    promisedAt: order.promisedAt,
+    locked: order.lock !== null,
+  });
+}
+
+const cancelOfferTimer: Effect = { kind: "cancel", timer: OFFER_TIMER };
+
+// ---- state helpers ----
+
+function poolStatus(prep: PrepStage): OrderStatus {
+  return prep === "waiting" ? "accepted" : prep === "preparing" ? "preparing" : "ready";
+}
+
+/** The order with `patch` applied and, when the status changes (or `always`), a timeline entry. */
+function moved(
+  order: Order,
+  status: OrderStatus,
+  ctx: TurnContext,
+  patch: Partial<Order> = {},
+  always = false,
+): Order {
+  const next: Order = { ...order, ...patch, status };
+  if (status === order.status && !always) return next;
+  const entry = { status, at: ctx.now, by: ctx.by?.role ?? ctx.origin };
+  const timeline = [...order.timeline, entry];
+  return { ...next, timeline: timeline.slice(-TIMELINE_LIMIT) };
+}
+
+function invalid(order: Order, what: string): Result {
+  return refuse("invalid_transition", `cannot ${what}: order ${order.id} is ${order.status}`);
+}
+
+function inStatus(order: Order, allowed: readonly OrderStatus[]): boolean {
+  return allowed.includes(order.status);
+}
+
+// ---- transitions ----
+
+function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result {
+  if (state.status !== "none") {
+    return refuse("already_exists", `order ${state.id} already exists`);
+  }
+  const by = ctx.by;
+  if (ctx.origin === "timer" || (by === undefined && ctx.origin !== "actor")) {
+    return refuse("forbidden", "this message needs an authorized sender");
+  }
+  if (by?.role === "store" && by.id !== msg.storeId) {
+    return refuse("not_own_order", `a store may create orders for itself only`);
+  }
+  if (by?.role === "courier" || by?.role === "shopper") {
+    return refuse("forbidden", `a ${by.role} may not create orders`);
+  }
+  const { goodsFen, deliveryFeeFen, discountFen, totalFen } = msg.amounts;
+  if (totalFen !== goodsFen + deliveryFeeFen - discountFen) {
+    return refuse("invalid_amounts", "totalFen must equal goodsFen + deliveryFeeFen - discountFen");
+  }
+  if (msg.promisedAt <= ctx.now) {
+    return refuse("invalid_promised_time", "the promised delivery time must be in the future");
+  }
+  const order: Order = {
+    id: state.id,
+    status: "created",
+    storeId: msg.storeId,
+    marketId: msg.marketId,
+    shopOrderId: msg.shopOrderId,
+    shopperId: msg.shopperId ?? null,
+    temperatureClass: msg.temperatureClass,
+    items: msg.items,
+    amounts: msg.amounts,
+    dropoff: msg.dropoff,
+    placedAt: ctx.now,
+    promisedAt: msg.promisedAt,
+    acceptedAt: null,
+    prep: "waiting",
+    readyAt: null,
+    readyAtSource: null,
+    pickupCode: msg.pickupCode,
+    deliveryPin: msg.deliveryPin ?? null,
+    courierId: null,
+    offer: null,
+    offerCount: 0,
+    hold: null,
+    lock: null,
+    pickedUpAt: null,
+    deliveredAt: null,
+    proof: null,
+    failure: null,
+    cancellation: null,
+    timeline: [{ status: "created", at: ctx.now, by: by?.role ?? ctx.origin }],
+  };
+  return accept(order, [
+    emit("created", {
+      storeId: order.storeId,
+      marketId: order.marketId,
+      shopOrderId: order.shopOrderId,
+      temperatureClass: order.temperatureClass,
+      promisedAt: order.promisedAt,
+      dropoffKind: order.dropoff.kind,
+      totalFen: order.amounts.totalFen,
+    }),
+    toStore(order, {
+      type: "order_placed",
+      orderId: order.id,
+      shopOrderId: order.shopOrderId,
+      pickupCode: order.pickupCode,
+      promisedAt: order.promisedAt,
+      temperatureClass: order.temperatureClass,
+      itemsSummary: order.items.summary,
+    }),
+  ]);
+}
+
+const STORE_SIDE: Rule = { store: true, actor: true };
+
+function acceptOrder(order: Order, msg: Msg<"accept">, ctx: TurnContext): Result {
+  if (order.status !== "created") return invalid(order, "accept");
+  if (msg.readyAt < order.placedAt) {
+    return refuse("invalid_ready_at", "the ready-at time is before the order was placed");
+  }
+  const next = moved(order, "accepted", ctx, {
+    acceptedAt: ctx.now,
+    readyAt: msg.readyAt,
+    readyAtSource: msg.readyAtSource,
+  });
+  const effects: Effect[] = [
+    emit("accepted", { readyAt: msg.readyAt, readyAtSource: msg.readyAtSource }),
+  ];
+  if (next.hold === null) effects.push(dispatchable(next));
+  if (ctx.origin !== "actor") {
+    effects.push(
+      toStore(next, {
+        type: "order_accepted",
+        orderId: next.id,
+        shopOrderId: next.shopOrderId,
+        acceptedAt: ctx.now,
+        readyAt: msg.readyAt,
+        readyAtSource: msg.readyAtSource,
+        pickupCode: next.pickupCode,
+        promisedAt: next.promisedAt,
+        temperatureClass: next.temperatureClass,
+        itemsSummary: next.items.summary,
+      }),
+    );
+  }
+  return accept(next, effects);
+}
+
+/** Statuses in which the kitchen may still be working on the order. */
+const KITCHEN: readonly OrderStatus[] = [
+  "accepted",
+  "preparing",
+  "ready",
+  "offered",
+  "assigned",
+  "at_store",
+];
+
+function startPreparing(order: Order, ctx: TurnContext): Result {
+  if (!inStatus(order, KITCHEN)) return invalid(order, "start preparing");
+  if (order.prep !== "waiting") {
+    return refuse("invalid_transition", `order ${order.id} is already ${order.prep}`);
+  }
+  const status = order.status === "accepted" ? "preparing" : order.status;
+  return accept(moved(order, status, ctx, { prep: "preparing" }), [emit("preparing", {})]);
+}
+
+function markReady(order: Order, ctx: TurnContext): Result {
+  if (!inStatus(order, KITCHEN)) return invalid(order, "mark ready");
+  if (order.prep === "ready") return refuse("already_ready", `order ${order.id} is already ready`);
+  const status = inStatus(order, POOL) ? "ready" : order.status;
+  const next = moved(order, status, ctx, {
+    prep: "ready",
+    readyAt: ctx.now,
+    readyAtSource: "actual",
+  });
+  return accept(next, [
+    emit("ready", { readyAt: ctx.now, statedReadyAt: order.readyAt }),
+    toMarket(next, { type: "order_ready", orderId: next.id, readyAt: ctx.now }),
+  ]);
+}
+
+function setReadyAt(order: Order, msg: Msg<"set_ready_at">, ctx: TurnContext): Result {
+  if (!inStatus(order, KITCHEN)) return invalid(order, "change the ready-at time");
+  if (order.prep === "ready") return refuse("already_ready", `order ${order.id} is already ready`);
+  if (msg.readyAt < order.placedAt) {
+    return refuse("invalid_ready_at", "the ready-at time is before the order was placed");
+  }
+  const source = msg.readyAtSource ?? "stated";
+  const next = moved(order, order.status, ctx, { readyAt: msg.readyAt, readyAtSource: source });
+  return accept(next, [
+    emit("ready_at_changed", { readyAt: msg.readyAt, previous: order.readyAt, source }),
+    toMarket(next, { type: "ready_at_changed", orderId: next.id, readyAt: msg.readyAt }),
+  ]);
+}
+
+function offer(order: Order, msg: Msg<"offer">, ctx: TurnContext): Result {
+  if (!inStatus(order, POOL)) return invalid(order, "offer");
+  if (order.hold !== null) return refuse("order_held", `order ${order.id} is on hold`);
+  if (msg.expiresAt <= ctx.now) {
+    return refuse("invalid_offer_expiry", "an offer must expire in the future");
+  }
+  const seq = order.offerCount + 1;
+  const next = moved(order, "offered", ctx, {
+    offer: { courierId: msg.courierId, offeredAt: ctx.now, expiresAt: msg.expiresAt, seq },
+    offerCount: seq,
+  });
+  return accept(next, [
+    emit("offered", { courierId: msg.courierId, expiresAt: msg.expiresAt, offerSeq: seq }),
+    {
+      kind: "schedule",
+      timer: OFFER_TIMER,
+      at: msg.expiresAt,
+      msg: { type: "offer_expired", courierId: msg.courierId, offerSeq: seq },
+    },
+    toCourier(msg.courierId, {
+      type: "job_offered",
+      orderId: next.id,
+      storeId: next.storeId,
+      marketId: next.marketId,
+      temperatureClass: next.temperatureClass,
+      expiresAt: msg.expiresAt,
+      offerSeq: seq,
+    }),
+  ]);
+}
+
+function acceptOffer(order: Order, msg: Msg<"accept_offer">, ctx: TurnContext): Result {
+  const offered = order.offer;
+  if (order.status !== "offered" || offered === null) return invalid(order, "accept an offer");
+  if (ctx.now > offered.expiresAt) {
+    return refuse("offer_expired", `the offer of order ${order.id} has expired`);
+  }
+  const next = moved(order, "assigned", ctx, { courierId: msg.courierId, offer: null });
+  return accept(next, [
+    cancelOfferTimer,
+    emit("assigned", { courierId: msg.courierId, via: "offer", locked: next.lock !== null }),
+    jobAssigned(next, msg.courierId),
+    toMarket(next, {
+      type: "order_assigned",
+      orderId: next.id,
+      courierId: msg.courierId,
+      via: "offer",
+      locked: next.lock !== null,
+    }),
+    toStore(next, { type: "courier_assigned", orderId: next.id, courierId: msg.courierId }),
+  ]);
+}
+
+function declineOffer(order: Order, msg: Msg<"decline_offer">, ctx: TurnContext): Result {
+  if (order.status !== "offered" || order.offer === null) return invalid(order, "decline an offer");
+  const next = moved(order, poolStatus(order.prep), ctx, { offer: null });
+  const reason = msg.reason ?? null;
+  return accept(next, [
+    cancelOfferTimer,
+    emit("offer_declined", { courierId: msg.courierId, reason, offerSeq: order.offer.seq }),
+    toMarket(next, { type: "offer_declined", orderId: next.id, courierId: msg.courierId, reason }),
+  ]);
+}
+
+function offerExpired(order: Order, msg: Msg<"offer_expired">, ctx: TurnContext): Result {
+  const current = order.offer;
+  if (
+    order.status !== "offered" ||
+    current === null ||
+    current.seq !== msg.offerSeq ||
+    current.courierId !== msg.courierId
+  ) {
+    return refuse("stale_timer", `offer ${msg.offerSeq} of order ${order.id} is no longer open`);
+  }
+  const next = moved(order, poolStatus(order.prep), ctx, { offer: null });
+  return accept(next, [
+    emit("offer_expired", { courierId: current.courierId, offerSeq: current.seq }),
+    toCourier(current.courierId, {
+      type: "job_offer_withdrawn",
+      orderId: next.id,
+      reason: "expired",
+    }),
+    toMarket(next, { type: "offer_expired", orderId: next.id, courierId: current.courierId }),
+  ]);
+}
+
+/** Effects that take an open offer back from its courier. */
+function withdrawOffer(
+  order: Order,
+  reason: "held" | "cancelled" | "reassigned",
+): readonly Effect[] {
+  if (order.offer === null) return [];
+  return [
+    cancelOfferTimer,
+    toCourier(order.offer.courierId, { type: "job_offer_withdrawn", orderId: order.id, reason }),
+  ];
+}
+
+function assign(order: Order, msg: Msg<"assign">, ctx: TurnContext): Result {
+  if (!inStatus(order, [...POOL, "offered"])) return invalid(order, "assign");
+  if (order.hold !== null) return refuse("order_held", `order ${order.id} is on hold`);
+  if (msg.lock && !isOperator(ctx)) {
+    return refuse("forbidden", "only a dispatcher or admin may lock an assignment");
+  }
+  const lock = msg.lock ? { reason: null, by: author(ctx), at: ctx.now } : order.lock;
+  const next = moved(order, "assigned", ctx, { courierId: msg.courierId, offer: null, lock });
+  const withdrawn =
+    order.offer === null
+      ? []
+      : order.offer.courierId === msg.courierId
+        ? [cancelOfferTimer]
+        : withdrawOffer(order, "reassigned");
+  return accept(next, [
+    ...withdrawn,
+    emit("assigned", { courierId: msg.courierId, via: "assign", locked: lock !== null }),
+    jobAssigned(next, msg.courierId),
+    toMarket(next, {
+      type: "order_assigned",
+      orderId: next.id,
+      courierId: msg.courierId,
+      via: "assign",
+      locked: lock !== null,
+    }),
+    toStore(next, { type: "courier_assigned", orderId: next.id, courierId: msg.courierId }),
+  ]);
+}
+
+function reassign(order: Order, msg: Msg<"reassign">, ctx: TurnContext): Result {
+  if (inStatus(order, AFTER_PICKUP)) {
+    return refuse("already_picked_up", `order ${order.id} was picked up; it cannot be reassigned`);
+  }
+  if (!inStatus(order, ["offered", ...WITH_COURIER])) return invalid(order, "reassign");
+  if (order.lock !== null && !isOperator(ctx)) {
+    return refuse("assignment_locked", `order ${order.id} is locked by a dispatcher`);
+  }
+  const previous = order.offer?.courierId ?? order.courierId;
+  if (previous === null) return invalid(order, "reassign");
+  if (msg.courierId === previous) {
+    return refuse("same_courier", `order ${order.id} is already with courier ${previous}`);
+  }
+  const released: readonly Effect[] =
+    order.offer !== null
+      ? withdrawOffer(order, "reassigned")
+      : [toCourier(previous, { type: "job_released", orderId: order.id, reason: "reassigned" })];
+  const wasAssigned = order.offer === null;
+  const event = emit("reassigned", {
+    previousCourierId: previous,
+    courierId: msg.courierId ?? null,
+    reason: msg.reason,
+  });
+  if (msg.courierId !== undefined) {
+    const next = moved(
+      order,
+      "assigned",
+      ctx,
+      { courierId: msg.courierId, offer: null, lock: null },
+      true,
+    );
+    return accept(next, [
+      ...released,
+      event,
+      jobAssigned(next, msg.courierId),
+      toMarket(next, {
+        type: "order_assigned",
+        orderId: next.id,
+        courierId: msg.courierId,
+        via: "reassign",
+        locked: false,
+      }),
+      toStore(next, { type: "courier_assigned", orderId: next.id, courierId: msg.courierId }),
+    ]);
+  }
+  const next = moved(order, poolStatus(order.prep), ctx, {
+    courierId: null,
+    offer: null,
+    lock: null,
+  });
+  const effects: Effect[] = [...released, event, dispatchable(next, previous)];
+  if (wasAssigned) {
+    effects.push(toStore(next, { type: "courier_assigned", orderId: next.id, courierId: null }));
+  }
+  return accept(next, effects);
+}
+
+function hold(order: Order, msg: Msg<"hold">, ctx: TurnContext): Result {
+  if (!inStatus(order, ["created", ...POOL, "offered"])) {
+    return refuse(
+      "invalid_transition",
+      `cannot hold order ${order.id} while it is ${order.status}; reassign it first`,
+    );
+  }
+  if (order.hold !== null) return refuse("already_held", `order ${order.id} is already on hold`);
+  const status = order.status === "offered" ? poolStatus(order.prep) : order.status;
+  const next = moved(order, status, ctx, {
+    hold: { reason: msg.reason, by: author(ctx), at: ctx.now },
+    offer: null,
+  });
+  const effects: Effect[] = [...withdrawOffer(order, "held"), emit("held", { reason: msg.reason })];
+  if (order.acceptedAt !== null) {
+    effects.push(toMarket(next, { type: "order_withdrawn", orderId: next.id, reason: "held" }));
+  }
+  return accept(next, effects);
+}
+
+function releaseHold(order: Order, ctx: TurnContext): Result {
+  if (!inStatus(order, ["created", ...POOL])) return invalid(order, "release a hold");
+  if (order.hold === null) return refuse("not_held", `order ${order.id} is not on hold`);
+  const next = moved(order, order.status, ctx, { hold: null });
+  const effects: Effect[] = [emit("hold_released", { heldSince: order.hold.at })];
+  if (inStatus(next, POOL)) effects.push(dispatchable(next));
+  return accept(next, effects);
+}
+
+function lock(order: Order, msg: Msg<"lock">, ctx: TurnContext): Result {
+  if (!inStatus(order, [...WITH_COURIER, ...CARRYING])) {
+    return refuse("no_assignment", `order ${order.id} has no assignment to lock`);
+  }
+  if (order.lock !== null) return refuse("already_locked", `order ${order.id} is already locked`);
+  const next = moved(order, order.status, ctx, {
+    lock: { reason: msg.reason ?? null, by: author(ctx), at: ctx.now },
+  });
+  return accept(next, [
+    emit("locked", { courierId: order.courierId, reason: msg.reason ?? null }),
+    toMarket(next, { type: "order_lock_changed", orderId: next.id, locked: true }),
+  ]);
+}
+
+function unlock(order: Order, ctx: TurnContext): Result {
+  if (!inStatus(order, [...WITH_COURIER, ...CARRYING])) return invalid(order, "unlock");
+  if (order.lock === null) return refuse("not_locked", `order ${order.id} is not locked`);
+  const next = moved(order, order.status, ctx, { lock: null });
+  return accept(next, [
+    emit("unlocked", { courierId: order.courierId }),
+    toMarket(next, { type: "order_lock_changed", orderId: next.id, locked: false }),
+  ]);
+}
+
+function arriveAtStore(order: Order, ctx: TurnContext): Result {
+  if (order.status !== "assigned") return invalid(order, "arrive at the store");
+  const next = moved(order, "at_store", ctx);
+  return accept(next, [emit("courier_arrived_at_store", { courierId: order.courierId })]);
+}
+
+function pickUp(order: Order, msg: Msg<"pick_up">, ctx: TurnContext): Result {
+  if (!inStatus(order, WITH_COURIER)) {
+    if (inStatus(order, ["created", ...POOL, "offered"])) {
+      return refuse("no_courier_assigned", `order ${order.id} has no courier to hand it to`);
+    }
+    return invalid(order, "pick up");
+  }
+  const courierId = order.courierId;
+  if (courierId === null) return invalid(order, "pick up");
+  const claimed = checkClaimedCourier(order, "assigned", msg.courierId);
+  if (claimed) return claimed;
+  if (msg.pickupCode === undefined) {
+    if (!isOperator(ctx)) {
+      return refuse("pickup_code_required", "the courier's pickup code is required");
+    }
+  } else if (msg.pickupCode !== order.pickupCode) {
+    return refuse("wrong_pickup_code", `wrong pickup code for order ${order.id}`);
+  }
+  const wasReady = order.prep === "ready";
+  const next = moved(order, "picked_up", ctx, {
+    prep: "ready",
+    readyAt: wasReady ? order.readyAt : ctx.now,
+    readyAtSource: wasReady ? order.readyAtSource : "actual",
+    pickedUpAt: ctx.now,
+  });
+  const effects: Effect[] = [
+    emit("picked_up", { courierId, override: msg.pickupCode === undefined }),
+    toCourier(courierId, { type: "job_picked_up", orderId: next.id }),
+    toMarket(next, { type: "order_picked_up", orderId: next.id, courierId }),
+  ];
+  if (ctx.origin !== "actor") {
+    effects.push(toStore(next, { type: "order_closed", orderId: next.id, reason: "picked_up" }));
+  }
+  return accept(next, effects);
+}
+
+function arriveAtCustomer(order: Order, ctx: TurnContext): Result {
+  if (order.status !== "picked_up") return invalid(order, "arrive at the customer");
+  const next = moved(order, "at_customer", ctx);
+  return accept(next, [emit("courier_arrived_at_customer", { courierId: order.courierId })]);
+}
+
+function deliver(order: Order, msg: Msg<"deliver">, ctx: TurnContext): Result {
+  if (!inStatus(order, CARRYING) || order.courierId === null) return invalid(order, "deliver");
+  const claimed = checkClaimedCourier(order, "assigned", msg.courierId);
+  if (claimed) return claimed;
+  if (msg.photoRef === undefined && msg.pin === undefined) {
+    return refuse("proof_required", "a delivery needs a photo reference or the shopper's PIN");
+  }
+  if (msg.pin !== undefined && msg.pin !== order.deliveryPin) {
+    return refuse("wrong_delivery_pin", `wrong delivery PIN for order ${order.id}`);
+  }
+  const proof = { photoRef: msg.photoRef ?? null, pinVerified: msg.pin !== undefined };
+  const next = moved(order, "delivered", ctx, { deliveredAt: ctx.now, proof });
+  return accept(next, [
+    emit("delivered", {
+      courierId: order.courierId,
+      onTime: ctx.now <= order.promisedAt,
+      lateByMs: Math.max(0, ctx.now - order.promisedAt),
+      photo: proof.photoRef !== null,
+      pinVerified: proof.pinVerified,
+    }),
+    toCourier(order.courierId, { type: "job_finished", orderId: next.id, outcome: "delivered" }),
+    toMarket(next, { type: "order_finished", orderId: next.id, outcome: "delivered" }),
+  ]);
+}
+
+function failDelivery(order: Order, msg: Msg<"fail_delivery">, ctx: TurnContext): Result {
+  if (!inStatus(order, CARRYING) || order.courierId === null) {
+    return invalid(order, "fail the delivery");
+  }
+  const claimed = checkClaimedCourier(order, "assigned", msg.courierId);
+  if (claimed) return claimed;
+  const note = msg.note ?? null;
+  const next = moved(order, "delivery_failed", ctx, {
+    failure: { reason: msg.reason, note, at: ctx.now },
+  });
+  const effects: Effect[] = [
+    emit("delivery_failed", { courierId: order.courierId, reason: msg.reason, note }),
+  ];
+  if (ctx.by?.role !== "courier") {
+    effects.push(
+      toCourier(order.courierId, {
+        type: "job_delivery_failed",
+        orderId: next.id,
+        reason: msg.reason,
+      }),
+    );
+  }
+  return accept(next, effects);
+}
+
+function markReturned(order: Order, msg: Msg<"mark_returned">, ctx: TurnContext): Result {
+  if (order.status !== "delivery_failed") return invalid(order, "mark returned");
+  const next = moved(order, "returned", ctx);
+  const effects: Effect[] = [
+    emit("returned", { reason: order.failure?.reason ?? null, note: msg.note ?? null }),
+    toMarket(next, { type: "order_finished", orderId: next.id, outcome: "returned" }),
+  ];
+  if (order.courierId !== null) {
+    effects.push(
+      toCourier(order.courierId, { type: "job_finished", orderId: next.id, outcome: "returned" }),
+    );
+  }
+  return accept(next, effects);
+}
+
+function cancel(order: Order, msg: Msg<"cancel">, ctx: TurnContext): Result {
+  if (order.status === "cancelled") {
+    return refuse("already_cancelled", `order ${order.id} is already cancelled`);
+  }
+  if (inStatus(order, AFTER_PICKUP)) {
+    return refuse("already_picked_up", `order ${order.id} was picked up; it cannot be cancelled`);
+  }
+  const note = msg.note ?? null;
+  const next = moved(order, "cancelled", ctx, {
+    offer: null,
+    cancellation: { reason: msg.reason, note, by: author(ctx), at: ctx.now },
+  });
+  const effects: Effect[] = [
+    ...withdrawOffer(order, "cancelled"),
+    emit("cancelled", { reason: msg.reason, note, stage: order.status, by: ctx.by?.role ?? ctx.origin }),
+  ];
+  if (inStatus(order, WITH_COURIER) && order.courierId !== null) {
+    effects.push(
+      toCourier(order.courierId, { type: "job_released", orderId: order.id, reason: "cancelled" }),
+    );
+  }
+  if (order.acceptedAt !== null) {
+    effects.push(toMarket(next, { type: "order_finished", orderId: next.id, outcome: "cancelled" }));
+  }
+  effects.push(toStore(next, { type: "order_closed", orderId: next.id, reason: "cancelled" }));
+  return accept(next, effects);
+}
+
+// ---- the logic ----
+
+function rule(msg: OrderMessage): Rule {
+  switch (msg.type) {
+    case "create":
+      return {}; // checked in `create`: there is no order yet to check against
+    case "accept":
+    case "start_preparing":
+    case "mark_ready":
+    case "set_ready_at":
+    case "pick_up":
+    case "mark_returned":
+      return STORE_SIDE;
+    case "cancel":
+      return { store: true, shopper: true, actor: true };
+    case "offer":
+    case "assign":
+    case "reassign":
+      return { actor: true };
+    case "accept_offer":
+    case "decline_offer":
+      return { courier: "offered", actor: true };
+    case "offer_expired":
+      return { timer: true, operator: false };
+    case "hold":
+    case "release_hold":
+    case "lock":
+    case "unlock":
+      return {};
+    case "arrive_at_store":
+    case "arrive_at_customer":
+    case "deliver":
+    case "fail_delivery":
+      return { courier: "assigned", actor: true };
+  }
+}
+
+function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Result {
+  if (msg.type === "create") return create(state, msg, ctx);
+  if (state.status === "none") return refuse("unknown_order", `order ${state.id} does not exist`);
+  const order = state;
+  const denied = authorize(order, ctx, rule(msg));
+  if (denied) return denied;
+  switch (msg.type) {
+    case "accept":
+      return acceptOrder(order, msg, ctx);
+    case "start_preparing":
+      return startPreparing(order, ctx);
+    case "mark_ready":
+      return markReady(order, ctx);
+    case "set_ready_at":
+      return setReadyAt(order, msg, ctx);
+    case "offer":
+      return offer(order, msg, ctx);
+    case "accept_offer":
+      return checkClaimedCourier(order, "offered", msg.courierId) ?? acceptOffer(order, msg, ctx);
+    case "decline_offer":
+      return checkClaimedCourier(order, "offered", msg.courierId) ?? declineOffer(order, msg, ctx);
+    case "offer_expired":
+      return offerExpired(order, msg, ctx);
+    case "assign":
+      return assign(order, msg, ctx);
+    case "reassign":
+      return reassign(order, msg, ctx);
+    case "hold":
+      return hold(order, msg, ctx);
+    case "release_hold":
+      return releaseHold(order, ctx);
+    case "lock":
+      return lock(order, msg, ctx);
+    case "unlock":
+      return unlock(order, ctx);
+    case "arrive_at_store":
+      return checkClaimedCourier(order, "assigned", msg.courierId) ?? arriveAtStore(order, ctx);
+    case "pick_up":
+      return pickUp(order, msg, ctx);
+    case "arrive_at_customer":
+      return checkClaimedCourier(order, "assigned", msg.courierId) ?? arriveAtCustomer(order, ctx);
+    case "deliver":
+      return deliver(order, msg, ctx);
+    case "fail_delivery":
+      return failDelivery(order, msg, ctx);
+    case "mark_returned":
+      return markReturned(order, msg, ctx);
+    case "cancel":
+      return cancel(order, msg, ctx);
+  }
+}
+
+/** What a query shows: everything but the pickup code and the delivery PIN. */
+export function viewOrder(state: OrderState): OrderView {
+  if (state.status === "none") return state;
+  const { pickupCode: _code, deliveryPin, ...rest } = state;
+  return { ...rest, hasPickupCode: true, hasDeliveryPin: deliveryPin !== null };
+}
+
+export const orderLogic: ActorLogic<OrderState, OrderMessage> = {
+  type: "order",
+  messages: OrderMessage,
+  initial: (self) => ({ id: self.id, status: "none" }),
+  transition,
+  version: 1,
+  // The state is plain JSON already (no Maps, no undefined: absent values are null).
+  persist: (state) => state,
+  restore: (data, version) => parsePersistedOrder(data, version),
+  view: viewOrder,
+};

@@ -1,0 +1,97 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Topology } from "../../nats/index.ts";
+import { cleanup, connectForTest, testTopology, waitFor } from "../../test/nats-helpers.ts";
+import { probeLogic } from "../probe/logic.ts";
+import type { ProbeState } from "../probe/logic.ts";
+import { ActorClient, ActorHost, CommandRejectedError } from "./index.ts";
+
+const log = pino({ level: "silent" });
+
+describe("actor host on a real nats-server", () => {
+  let nc: NatsConnection;
+  let topology: Topology;
+  let host: ActorHost;
+  let client: ActorClient;
+
+  beforeAll(async () => {
+    nc = await connectForTest("host.test");
+    topology = testTopology({ partitions: 4 });
+    host = new ActorHost({ nc, topology, logics: [probeLogic], log, renewMs: 200, leaseTtlMs: 600 });
+    await host.start();
+    client = new ActorClient({ nc, topology });
+    await waitFor("all partitions held", () => host.partitions.length === 4);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await host?.stop();
+    await cleanup(nc, topology);
+    await nc.close();
+  });
+
+  it("applies commands in order and answers with the outcome", async () => {
+    const probe = { type: "probe", id: "p1" };
+    for (let n = 1; n <= 5; n++) await client.send(probe, { type: "add", n });
+    const outcome = await client.call(probe, { type: "add", n: 6 });
+    expect(outcome).toMatchObject({ ok: true, events: ["added"] });
+    const { view } = await client.state<ProbeState>(probe);
+    expect(view.log).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("applies a retried command id once and answers the retry with the first outcome", async () => {
+    const probe = { type: "probe", id: "p2" };
+    const first = await client.call(probe, { type: "add", n: 7 }, { id: "retry-1" });
+    const again = await client.call(probe, { type: "add", n: 7 }, { id: "retry-1" });
+    expect(again).toEqual(first);
+    expect((await client.state<ProbeState>(probe)).view.log).toEqual([7]);
+  });
+
+  it("refuses what the state machine refuses, with a machine-readable reason", async () => {
+    const probe = { type: "probe", id: "p3" };
+    expect(await client.call(probe, { type: "refuse", reason: "no" })).toMatchObject({
+      ok: false,
+      refusal: { code: "probe_refused", message: "no" },
+    });
+    expect(await client.call(probe, { type: "add", n: 1.5 })).toMatchObject({
+      ok: false,
+      refusal: { code: "invalid_message" },
+    });
+    expect(await client.call(probe, { type: "crash" })).toMatchObject({
+      ok: false,
+      refusal: { code: "internal_error" },
+    });
+    // The actor and its partition keep working after all three.
+    expect(await client.call(probe, { type: "add", n: 2 })).toMatchObject({ ok: true });
+  });
+
+  it("refuses commands for unknown actor types without blocking the partition", async () => {
+    const outcome = await client.call({ type: "nosuchactor", id: "x" }, { type: "hello" });
+    expect(outcome).toMatchObject({ ok: false, refusal: { code: "unknown_actor_type" } });
+  });
+
+  it("refuses oversized and malformed commands at the sender", async () => {
+    const probe = { type: "probe", id: "p4" };
+    await expect(
+      client.send(probe, { type: "add", n: 1, pad: "x".repeat(70_000) }),
+    ).rejects.toBeInstanceOf(CommandRejectedError);
+    await expect(client.send({ type: "probe", id: "bad id" }, { type: "add", n: 1 })).rejects.toThrow(
+      /actor id/,
+    );
+  });
+
+  it("rings a reminder once, and not after it was disarmed", async () => {
+    const probe = { type: "probe", id: "p5" };
+    await client.call(probe, { type: "arm", tag: "a", delayMs: 100 });
+    await client.call(probe, { type: "arm", tag: "b", delayMs: 150 });
+    await client.call(probe, { type: "disarm", tag: "b" });
+    const rang = await waitFor("reminder a", async () => {
+      const { view } = await client.state<ProbeState>(probe);
+      return view.rang.length > 0 ? view.rang : null;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.state<ProbeState>(probe)).view.rang.map((r) => r.tag)).toEqual(["a"]);
+    expect(rang[0]!.tag).toBe("a");
+  });
+});

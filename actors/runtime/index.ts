@@ -1,0 +1,12 @@
+export { ActorClient } from "./client.ts";
+export type { ActorClientOptions, SendOptions, Sent } from "./client.ts";
+export { ManualClock, systemClock } from "./clock.ts";
+export type { Clock } from "./clock.ts";
+export { ActorTimeoutError, CommandRejectedError, StaleWriteError } from "./errors.ts";
+export { ActorHost } from "./host.ts";
+export type { ActorHostOptions } from "./host.ts";
+export { RuntimeMetrics } from "./metrics.ts";
+export type { PartitionOptions } from "./partition.ts";
+export type { StoredActor } from "./stored.ts";
+export { applyBatch, freshActor, restoreActor } from "./turn.ts";
+export type { BatchResult, Delivery, Routing } from "./turn.ts";

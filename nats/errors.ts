@@ -1,0 +1,40 @@
+/** Named errors of the nats/ module; callers test with `instanceof`, never by message text. */
+
+/** JetStream refused a publish: wrong expected sequence, message too large, no stream... */
+export class PublishRefusedError extends Error {
+  override readonly name = "PublishRefusedError";
+  constructor(
+    readonly subject: string,
+    /** JetStream's API error code, e.g. 10071 (wrong last sequence), 10054 (message too large). */
+    readonly errCode: number,
+    readonly description: string,
+  ) {
+    super(`publish to ${subject} refused: ${description} (${errCode})`);
+  }
+  /** The compare-and-set failed: someone else wrote first. */
+  get isWrongLastSequence(): boolean {
+    return this.errCode === JS_WRONG_LAST_SEQUENCE;
+  }
+}
+
+/** No PubAck arrived in time; the message may or may not be stored (retry with the same id). */
+export class PublishTimeoutError extends Error {
+  override readonly name = "PublishTimeoutError";
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no ack for publish to ${subject} within ${timeoutMs} ms`);
+  }
+}
+
+/** The stream topology on the server does not match what this code needs and cannot be fixed. */
+export class TopologyError extends Error {
+  override readonly name = "TopologyError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export const JS_WRONG_LAST_SEQUENCE = 10071;
+export const JS_MESSAGE_TOO_LARGE = 10054;

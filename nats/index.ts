@@ -1,0 +1,15 @@
+export { AckedPublisher } from "./acked.ts";
+export type { AckedPublisherOptions, PublishOptions } from "./acked.ts";
+export { connectNats } from "./connection.ts";
+export type { NatsOptions } from "./connection.ts";
+export {
+  JS_MESSAGE_TOO_LARGE,
+  JS_WRONG_LAST_SEQUENCE,
+  PublishRefusedError,
+  PublishTimeoutError,
+  TopologyError,
+} from "./errors.ts";
+export { fnv1a32, partitionOf, Subjects } from "./subjects.ts";
+export { destroyTopology, ensureTopology, Topology, topologyDefaults } from "./topology.ts";
+export type { TopologyHandles, TopologyOptions } from "./topology.ts";
+export type { ActorAddress, PubAck } from "./types.ts";

@@ -1,0 +1,232 @@
+/**
+ * xianda's JetStream topology as code: the streams and KV buckets one deployment needs, applied
+ * idempotently at start by every process that uses them (creating what is missing, updating
+ * what may change, refusing what cannot).
+ */
+import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
+import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
+import { nanos } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { TopologyError } from "./errors.ts";
+import { Subjects } from "./subjects.ts";
+
+export interface TopologyOptions {
+  /** Prefix for every subject, stream and bucket ("" in production). Default "". */
+  namespace: string;
+  /**
+   * Number of command partitions. Fixed for the life of a deployment (it decides where every
+   * actor lives); `ensureTopology` refuses to start with a different number. Default 32.
+   */
+  partitions: number;
+  /** Stream and bucket replicas: 1 on one server, 3 in a cluster. Default 1. */
+  replicas: number;
+  /** Commands are kept this long (ms) for replay and audit. Default 7 days. */
+  commandRetentionMs: number;
+  /** Events are kept this long (ms); Postgres keeps history beyond. Default 30 days. */
+  eventRetentionMs: number;
+  /** Temperature evidence is kept this long (ms), never thinned before. Default 400 days. */
+  telemetryRetentionMs: number;
+  /** Largest command accepted, in bytes. Default 64 KiB. */
+  maxCommandBytes: number;
+  /** Window in which a repeated `Nats-Msg-Id` is dropped (ms). Default 2 minutes. */
+  duplicateWindowMs: number;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export function topologyDefaults(options: Partial<TopologyOptions> = {}): TopologyOptions {
+  return {
+    namespace: options.namespace ?? "",
+    partitions: options.partitions ?? 32,
+    replicas: options.replicas ?? 1,
+    commandRetentionMs: options.commandRetentionMs ?? 7 * DAY,
+    eventRetentionMs: options.eventRetentionMs ?? 30 * DAY,
+    telemetryRetentionMs: options.telemetryRetentionMs ?? 400 * DAY,
+    maxCommandBytes: options.maxCommandBytes ?? 64 * 1024,
+    duplicateWindowMs: options.duplicateWindowMs ?? 2 * 60 * 1000,
+  };
+}
+
+/** Names of everything in one deployment's topology. */
+export class Topology {
+  readonly options: TopologyOptions;
+  readonly subjects: Subjects;
+  readonly streams: { commands: string; events: string; dlq: string; telemetry: string };
+  readonly buckets: { actors: string; timers: string; leases: string };
+
+  constructor(options: Partial<TopologyOptions> = {}) {
+    this.options = topologyDefaults(options);
+    if (!Number.isInteger(this.options.partitions) || this.options.partitions < 1) {
+      throw new TypeError(`partitions must be a positive integer`);
+    }
+    this.subjects = new Subjects(this.options.namespace);
+    const ns = this.options.namespace;
+    const stream = (name: string) => (ns ? `${ns.toUpperCase()}_${name}` : name);
+    const bucket = (name: string) => (ns ? `${ns}_${name}` : name);
+    this.streams = {
+      commands: stream("CMD"),
+      events: stream("EVT"),
+      dlq: stream("DLQ"),
+      telemetry: stream("TELEMETRY"),
+    };
+    this.buckets = {
+      actors: bucket("actors"),
+      timers: bucket("timers"),
+      leases: bucket("leases"),
+    };
+  }
+
+  get partitions(): number {
+    return this.options.partitions;
+  }
+
+  streamConfigs(): StreamConfig[] {
+    const o = this.options;
+    const base = {
+      storage: "file",
+      retention: "limits",
+      discard: "old",
+      num_replicas: o.replicas,
+      duplicate_window: nanos(o.duplicateWindowMs),
+    } as const;
+    return [
+      {
+        ...base,
+        name: this.streams.commands,
+        subjects: this.subjects.commandStream,
+        description: "xianda: commands for actors, partitioned by actor",
+        max_age: nanos(o.commandRetentionMs),
+        max_msg_size: o.maxCommandBytes,
+      },
+      {
+        ...base,
+        name: this.streams.events,
+        subjects: this.subjects.eventStream,
+        description: "xianda: events actors emitted, one subject per actor and event",
+        max_age: nanos(o.eventRetentionMs),
+      },
+      {
+        ...base,
+        name: this.streams.dlq,
+        subjects: this.subjects.dlqStream,
+        description: "xianda: commands the runtime could not deliver, with the reason",
+        max_age: nanos(o.eventRetentionMs),
+      },
+      {
+        ...base,
+        name: this.streams.telemetry,
+        subjects: this.subjects.telemetryStream,
+        description: "xianda: cold-chain evidence; never thinned before max_age",
+        max_age: nanos(o.telemetryRetentionMs),
+      },
+    ] as StreamConfig[];
+  }
+}
+
+/** Handles to the topology's KV buckets, opened once per process. */
+export interface TopologyHandles {
+  readonly jsm: JetStreamManager;
+  readonly actors: KV;
+  readonly timers: KV;
+  readonly leases: KV;
+}
+
+const IMMUTABLE: (keyof StreamConfig)[] = ["storage", "retention"];
+const MUTABLE: (keyof StreamConfig)[] = [
+  "subjects",
+  "max_age",
+  "max_msg_size",
+  "duplicate_window",
+  "description",
+  "num_replicas",
+];
+
+/** Creates what is missing, updates what may change, and refuses what cannot be changed. */
+export async function ensureTopology(
+  nc: NatsConnection,
+  topology: Topology,
+): Promise<TopologyHandles> {
+  const jsm = await jetstreamManager(nc);
+  for (const config of topology.streamConfigs()) {
+    await ensureStream(jsm, config);
+  }
+  const kvm = new Kvm(nc);
+  const kvOptions = { history: 1, storage: "file", replicas: topology.options.replicas } as const;
+  const [actors, timers, leases] = await Promise.all([
+    kvm.create(topology.buckets.actors, {
+      ...kvOptions,
+      description: "xianda: actor state, written with the expected revision",
+    }),
+    kvm.create(topology.buckets.timers, {
+      ...kvOptions,
+      description: "xianda: durable timers by partition",
+    }),
+    kvm.create(topology.buckets.leases, {
+      ...kvOptions,
+      description: "xianda: partition leases, checkpoints and live hosts",
+    }),
+  ]);
+  await pinPartitionCount(leases, topology.partitions);
+  return { jsm, actors, timers, leases };
+}
+
+async function ensureStream(jsm: JetStreamManager, config: StreamConfig): Promise<void> {
+  let current: StreamConfig | null = null;
+  try {
+    current = (await jsm.streams.info(config.name)).config;
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err; // 10059: not found
+  }
+  if (current === null) {
+    await jsm.streams.add(config);
+    return;
+  }
+  for (const key of IMMUTABLE) {
+    if (current[key] !== config[key]) {
+      throw new TopologyError(
+        `stream ${config.name}: ${key} is ${String(current[key])} on the server but ${String(config[key])} is required; it cannot be changed in place`,
+      );
+    }
+  }
+  const differs = MUTABLE.some(
+    (key) => JSON.stringify(current![key] ?? null) !== JSON.stringify(config[key] ?? null),
+  );
+  if (differs) await jsm.streams.update(config.name, { ...current, ...config });
+}
+
+const TOPOLOGY_KEY = "topology";
+
+async function pinPartitionCount(leases: KV, partitions: number): Promise<void> {
+  const value = JSON.stringify({ partitions });
+  try {
+    await leases.create(TOPOLOGY_KEY, value);
+    return;
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError) || err.code !== 10071) throw err;
+  }
+  const entry = await leases.get(TOPOLOGY_KEY);
+  const pinned = entry?.json<{ partitions: number }>().partitions;
+  if (pinned !== partitions) {
+    throw new TopologyError(
+      `this deployment was created with ${pinned} partitions, not ${partitions}; changing it moves every actor (see ARCHITECTURE.md)`,
+    );
+  }
+}
+
+/** Deletes every stream and bucket of a topology (tests and `bin/reset` only). */
+export async function destroyTopology(nc: NatsConnection, topology: Topology): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const names = [
+    ...Object.values(topology.streams),
+    ...Object.values(topology.buckets).map((b) => `KV_${b}`),
+  ];
+  for (const name of names) {
+    try {
+      await jsm.streams.delete(name);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10059) throw err;
+    }
+  }
+}

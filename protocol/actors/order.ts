@@ -1,0 +1,146 @@
+/**
+ * The wire contract of the order actor (`order/<id>`): every command it accepts, as one zod
+ * discriminated union on `type`. Who may send which command is checked inside the transition
+ * (actors/order/logic.ts), not here: a schema only says what a well-formed message looks like.
+ */
+import { z } from "zod";
+import { ActorId, Fen, LatLng, TemperatureClass } from "../ids.ts";
+
+/** A point in time, in ms since the epoch. */
+export const EpochMs = z.number().int().nonnegative();
+
+/** Shown by the courier, typed in by the store at hand-off. Chosen by the caller of `create`. */
+export const PickupCode = z.string().regex(/^[0-9A-Za-z]{4,12}$/, "pickup code: 4-12 letters or digits");
+/** Told by the shopper to the courier at the door (or a locker code). */
+export const DeliveryPin = z.string().regex(/^[0-9]{4,8}$/, "delivery PIN: 4-8 digits");
+
+export const OrderAmounts = z.object({
+  goodsFen: Fen,
+  deliveryFeeFen: Fen,
+  discountFen: Fen,
+  totalFen: Fen,
+});
+export type OrderAmounts = z.infer<typeof OrderAmounts>;
+
+export const ItemsSummary = z.object({
+  /** A short human summary ("2 × 草莓 500g, 1 × 鲜牛奶"), never personal data. */
+  summary: z.string().min(1).max(500),
+  count: z.number().int().positive(),
+});
+export type ItemsSummary = z.infer<typeof ItemsSummary>;
+
+/** To a door (WGS-84), or to a 社区自提 community pickup point or locker. */
+export const Dropoff = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("door"), location: LatLng }),
+  z.object({
+    kind: z.literal("pickup_point"),
+    pickupPointId: ActorId,
+    location: LatLng.nullable(),
+  }),
+]);
+export type Dropoff = z.infer<typeof Dropoff>;
+
+export const CancelReason = z.enum([
+  "shopper_request",
+  "store_rejected",
+  "store_closed",
+  "out_of_stock",
+  "no_courier",
+  "duplicate",
+  "suspected_fraud",
+  "other",
+]);
+export type CancelReason = z.infer<typeof CancelReason>;
+
+export const DeliveryFailureReason = z.enum([
+  "no_answer",
+  "wrong_address",
+  "refused",
+  "unsafe_location",
+  "damaged",
+  "temperature_excursion",
+  "locker_full",
+  "other",
+]);
+export type DeliveryFailureReason = z.infer<typeof DeliveryFailureReason>;
+
+/** Whether a ready-at time was stated by the store or predicted from its learned prep time. */
+export const ReadyAtSource = z.enum(["stated", "predicted"]);
+export type ReadyAtSource = z.infer<typeof ReadyAtSource>;
+
+const Note = z.string().max(500);
+const Reason = z.string().min(1).max(200);
+
+export const OrderMessage = z.discriminatedUnion("type", [
+  /** From the shop integration (system), a dispatcher, or the store for its own orders. */
+  z.object({
+    type: z.literal("create"),
+    storeId: ActorId,
+    marketId: ActorId,
+    shopOrderId: z.string().min(1).max(64),
+    shopperId: z.string().min(1).max(128).optional(),
+    temperatureClass: TemperatureClass,
+    items: ItemsSummary,
+    amounts: OrderAmounts,
+    dropoff: Dropoff,
+    promisedAt: EpochMs,
+    pickupCode: PickupCode,
+    deliveryPin: DeliveryPin.optional(),
+  }),
+  /** The store takes the order on, saying (or having predicted) when it will be ready. */
+  z.object({ type: z.literal("accept"), readyAt: EpochMs, readyAtSource: ReadyAtSource }),
+  z.object({ type: z.literal("start_preparing") }),
+  z.object({ type: z.literal("mark_ready") }),
+  z.object({
+    type: z.literal("set_ready_at"),
+    readyAt: EpochMs,
+    readyAtSource: ReadyAtSource.optional(),
+  }),
+  /** The market (or a dispatcher) offers the job to one courier until `expiresAt`. */
+  z.object({ type: z.literal("offer"), courierId: ActorId, expiresAt: EpochMs }),
+  z.object({ type: z.literal("accept_offer"), courierId: ActorId }),
+  z.object({ type: z.literal("decline_offer"), courierId: ActorId, reason: Reason.optional() }),
+  /** Delivered by the "offer" timer; `offerSeq` ties it to the offer that scheduled it. */
+  z.object({
+    type: z.literal("offer_expired"),
+    courierId: ActorId,
+    offerSeq: z.number().int().positive(),
+  }),
+  /** Assignment without an offer: a dispatcher's force, or the market's direct assignment. */
+  z.object({ type: z.literal("assign"), courierId: ActorId, lock: z.boolean().optional() }),
+  /**
+   * Takes the order away from its courier (offered or assigned, before pickup): to `courierId`
+   * when given, else back to the pool.
+   */
+  z.object({ type: z.literal("reassign"), reason: Reason, courierId: ActorId.optional() }),
+  z.object({ type: z.literal("hold"), reason: Reason }),
+  z.object({ type: z.literal("release_hold") }),
+  z.object({ type: z.literal("lock"), reason: Reason.optional() }),
+  z.object({ type: z.literal("unlock") }),
+  z.object({ type: z.literal("arrive_at_store"), courierId: ActorId }),
+  /** Hand-off at the store; the code is required except from a dispatcher or admin (override). */
+  z.object({
+    type: z.literal("pick_up"),
+    pickupCode: PickupCode.optional(),
+    courierId: ActorId.optional(),
+  }),
+  z.object({ type: z.literal("arrive_at_customer"), courierId: ActorId }),
+  /** Proof of delivery: a photo reference and/or the shopper's PIN (checked). */
+  z.object({
+    type: z.literal("deliver"),
+    courierId: ActorId.optional(),
+    photoRef: z.string().min(1).max(256).optional(),
+    pin: DeliveryPin.optional(),
+  }),
+  z.object({
+    type: z.literal("fail_delivery"),
+    courierId: ActorId.optional(),
+    reason: DeliveryFailureReason,
+    note: Note.optional(),
+  }),
+  /** The store (or a dispatcher) confirms a failed delivery's goods are back. */
+  z.object({ type: z.literal("mark_returned"), note: Note.optional() }),
+  z.object({ type: z.literal("cancel"), reason: CancelReason, note: Note.optional() }),
+]);
+export type OrderMessage = z.infer<typeof OrderMessage>;
+export type OrderMessageType = OrderMessage["type"];
