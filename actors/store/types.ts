@@ -1,5 +1,5 @@
 import type { LatLng, TemperatureClass } from "../../protocol/ids.ts";
-import type { CancelReason, ReadyAtSource } from "../../protocol/actors/order.ts";
+import type { ReadyAtSource } from "../../protocol/actors/order.ts";
 import type { OpenHours, StoreProblemKind } from "../../protocol/actors/store.ts";
 
 export interface StoreProfile {
@@ -105,5 +105,3 @@ export type StoreView =
       readonly incoming: readonly Omit<IncomingOrder, "pickupCode">[];
       readonly pending: readonly Omit<PendingHandOff, "pickupCode">[];
     });
-
-export type { CancelReason };

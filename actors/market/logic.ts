@@ -1,0 +1,576 @@
+/**
+ * The market actor (`market/<id>`): one city area's dispatch bookkeeping, as a pure state
+ * machine. It holds the open orders awaiting a courier, the couriers on shift with their last
+ * position and free capacity, the pending offers (one per order), who passed on which order, and
+ * the dispatcher overrides' audit trail. A durable `tick` timer runs every `tickIntervalMs`
+ * while there are open orders and stops when there are none.
+ *
+ * Dispatch seam. Matching is not here yet (it comes with the dispatch engine, `dispatch/`).
+ * What it will plug into:
+ * - `dispatchInput(state, now)`: the orders dispatch may plan (open, not held, not being forced,
+ *   no offer pending), the couriers it may use with capacity left after pending offers, who
+ *   passed on each order, and the dispatcher locks it must respect.
+ * - `makeOffer(state, orderId, courierId, now)`: records one offer and sends it to the courier,
+ *   refusing what the bookkeeping forbids (held, locked to someone else, already offered, no
+ *   capacity, passed on it before). Dispatch's `tick` step will call it for each assignment of
+ *   its plan, right after the bookkeeping in `tick` (see the DISPATCH SEAM comment there).
+ *
+ * Commands this actor sends:
+ *   to `courier/<courierId>`: offer { orderId, marketId, expiresAt, temperatureClass, storeId,
+ *     pickup, dropoff? } (from makeOffer); offer_withdrawn { orderId, reason } when an order with
+ *     a pending offer is cancelled, held, locked or forced to another courier, or assigned to
+ *     another courier.
+ *   to `order/<orderId>`: dispatcher_assigned { courierId, marketId, by, reason, at } on
+ *     `force_assign`: the order actor gives the job to that courier without an offer (releasing
+ *     it from a previous courier: a reassign) and then reports `order_assigned` here.
+ * Commands it expects: order_ready/order_assigned/order_cancelled from the order actor;
+ * courier_available/courier_unavailable/courier_position/offer_declined/offer_expired from courier
+ * actors; configure and the overrides from dispatchers; tick from its timer.
+ *
+ * Decisions:
+ * - Facts reported by other actors (an assignment, a cancellation, a decline, a position) about
+ *   an order or courier the market does not hold are accepted and change nothing: they already
+ *   happened, and a refusal would only be noise in the logs.
+ * - The courier's `courier_available` is the truth about its capacity; the market never
+ *   decrements it on `order_assigned` (the courier sends its new capacity itself).
+ * - `release` undoes both a hold and a lock. Overrides need a reason and are audited.
+ */
+import type { ActorLogic, Effect, Principal, TurnContext, TurnResult } from "../types.ts";
+import { accept, emit, refuse } from "../logic.ts";
+import { MarketMessage } from "../../protocol/actors/market.ts";
+import type { CourierMessage } from "../../protocol/actors/courier.ts";
+import { MarketState } from "./types.ts";
+import type { AuditEntry, AvailableCourier, OpenOrder, OverrideAction } from "./types.ts";
+
+export const DEFAULT_TICK_INTERVAL_MS = 2_000;
+export const DEFAULT_OFFER_TIMEOUT_MS = 30_000;
+export const DEFAULT_H3_RESOLUTION = 9;
+/** Audit entries kept in the actor; the projector writes every one to Postgres. */
+export const AUDIT_LIMIT = 200;
+export const TICK_TIMER = "tick";
+
+type Msg<T extends MarketMessage["type"]> = Extract<MarketMessage, { type: T }>;
+type Result = TurnResult<MarketState>;
+
+// ---------------------------------------------------------------- helpers
+
+function without<V>(record: Record<string, V>, key: string): Record<string, V> {
+  const copy = { ...record };
+  delete copy[key];
+  return copy;
+}
+
+function send(type: string, id: string, msg: { type: string } & Record<string, unknown>): Effect {
+  return { kind: "send", command: { to: { type, id }, msg } };
+}
+
+function toCourier(courierId: string, msg: CourierMessage): Effect {
+  return send("courier", courierId, msg);
+}
+
+/** Drops the pending offer on `orderId`, telling its courier unless it is `keepFor`. */
+function dropOffer(
+  state: MarketState,
+  orderId: string,
+  reason: string,
+  keepFor: string | null = null,
+): { state: MarketState; effects: Effect[] } {
+  const offer = state.offers[orderId];
+  if (offer === undefined) return { state, effects: [] };
+  const effects: Effect[] =
+    offer.courierId === keepFor
+      ? []
+      : [toCourier(offer.courierId, { type: "offer_withdrawn", orderId, reason })];
+  return { state: { ...state, offers: without(state.offers, orderId) }, effects };
+}
+
+/** Forgets an order entirely (assigned or cancelled). */
+function removeOrder(state: MarketState, orderId: string): MarketState {
+  return {
+    ...state,
+    orders: without(state.orders, orderId),
+    passedBy: without(state.passedBy, orderId),
+  };
+}
+
+/** Starts the tick when there is work, stops it when there is none. */
+function tickEffects(state: MarketState, now: number): { state: MarketState; effects: Effect[] } {
+  const busy = Object.keys(state.orders).length > 0;
+  if (busy && state.tickDueAt === null) {
+    const at = now + state.config.tickIntervalMs;
+    return {
+      state: { ...state, tickDueAt: at },
+      effects: [{ kind: "schedule", timer: TICK_TIMER, at, msg: { type: "tick" } }],
+    };
+  }
+  if (!busy && state.tickDueAt !== null) {
+    return { state: { ...state, tickDueAt: null }, effects: [{ kind: "cancel", timer: TICK_TIMER }] };
+  }
+  return { state, effects: [] };
+}
+
+function recordPass(state: MarketState, orderId: string, courierId: string): MarketState {
+  if (state.orders[orderId] === undefined) return state;
+  const passed = state.passedBy[orderId] ?? [];
+  if (passed.includes(courierId)) return state;
+  return { ...state, passedBy: { ...state.passedBy, [orderId]: [...passed, courierId] } };
+}
+
+function audit(
+  state: MarketState,
+  ctx: TurnContext,
+  by: Principal,
+  action: OverrideAction,
+  orderId: string,
+  courierId: string | null,
+  reason: string,
+): { state: MarketState; entry: AuditEntry } {
+  const entry: AuditEntry = {
+    at: ctx.now,
+    commandId: ctx.commandId,
+    by: { role: by.role, id: by.id },
+    action,
+    orderId,
+    courierId,
+    reason,
+  };
+  const trail = [...state.audit, entry];
+  return { state: { ...state, audit: trail.slice(-AUDIT_LIMIT) }, entry };
+}
+
+function unknownOrder(orderId: string): Result {
+  return refuse("unknown_order", `order ${orderId} is not open in this market`);
+}
+
+// ---------------------------------------------------------------- dispatch seam
+
+export interface DispatchCourier extends AvailableCourier {
+  /** Orders the courier can still be offered: free capacity minus offers pending with them. */
+  capacityLeft: number;
+}
+
+export interface DispatchInput {
+  readonly now: number;
+  /** Open orders dispatch may plan: not held, not being forced, no offer pending. */
+  readonly orders: readonly OpenOrder[];
+  /** Couriers with capacity left. */
+  readonly couriers: readonly DispatchCourier[];
+  /** Per order, couriers who declined it or let it expire: do not offer it to them again. */
+  readonly passedBy: Readonly<Record<string, readonly string[]>>;
+  /** Per order, the only courier it may go to (dispatcher locks). */
+  readonly locks: Readonly<Record<string, string>>;
+  readonly offerTimeoutMs: number;
+  readonly h3Resolution: number;
+}
+
+function offersPendingWith(state: MarketState, courierId: string): number {
+  return Object.values(state.offers).filter((o) => o.courierId === courierId).length;
+}
+
+/** What dispatch sees on a tick. Pure; ordered by id so equal states give equal inputs. */
+export function dispatchInput(state: MarketState, now: number): DispatchInput {
+  const orders = Object.values(state.orders)
+    .filter((o) => !o.held && o.forcedTo === null && state.offers[o.orderId] === undefined)
+    .sort((a, b) => (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
+  const couriers = Object.values(state.couriers)
+    .map((c) => ({ ...c, capacityLeft: c.freeCapacity - offersPendingWith(state, c.courierId) }))
+    .filter((c) => c.capacityLeft > 0)
+    .sort((a, b) => (a.courierId < b.courierId ? -1 : a.courierId > b.courierId ? 1 : 0));
+  const locks: Record<string, string> = {};
+  for (const o of orders) if (o.lockedTo !== null) locks[o.orderId] = o.lockedTo;
+  return {
+    now,
+    orders,
+    couriers,
+    passedBy: state.passedBy,
+    locks,
+    offerTimeoutMs: state.config.offerTimeoutMs,
+    h3Resolution: state.config.h3Resolution,
+  };
+}
+
+/**
+ * Records an offer of `orderId` to `courierId`, expiring after the configured time-out, and
+ * sends it to the courier. Dispatch calls this for each assignment it decides.
+ */
+export function makeOffer(
+  state: MarketState,
+  orderId: string,
+  courierId: string,
+  now: number,
+): Result {
+  const order = state.orders[orderId];
+  if (order === undefined) return unknownOrder(orderId);
+  if (order.held) return refuse("order_held", `order ${orderId} is held by a dispatcher`);
+  if (order.forcedTo !== null) {
+    return refuse("order_forced", `order ${orderId} is being forced to courier ${order.forcedTo}`);
+  }
+  if (order.lockedTo !== null && order.lockedTo !== courierId) {
+    return refuse("order_locked", `order ${orderId} is locked to courier ${order.lockedTo}`);
+  }
+  if (state.offers[orderId] !== undefined) {
+    return refuse("offer_pending", `order ${orderId} already has an offer pending`);
+  }
+  const courier = state.couriers[courierId];
+  if (courier === undefined) {
+    return refuse("unknown_courier", `courier ${courierId} is not available in this market`);
+  }
+  if ((state.passedBy[orderId] ?? []).includes(courierId)) {
+    return refuse("already_passed", `courier ${courierId} already passed on order ${orderId}`);
+  }
+  if (courier.freeCapacity - offersPendingWith(state, courierId) <= 0) {
+    return refuse("over_capacity", `courier ${courierId} has no capacity left`);
+  }
+  const expiresAt = now + state.config.offerTimeoutMs;
+  const offer = { orderId, courierId, offeredAt: now, expiresAt };
+  const msg: CourierMessage = {
+    type: "offer",
+    orderId,
+    marketId: state.id,
+    expiresAt,
+    temperatureClass: order.temperatureClass,
+    storeId: order.storeId,
+    pickup: order.pickup,
+    ...(order.dropoff === null ? {} : { dropoff: order.dropoff }),
+  };
+  return accept({ ...state, offers: { ...state.offers, [orderId]: offer } }, [
+    emit("offer_made", offer),
+    toCourier(courierId, msg),
+  ]);
+}
+
+// ---------------------------------------------------------------- authorization
+
+type Sender = "dispatcher" | "actor" | "timer";
+
+const ALLOWED: Record<MarketMessage["type"], readonly Sender[]> = {
+  configure: ["dispatcher"],
+  order_ready: ["actor"],
+  order_assigned: ["actor"],
+  order_cancelled: ["actor"],
+  courier_available: ["actor"],
+  courier_unavailable: ["actor", "dispatcher"],
+  courier_position: ["actor"],
+  offer_declined: ["actor"],
+  offer_expired: ["actor"],
+  hold: ["dispatcher"],
+  release: ["dispatcher"],
+  lock: ["dispatcher"],
+  force_assign: ["dispatcher"],
+  tick: ["timer"],
+};
+
+function authorize(ctx: TurnContext, allowed: readonly Sender[]): Result | null {
+  if (ctx.origin === "timer") {
+    return allowed.includes("timer") ? null : refuse("forbidden", "timers may not send this");
+  }
+  if (ctx.origin === "actor") {
+    return allowed.includes("actor") ? null : refuse("forbidden", "actors may not send this");
+  }
+  const role = ctx.by?.role;
+  if (role === "dispatcher" || role === "admin") {
+    return allowed.includes("dispatcher") ? null : refuse("forbidden", `${role}s may not send this`);
+  }
+  if (role === "system") {
+    return allowed.includes("actor") ? null : refuse("forbidden", "system may not send this");
+  }
+  return refuse("forbidden", `the ${role ?? "anonymous"} role may not command a market`);
+}
+
+// ---------------------------------------------------------------- handlers
+
+function configure(state: MarketState, msg: Msg<"configure">): Result {
+  const config = {
+    ...state.config,
+    name: msg.name,
+    city: msg.city,
+    tickIntervalMs: msg.tickIntervalMs ?? state.config.tickIntervalMs,
+    offerTimeoutMs: msg.offerTimeoutMs ?? state.config.offerTimeoutMs,
+    h3Resolution: msg.h3Resolution ?? state.config.h3Resolution,
+  };
+  return accept({ ...state, config }, [emit("configured", config)]);
+}
+
+function orderReady(state: MarketState, msg: Msg<"order_ready">, ctx: TurnContext): Result {
+  const old = state.orders[msg.orderId];
+  const order: OpenOrder = {
+    orderId: msg.orderId,
+    storeId: msg.storeId,
+    pickup: msg.pickup,
+    dropoff: msg.dropoff ?? null,
+    readyAt: msg.readyAt,
+    promisedBy: msg.promisedBy ?? null,
+    temperatureClass: msg.temperatureClass,
+    queuedAt: old?.queuedAt ?? ctx.now,
+    held: old?.held ?? false,
+    lockedTo: old?.lockedTo ?? null,
+    forcedTo: old?.forcedTo ?? null,
+  };
+  const ticked = tickEffects({ ...state, orders: { ...state.orders, [msg.orderId]: order } }, ctx.now);
+  return accept(ticked.state, [
+    emit(old === undefined ? "order_queued" : "order_updated", order),
+    ...ticked.effects,
+  ]);
+}
+
+function orderAssigned(state: MarketState, msg: Msg<"order_assigned">, ctx: TurnContext): Result {
+  if (state.orders[msg.orderId] === undefined && state.offers[msg.orderId] === undefined) {
+    return accept(state);
+  }
+  const dropped = dropOffer(state, msg.orderId, "assigned_elsewhere", msg.courierId);
+  const ticked = tickEffects(removeOrder(dropped.state, msg.orderId), ctx.now);
+  return accept(ticked.state, [
+    emit("order_assigned", { orderId: msg.orderId, courierId: msg.courierId }),
+    ...dropped.effects,
+    ...ticked.effects,
+  ]);
+}
+
+function orderCancelled(state: MarketState, msg: Msg<"order_cancelled">, ctx: TurnContext): Result {
+  if (state.orders[msg.orderId] === undefined && state.offers[msg.orderId] === undefined) {
+    return accept(state);
+  }
+  const dropped = dropOffer(state, msg.orderId, "order_cancelled");
+  const ticked = tickEffects(removeOrder(dropped.state, msg.orderId), ctx.now);
+  return accept(ticked.state, [
+    emit("order_cancelled", { orderId: msg.orderId }),
+    ...dropped.effects,
+    ...ticked.effects,
+  ]);
+}
+
+function courierAvailable(state: MarketState, msg: Msg<"courier_available">, ctx: TurnContext): Result {
+  const old = state.couriers[msg.courierId];
+  // Keep the newer of the two positions: courier_position may have overtaken this message.
+  const position =
+    old?.position != null && (msg.position === null || old.position.at > msg.position.at)
+      ? old.position
+      : msg.position;
+  const courier: AvailableCourier = {
+    courierId: msg.courierId,
+    mode: msg.mode,
+    vehicleId: msg.vehicleId,
+    freeCapacity: msg.freeCapacity,
+    freeSlots: msg.freeSlots,
+    position,
+    since: old?.since ?? ctx.now,
+    updatedAt: ctx.now,
+  };
+  return accept({ ...state, couriers: { ...state.couriers, [msg.courierId]: courier } }, [
+    emit(old === undefined ? "courier_joined" : "courier_updated", courier),
+  ]);
+}
+
+function courierUnavailable(state: MarketState, msg: Msg<"courier_unavailable">): Result {
+  if (state.couriers[msg.courierId] === undefined) return accept(state);
+  return accept({ ...state, couriers: without(state.couriers, msg.courierId) }, [
+    emit("courier_left", { courierId: msg.courierId, reason: msg.reason ?? null }),
+  ]);
+}
+
+function courierPosition(state: MarketState, msg: Msg<"courier_position">, ctx: TurnContext): Result {
+  const courier = state.couriers[msg.courierId];
+  if (courier === undefined) return accept(state);
+  if (courier.position !== null && courier.position.at >= msg.position.at) return accept(state);
+  const moved = { ...courier, position: msg.position, updatedAt: ctx.now };
+  return accept({ ...state, couriers: { ...state.couriers, [msg.courierId]: moved } }, [
+    emit("courier_moved", { courierId: msg.courierId, position: msg.position }),
+  ]);
+}
+
+function offerPassed(
+  state: MarketState,
+  orderId: string,
+  courierId: string,
+  event: "offer_declined" | "offer_expired",
+  reason: string,
+): Result {
+  const offer = state.offers[orderId];
+  if (offer === undefined || offer.courierId !== courierId) return accept(state);
+  const next = recordPass({ ...state, offers: without(state.offers, orderId) }, orderId, courierId);
+  return accept(next, [emit(event, { orderId, courierId, reason })]);
+}
+
+function hold(state: MarketState, msg: Msg<"hold">, ctx: TurnContext, by: Principal): Result {
+  const order = state.orders[msg.orderId];
+  if (order === undefined) return unknownOrder(msg.orderId);
+  if (order.held) return refuse("invalid_transition", `order ${msg.orderId} is already held`);
+  const dropped = dropOffer(state, msg.orderId, "order_held");
+  const held = {
+    ...dropped.state,
+    orders: { ...dropped.state.orders, [msg.orderId]: { ...order, held: true } },
+  };
+  const audited = audit(held, ctx, by, "hold", msg.orderId, null, msg.reason);
+  return accept(audited.state, [emit("order_held", audited.entry), ...dropped.effects]);
+}
+
+function release(state: MarketState, msg: Msg<"release">, ctx: TurnContext, by: Principal): Result {
+  const order = state.orders[msg.orderId];
+  if (order === undefined) return unknownOrder(msg.orderId);
+  if (!order.held && order.lockedTo === null) {
+    return refuse("invalid_transition", `order ${msg.orderId} is neither held nor locked`);
+  }
+  const released = {
+    ...state,
+    orders: { ...state.orders, [msg.orderId]: { ...order, held: false, lockedTo: null } },
+  };
+  const audited = audit(released, ctx, by, "release", msg.orderId, null, msg.reason);
+  return accept(audited.state, [emit("order_released", audited.entry)]);
+}
+
+function lock(state: MarketState, msg: Msg<"lock">, ctx: TurnContext, by: Principal): Result {
+  const order = state.orders[msg.orderId];
+  if (order === undefined) return unknownOrder(msg.orderId);
+  if (order.lockedTo === msg.courierId) {
+    return refuse("invalid_transition", `order ${msg.orderId} is already locked to ${msg.courierId}`);
+  }
+  const dropped = dropOffer(state, msg.orderId, "order_locked", msg.courierId);
+  // An offer already out to the locked courier stays valid.
+  const kept =
+    state.offers[msg.orderId]?.courierId === msg.courierId ? state.offers : dropped.state.offers;
+  const locked = {
+    ...dropped.state,
+    offers: kept,
+    orders: { ...dropped.state.orders, [msg.orderId]: { ...order, lockedTo: msg.courierId } },
+  };
+  const audited = audit(locked, ctx, by, "lock", msg.orderId, msg.courierId, msg.reason);
+  return accept(audited.state, [emit("order_locked", audited.entry), ...dropped.effects]);
+}
+
+function forceAssign(
+  state: MarketState,
+  msg: Msg<"force_assign">,
+  ctx: TurnContext,
+  by: Principal,
+): Result {
+  const order = state.orders[msg.orderId];
+  // Not open here: it is already with a courier (or never came through this market).
+  const action: OverrideAction = order === undefined ? "reassign" : "force";
+  let next = state;
+  const effects: Effect[] = [];
+  if (order !== undefined) {
+    const dropped = dropOffer(state, msg.orderId, "order_forced", msg.courierId);
+    next = {
+      ...dropped.state,
+      orders: { ...dropped.state.orders, [msg.orderId]: { ...order, forcedTo: msg.courierId } },
+    };
+    effects.push(...dropped.effects);
+  }
+  const audited = audit(next, ctx, by, action, msg.orderId, msg.courierId, msg.reason);
+  return accept(audited.state, [
+    emit("order_force_assigned", audited.entry),
+    ...effects,
+    send("order", msg.orderId, {
+      type: "dispatcher_assigned",
+      courierId: msg.courierId,
+      marketId: state.id,
+      by: { role: by.role, id: by.id },
+      reason: msg.reason,
+      at: ctx.now,
+    }),
+  ]);
+}
+
+function tick(state: MarketState, ctx: TurnContext): Result {
+  // A tick that outlived a cancel (the market went idle in between) does nothing.
+  if (state.tickDueAt === null) return accept(state);
+  let next: MarketState = { ...state, tickDueAt: null };
+  const expired = Object.values(state.offers).filter((o) => o.expiresAt <= ctx.now);
+  for (const offer of expired) {
+    next = recordPass({ ...next, offers: without(next.offers, offer.orderId) }, offer.orderId, offer.courierId);
+  }
+  // DISPATCH SEAM: the dispatch engine plans here, from dispatchInput(next, ctx.now), and each
+  // assignment of its plan is applied with makeOffer(next, orderId, courierId, ctx.now).
+  const ticked = tickEffects(next, ctx.now);
+  const effects: Effect[] = [];
+  if (expired.length > 0) {
+    effects.push(
+      emit("tick", {
+        at: ctx.now,
+        expiredOffers: expired.map((o) => ({ orderId: o.orderId, courierId: o.courierId })),
+        openOrders: Object.keys(next.orders).length,
+        pendingOffers: Object.keys(next.offers).length,
+        availableCouriers: Object.keys(next.couriers).length,
+      }),
+    );
+  }
+  return accept(ticked.state, [...effects, ...ticked.effects]);
+}
+
+// ---------------------------------------------------------------- the logic
+
+export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
+  type: "market",
+  messages: MarketMessage,
+  version: 1,
+  initial(self) {
+    return {
+      id: self.id,
+      config: {
+        name: self.id,
+        city: null,
+        timezone: "Asia/Shanghai",
+        tickIntervalMs: DEFAULT_TICK_INTERVAL_MS,
+        offerTimeoutMs: DEFAULT_OFFER_TIMEOUT_MS,
+        h3Resolution: DEFAULT_H3_RESOLUTION,
+      },
+      orders: {},
+      couriers: {},
+      offers: {},
+      passedBy: {},
+      audit: [],
+      tickDueAt: null,
+    };
+  },
+  transition(state, msg, ctx) {
+    const denied = authorize(ctx, ALLOWED[msg.type]);
+    if (denied !== null) return denied;
+    // Overrides come from a dispatcher or admin client, so `by` is there (authorize checked).
+    const by: Principal = ctx.by ?? { role: "system", id: "unknown" };
+    switch (msg.type) {
+      case "configure":
+        return configure(state, msg);
+      case "order_ready":
+        return orderReady(state, msg, ctx);
+      case "order_assigned":
+        return orderAssigned(state, msg, ctx);
+      case "order_cancelled":
+        return orderCancelled(state, msg, ctx);
+      case "courier_available":
+        return courierAvailable(state, msg, ctx);
+      case "courier_unavailable":
+        return courierUnavailable(state, msg);
+      case "courier_position":
+        return courierPosition(state, msg, ctx);
+      case "offer_declined":
+        return offerPassed(state, msg.orderId, msg.courierId, "offer_declined", msg.reason);
+      case "offer_expired":
+        return offerPassed(state, msg.orderId, msg.courierId, "offer_expired", "expired");
+      case "hold":
+        return hold(state, msg, ctx, by);
+      case "release":
+        return release(state, msg, ctx, by);
+      case "lock":
+        return lock(state, msg, ctx, by);
+      case "force_assign":
+        return forceAssign(state, msg, ctx, by);
+      case "tick":
+        return tick(state, ctx);
+    }
+  },
+  persist(state) {
+    return state;
+  },
+  restore(data, version) {
+    if (version !== 1) throw new Error(`market state version ${version} is not supported`);
+    return MarketState.parse(data);
+  },
+  view(state) {
+    return {
+      ...state,
+      openOrders: Object.keys(state.orders).length,
+      availableCouriers: Object.keys(state.couriers).length,
+      pendingOffers: Object.keys(state.offers).length,
+    };
+  },
+};

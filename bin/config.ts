@@ -1,0 +1,58 @@
+/**
+ * The one place that reads the environment. Every variable, its default and its meaning is
+ * listed here and in the README's "Configuration" table.
+ */
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+export const ConfigSchema = z.object({
+  /** NATS servers, comma-separated. */
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** NATS credentials file (accounts in production); unset on loopback. */
+  NATS_CREDS: z.string().optional(),
+  /** Prefix for every subject, stream and bucket; "" in production, unique in tests. */
+  XIANDA_NAMESPACE: z
+    .string()
+    .regex(/^([a-z][a-z0-9]{0,15})?$/, "lowercase letters and digits, at most 16")
+    .default(""),
+  /** Command partitions; fixed for the life of a deployment. */
+  XIANDA_PARTITIONS: int(32, 1),
+  /** Stream and KV replicas: 1 on one server, 3 on a cluster. */
+  XIANDA_REPLICAS: int(1, 1),
+  /** This process's id among actor hosts; default <hostname>-<pid>. */
+  HOST_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  /** A partition lease not renewed for this long (ms) is taken over by another host. */
+  LEASE_TTL_MS: int(3000, 200),
+  /** How often a host renews its leases and saves checkpoints (ms). */
+  LEASE_RENEW_MS: int(1000, 50),
+  /** An actor idle this long (ms) is passivated (dropped from memory). */
+  ACTOR_IDLE_MS: int(60_000, 100),
+  /** Port of a host's /metrics, /healthz and /readyz; 0 picks a free port. */
+  METRICS_PORT: int(9464),
+  /** Postgres URL; unset: PGlite under DATA_DIR (demo and development). */
+  DATABASE_URL: z.string().url().optional(),
+  /** Redis URL; unset: the demo's in-process store (never for production). */
+  REDIS_URL: z.string().url().optional(),
+  /** Where `npm start` keeps its NATS store and PGlite files. */
+  DATA_DIR: z.string().default("./.data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { HOST_ID: string };
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")),
+  );
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return { ...parsed.data, HOST_ID: parsed.data.HOST_ID ?? `${hostname()}-${process.pid}` };
+}
