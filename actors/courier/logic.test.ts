@@ -63,7 +63,11 @@ const onShift: CourierMessage = {
 const store = { lat: 31.2304, lng: 121.4737 };
 const door = { lat: 31.2404, lng: 121.4837 };
 
-function offerMsg(orderId: string, expiresAt = T0 + 30_000, cls = "chilled" as const): CourierMessage {
+function offerMsg(
+  orderId: string,
+  expiresAt = T0 + 30_000,
+  cls = "chilled" as const,
+): CourierMessage {
   return {
     type: "offer",
     orderId,
@@ -75,7 +79,10 @@ function offerMsg(orderId: string, expiresAt = T0 + 30_000, cls = "chilled" as c
     dropoff: door,
   };
 }
-function assignMsg(orderId: string, extra: Partial<Extract<CourierMessage, { type: "job_assigned" }>> = {}): CourierMessage {
+function assignMsg(
+  orderId: string,
+  extra: Partial<Extract<CourierMessage, { type: "job_assigned" }>> = {},
+): CourierMessage {
   return {
     type: "job_assigned",
     orderId,
@@ -118,7 +125,10 @@ describe("shift", () => {
 
   it("refuses a vehicle id or temperature slots for anything but a van", () => {
     expect(
-      refusal(fresh(), { ...onShift, vehicle: { mode: "bike", vehicleId: "v1" } } as CourierMessage),
+      refusal(fresh(), {
+        ...onShift,
+        vehicle: { mode: "bike", vehicleId: "v1" },
+      } as CourierMessage),
     ).toBe("invalid_vehicle");
     expect(
       refusal(fresh(), {
@@ -154,8 +164,12 @@ describe("shift", () => {
   });
 
   it("refuses shift changes from stores, shoppers, anonymous clients and other actors", () => {
-    expect(refusal(fresh(), onShift, ctx(T0, { by: { role: "store", id: "s1" } }))).toBe("forbidden");
-    expect(refusal(fresh(), onShift, ctx(T0, { by: { role: "shopper", id: "x" } }))).toBe("forbidden");
+    expect(refusal(fresh(), onShift, ctx(T0, { by: { role: "store", id: "s1" } }))).toBe(
+      "forbidden",
+    );
+    expect(refusal(fresh(), onShift, ctx(T0, { by: { role: "shopper", id: "x" } }))).toBe(
+      "forbidden",
+    );
     expect(refusal(fresh(), onShift, ctx(T0, { by: undefined }))).toBe("forbidden");
     expect(refusal(fresh(), onShift, asActor())).toBe("forbidden");
     expect(refusal(fresh(), onShift, asTimer())).toBe("forbidden");
@@ -243,9 +257,9 @@ describe("location", () => {
     expect(refusal(state, { type: "location", lat: 0, lng: Number.NaN, at: T0 })).toBe(
       "invalid_location",
     );
-    expect(courierLogic.messages.safeParse({ type: "location", lat: 91, lng: 0, at: T0 }).success).toBe(
-      false,
-    );
+    expect(
+      courierLogic.messages.safeParse({ type: "location", lat: 91, lng: 0, at: T0 }).success,
+    ).toBe(false);
   });
 
   it("refuses fixes while off shift and from another courier", () => {
@@ -306,9 +320,17 @@ describe("offers", () => {
 
   it("accepts an offer: cancels the timer and tells the order and the market", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
-    const { state, effects } = run(offered, { type: "accept_offer", orderId: "o1" }, asSelf(T0 + 5_000));
+    const { state, effects } = run(
+      offered,
+      { type: "accept_offer", orderId: "o1" },
+      asSelf(T0 + 5_000),
+    );
     expect(courierStatus(state)).toBe("busy");
-    expect(state.jobs.o1).toMatchObject({ phase: "accepted", pickedUp: false, acceptedAt: T0 + 5_000 });
+    expect(state.jobs.o1).toMatchObject({
+      phase: "accepted",
+      pickedUp: false,
+      acceptedAt: T0 + 5_000,
+    });
     expect(state.stats.accepted).toBe(1);
     expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
     expect(events(effects)).toEqual(["offer_accepted"]);
@@ -335,7 +357,9 @@ describe("offers", () => {
     expect(refusal(offered, { type: "decline_offer", orderId: "o1", reason: "busy" }, other)).toBe(
       "wrong_courier",
     );
-    expect(run(offered, { type: "accept_offer", orderId: "o1" }, asDispatcher()).state.jobs.o1).toBeDefined();
+    expect(
+      run(offered, { type: "accept_offer", orderId: "o1" }, asDispatcher()).state.jobs.o1,
+    ).toBeDefined();
   });
 
   it("declines an offer with a reason, counted for fairness", () => {
@@ -351,7 +375,13 @@ describe("offers", () => {
     expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
     expect(events(effects)).toEqual(["offer_declined"]);
     expect(sentTo(effects, "order", "o1")).toEqual([
-      { type: "courier_declined", courierId: "c1", marketId: "sh-pudong", reason: "too_far", at: T0 },
+      {
+        type: "courier_declined",
+        courierId: "c1",
+        marketId: "sh-pudong",
+        reason: "too_far",
+        at: T0,
+      },
     ]);
     expect(sentTo(effects, "market", "sh-pudong")).toEqual([
       { type: "offer_declined", orderId: "o1", courierId: "c1", reason: "too_far" },
@@ -366,12 +396,22 @@ describe("offers", () => {
 
   it("expires an unanswered offer when its timer fires", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
-    const { state, effects } = run(offered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 30_000));
+    const { state, effects } = run(
+      offered,
+      { type: "offer_expired", orderId: "o1" },
+      asTimer(T0 + 30_000),
+    );
     expect(courierStatus(state)).toBe("idle");
     expect(state.stats.expired).toBe(1);
     expect(events(effects)).toEqual(["offer_expired"]);
     expect(sentTo(effects, "order", "o1")).toEqual([
-      { type: "courier_declined", courierId: "c1", marketId: "sh-pudong", reason: "expired", at: T0 + 30_000 },
+      {
+        type: "courier_declined",
+        courierId: "c1",
+        marketId: "sh-pudong",
+        reason: "expired",
+        at: T0 + 30_000,
+      },
     ]);
     expect(sentTo(effects, "market", "sh-pudong")).toEqual([
       { type: "offer_expired", orderId: "o1", courierId: "c1" },
@@ -383,18 +423,28 @@ describe("offers", () => {
     const early = run(offered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 1_000));
     expect(early.state).toBe(offered);
     const answered = run(offered, { type: "decline_offer", orderId: "o1", reason: "busy" }).state;
-    expect(run(answered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 30_000)).effects).toEqual([]);
-    expect(refusal(offered, { type: "offer_expired", orderId: "o1" }, asSelf(T0 + 30_000))).toBe("forbidden");
+    expect(
+      run(answered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 30_000)).effects,
+    ).toEqual([]);
+    expect(refusal(offered, { type: "offer_expired", orderId: "o1" }, asSelf(T0 + 30_000))).toBe(
+      "forbidden",
+    );
   });
 
   it("drops a withdrawn offer and cancels its timer", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
-    const { state, effects } = run(offered, { type: "offer_withdrawn", orderId: "o1", reason: "order_cancelled" }, asActor());
+    const { state, effects } = run(
+      offered,
+      { type: "offer_withdrawn", orderId: "o1", reason: "order_cancelled" },
+      asActor(),
+    );
     expect(state.offers).toEqual({});
     expect(state.stats.withdrawn).toBe(1);
     expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
     expect(events(effects)).toEqual(["offer_withdrawn"]);
-    expect(refusal(state, { type: "offer_withdrawn", orderId: "o1" }, asActor())).toBe("offer_not_found");
+    expect(refusal(state, { type: "offer_withdrawn", orderId: "o1" }, asActor())).toBe(
+      "offer_not_found",
+    );
   });
 });
 
@@ -421,22 +471,30 @@ describe("jobs and route", () => {
     state = run(state, { type: "accept_offer", orderId: "o1" }).state;
     state = run(state, assignMsg("o2"), asActor()).state;
     const { state: confirmed } = run(state, assignMsg("o1"), asActor(T0 + 1000));
-    expect(confirmed.jobs.o1).toMatchObject({ phase: "assigned", acceptedAt: T0, assignedAt: T0 + 1000 });
+    expect(confirmed.jobs.o1).toMatchObject({
+      phase: "assigned",
+      acceptedAt: T0,
+      assignedAt: T0 + 1000,
+    });
     expect(freeCapacity(confirmed)).toBe(0);
   });
 
   it("inserts stops where dispatch says", () => {
-    const state = run(withJob("o1"), assignMsg("o2", { pickupIndex: 0, dropoffIndex: 2 }), asActor()).state;
+    const state = run(
+      withJob("o1"),
+      assignMsg("o2", { pickupIndex: 0, dropoffIndex: 2 }),
+      asActor(),
+    ).state;
     expect(routeOf(state)).toEqual(["o2:pickup", "o1:pickup", "o2:dropoff", "o1:dropoff"]);
   });
 
   it("refuses a drop-off placed before its pickup and positions past the route", () => {
-    expect(refusal(withJob("o1"), assignMsg("o2", { pickupIndex: 2, dropoffIndex: 1 }), asActor())).toBe(
-      "precedence_violation",
-    );
-    expect(refusal(withJob("o1"), assignMsg("o2", { pickupIndex: 0, dropoffIndex: 9 }), asActor())).toBe(
-      "invalid_stop_index",
-    );
+    expect(
+      refusal(withJob("o1"), assignMsg("o2", { pickupIndex: 2, dropoffIndex: 1 }), asActor()),
+    ).toBe("precedence_violation");
+    expect(
+      refusal(withJob("o1"), assignMsg("o2", { pickupIndex: 0, dropoffIndex: 9 }), asActor()),
+    ).toBe("invalid_stop_index");
   });
 
   it("refuses a job beyond capacity, twice, while offline, or from a courier client", () => {
@@ -473,7 +531,11 @@ describe("jobs and route", () => {
   });
 
   it("does not echo a stop completion back to the order actor that reported it", () => {
-    const { effects } = run(withJob("o1"), { type: "complete_stop", orderId: "o1", kind: "pickup" }, asActor());
+    const { effects } = run(
+      withJob("o1"),
+      { type: "complete_stop", orderId: "o1", kind: "pickup" },
+      asActor(),
+    );
     expect(sentTo(effects, "order", "o1")).toEqual([]);
   });
 
@@ -483,10 +545,18 @@ describe("jobs and route", () => {
       "precedence_violation",
     );
     const picked = run(state, { type: "complete_stop", orderId: "o1", kind: "pickup" }).state;
-    expect(refusal(picked, { type: "complete_stop", orderId: "o1", kind: "pickup" })).toBe("stop_not_found");
-    expect(refusal(state, { type: "complete_stop", orderId: "o9", kind: "pickup" })).toBe("job_not_found");
+    expect(refusal(picked, { type: "complete_stop", orderId: "o1", kind: "pickup" })).toBe(
+      "stop_not_found",
+    );
+    expect(refusal(state, { type: "complete_stop", orderId: "o9", kind: "pickup" })).toBe(
+      "job_not_found",
+    );
     expect(
-      refusal(state, { type: "complete_stop", orderId: "o1", kind: "pickup" }, ctx(T0, { by: { role: "courier", id: "c2" } })),
+      refusal(
+        state,
+        { type: "complete_stop", orderId: "o1", kind: "pickup" },
+        ctx(T0, { by: { role: "courier", id: "c2" } }),
+      ),
     ).toBe("wrong_courier");
   });
 
@@ -498,7 +568,11 @@ describe("jobs and route", () => {
       { orderId: "o1", kind: "dropoff" },
       { orderId: "o2", kind: "dropoff" },
     ] as const;
-    const { state: after, effects } = run(state, { type: "reorder_stops", stops: [...stops] }, asDispatcher());
+    const { state: after, effects } = run(
+      state,
+      { type: "reorder_stops", stops: [...stops] },
+      asDispatcher(),
+    );
     expect(routeOf(after)).toEqual(["o2:pickup", "o1:pickup", "o1:dropoff", "o2:dropoff"]);
     expect(events(effects)).toEqual(["stops_reordered"]);
   });
@@ -524,46 +598,62 @@ describe("jobs and route", () => {
       { orderId: "o2", kind: "pickup" },
       { orderId: "o2", kind: "dropoff" },
     ] as const;
-    expect(routeOf(run(state, { type: "reorder_stops", stops: [...stops] }, asDispatcher()).state)).toEqual([
-      "o1:dropoff",
-      "o2:pickup",
-      "o2:dropoff",
-    ]);
+    expect(
+      routeOf(run(state, { type: "reorder_stops", stops: [...stops] }, asDispatcher()).state),
+    ).toEqual(["o1:dropoff", "o2:pickup", "o2:dropoff"]);
   });
 
   it("refuses a reorder that does not list exactly the route's stops, or comes from a courier", () => {
     const state = withJob("o1");
     const pickup = { orderId: "o1", kind: "pickup" } as const;
     const dropoff = { orderId: "o1", kind: "dropoff" } as const;
-    expect(refusal(state, { type: "reorder_stops", stops: [pickup] }, asDispatcher())).toBe("route_mismatch");
+    expect(refusal(state, { type: "reorder_stops", stops: [pickup] }, asDispatcher())).toBe(
+      "route_mismatch",
+    );
     expect(refusal(state, { type: "reorder_stops", stops: [pickup, pickup] }, asDispatcher())).toBe(
       "route_mismatch",
     );
     expect(
-      refusal(state, { type: "reorder_stops", stops: [pickup, { orderId: "o9", kind: "dropoff" }] }, asDispatcher()),
+      refusal(
+        state,
+        { type: "reorder_stops", stops: [pickup, { orderId: "o9", kind: "dropoff" }] },
+        asDispatcher(),
+      ),
     ).toBe("route_mismatch");
     expect(refusal(state, { type: "reorder_stops", stops: [pickup, dropoff] })).toBe("forbidden");
-    expect(run(state, { type: "reorder_stops", stops: [pickup, dropoff] }, asDispatcher()).effects).toEqual([]);
+    expect(
+      run(state, { type: "reorder_stops", stops: [pickup, dropoff] }, asDispatcher()).effects,
+    ).toEqual([]);
   });
 
   it("removes a released job's stops and tells the order when a dispatcher released it", () => {
     const state = run(withJob("o1"), assignMsg("o2"), asActor()).state;
-    const { state: after, effects } = run(state, { type: "job_released", orderId: "o1", reason: "reassigned" }, asDispatcher());
+    const { state: after, effects } = run(
+      state,
+      { type: "job_released", orderId: "o1", reason: "reassigned" },
+      asDispatcher(),
+    );
     expect(routeOf(after)).toEqual(["o2:pickup", "o2:dropoff"]);
     expect(after.jobs.o1).toBeUndefined();
     expect(events(effects)).toEqual(["job_released"]);
     expect(sentTo(effects, "order", "o1")).toEqual([
       { type: "courier_released", courierId: "c1", reason: "reassigned", at: T0 },
     ]);
-    const fromOrder = run(state, { type: "job_released", orderId: "o1", reason: "cancelled" }, asActor());
+    const fromOrder = run(
+      state,
+      { type: "job_released", orderId: "o1", reason: "cancelled" },
+      asActor(),
+    );
     expect(sentTo(fromOrder.effects, "order", "o1")).toEqual([]);
   });
 
   it("refuses releasing an unknown job or a courier releasing its own job", () => {
-    expect(refusal(withJob("o1"), { type: "job_released", orderId: "o9", reason: "x" }, asActor())).toBe(
-      "job_not_found",
+    expect(
+      refusal(withJob("o1"), { type: "job_released", orderId: "o9", reason: "x" }, asActor()),
+    ).toBe("job_not_found");
+    expect(refusal(withJob("o1"), { type: "job_released", orderId: "o1", reason: "x" })).toBe(
+      "forbidden",
     );
-    expect(refusal(withJob("o1"), { type: "job_released", orderId: "o1", reason: "x" })).toBe("forbidden");
   });
 });
 
@@ -587,11 +677,16 @@ describe("persistence", () => {
       now += 1_000;
       state = run(state, msg, who(now)).state;
     }
-    const restored = courierLogic.restore!(JSON.parse(JSON.stringify(courierLogic.persist!(state))), 1);
+    const restored = courierLogic.restore!(
+      JSON.parse(JSON.stringify(courierLogic.persist!(state))),
+      1,
+    );
     expect(restored).toEqual(state);
     const next: CourierMessage = { type: "accept_offer", orderId: "o3" };
     const c = asSelf(now + 1_000);
-    expect(courierLogic.transition(restored, next, c)).toEqual(courierLogic.transition(state, next, c));
+    expect(courierLogic.transition(restored, next, c)).toEqual(
+      courierLogic.transition(state, next, c),
+    );
   });
 
   it("refuses to restore an unknown version or a corrupt state", () => {

@@ -127,7 +127,11 @@ function stopRef(stop: Stop): StopRef {
  */
 type Sender = "self" | "dispatcher" | "actor" | "timer";
 
-function authorize(state: CourierState, ctx: TurnContext, allowed: readonly Sender[]): Result | null {
+function authorize(
+  state: CourierState,
+  ctx: TurnContext,
+  allowed: readonly Sender[],
+): Result | null {
   if (ctx.origin === "timer") {
     return allowed.includes("timer") ? null : refuse("forbidden", "timers may not send this");
   }
@@ -174,7 +178,11 @@ const ALLOWED: Record<CourierMessage["type"], readonly Sender[]> = {
 // ---------------------------------------------------------------- capacity
 
 /** Refuses taking one more order of `cls`, counting jobs and offers other than `orderId`'s. */
-function capacityRefusal(state: CourierState, cls: TemperatureClass, orderId: string): Result | null {
+function capacityRefusal(
+  state: CourierState,
+  cls: TemperatureClass,
+  orderId: string,
+): Result | null {
   const shift = state.shift;
   if (shift === null) return refuse("not_on_shift", `courier ${state.id} is not on shift`);
   const held = [...Object.values(state.jobs), ...Object.values(state.offers)].filter(
@@ -193,7 +201,10 @@ function capacityRefusal(state: CourierState, cls: TemperatureClass, orderId: st
     }
     const used = countByClass(held)[cls];
     if (used >= slots[cls]) {
-      return refuse("over_capacity", `all ${slots[cls]} ${cls} slots of courier ${state.id} are taken`);
+      return refuse(
+        "over_capacity",
+        `all ${slots[cls]} ${cls} slots of courier ${state.id} are taken`,
+      );
     }
   }
   return null;
@@ -218,9 +229,7 @@ function goOnShift(state: CourierState, msg: Msg<"go_on_shift">, ctx: TurnContex
     vehicle: { mode, vehicleId: vehicleId ?? null },
     capacity: { maxOrders: msg.capacity.maxOrders, slots: msg.capacity.slots ?? null },
   };
-  return accept({ ...state, shift, positionSentAt: null }, [
-    emit("went_on_shift", { ...shift }),
-  ]);
+  return accept({ ...state, shift, positionSentAt: null }, [emit("went_on_shift", { ...shift })]);
 }
 
 function goOffShift(state: CourierState, _msg: Msg<"go_off_shift">, ctx: TurnContext): Result {
@@ -437,11 +446,7 @@ function offerWithdrawn(state: CourierState, msg: Msg<"offer_withdrawn">): Resul
   ]);
 }
 
-function toStop(
-  orderId: string,
-  kind: Stop["kind"],
-  place: Msg<"job_assigned">["pickup"],
-): Stop {
+function toStop(orderId: string, kind: Stop["kind"], place: Msg<"job_assigned">["pickup"]): Stop {
   return {
     orderId,
     kind,
@@ -484,7 +489,8 @@ function jobAssigned(state: CourierState, msg: Msg<"job_assigned">, ctx: TurnCon
   };
   const effects: Effect[] = [];
   // A dispatcher may assign an order that is still on offer to this courier: the offer is moot.
-  const offers = state.offers[msg.orderId] !== undefined ? without(state.offers, msg.orderId) : state.offers;
+  const offers =
+    state.offers[msg.orderId] !== undefined ? without(state.offers, msg.orderId) : state.offers;
   if (offers !== state.offers) effects.push({ kind: "cancel", timer: offerTimer(msg.orderId) });
   effects.push(
     emit("job_assigned", {
@@ -498,7 +504,8 @@ function jobAssigned(state: CourierState, msg: Msg<"job_assigned">, ctx: TurnCon
 
 function completeStop(state: CourierState, msg: Msg<"complete_stop">, ctx: TurnContext): Result {
   const job = state.jobs[msg.orderId];
-  if (job === undefined) return refuse("job_not_found", `order ${msg.orderId} is not this courier's`);
+  if (job === undefined)
+    return refuse("job_not_found", `order ${msg.orderId} is not this courier's`);
   const index = state.route.findIndex((s) => s.orderId === msg.orderId && s.kind === msg.kind);
   if (index < 0) {
     return refuse("stop_not_found", `no open ${msg.kind} stop for order ${msg.orderId}`);
@@ -556,7 +563,8 @@ function reorderStops(state: CourierState, msg: Msg<"reorder_stops">): Result {
 
 function jobReleased(state: CourierState, msg: Msg<"job_released">, ctx: TurnContext): Result {
   const job = state.jobs[msg.orderId];
-  if (job === undefined) return refuse("job_not_found", `order ${msg.orderId} is not this courier's`);
+  if (job === undefined)
+    return refuse("job_not_found", `order ${msg.orderId} is not this courier's`);
   const effects: Effect[] = [
     emit("job_released", { orderId: msg.orderId, reason: msg.reason, pickedUp: job.pickedUp }),
   ];
@@ -612,7 +620,9 @@ function handle(state: CourierState, msg: CourierMessage, ctx: TurnContext): Res
 // ---------------------------------------------------------------- market bookkeeping
 
 /** What the market should know about this courier, or null when it should forget them. */
-function availability(state: CourierState): Extract<MarketMessage, { type: "courier_available" }> | null {
+function availability(
+  state: CourierState,
+): Extract<MarketMessage, { type: "courier_available" }> | null {
   if (state.shift === null) return null;
   return {
     type: "courier_available",

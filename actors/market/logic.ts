@@ -104,7 +104,10 @@ function tickEffects(state: MarketState, now: number): { state: MarketState; eff
     };
   }
   if (!busy && state.tickDueAt !== null) {
-    return { state: { ...state, tickDueAt: null }, effects: [{ kind: "cancel", timer: TICK_TIMER }] };
+    return {
+      state: { ...state, tickDueAt: null },
+      effects: [{ kind: "cancel", timer: TICK_TIMER }],
+    };
   }
   return { state, effects: [] };
 }
@@ -269,7 +272,9 @@ function authorize(ctx: TurnContext, allowed: readonly Sender[]): Result | null 
   }
   const role = ctx.by?.role;
   if (role === "dispatcher" || role === "admin") {
-    return allowed.includes("dispatcher") ? null : refuse("forbidden", `${role}s may not send this`);
+    return allowed.includes("dispatcher")
+      ? null
+      : refuse("forbidden", `${role}s may not send this`);
   }
   if (role === "system") {
     return allowed.includes("actor") ? null : refuse("forbidden", "system may not send this");
@@ -306,7 +311,10 @@ function orderReady(state: MarketState, msg: Msg<"order_ready">, ctx: TurnContex
     lockedTo: old?.lockedTo ?? null,
     forcedTo: old?.forcedTo ?? null,
   };
-  const ticked = tickEffects({ ...state, orders: { ...state.orders, [msg.orderId]: order } }, ctx.now);
+  const ticked = tickEffects(
+    { ...state, orders: { ...state.orders, [msg.orderId]: order } },
+    ctx.now,
+  );
   return accept(ticked.state, [
     emit(old === undefined ? "order_queued" : "order_updated", order),
     ...ticked.effects,
@@ -339,7 +347,11 @@ function orderCancelled(state: MarketState, msg: Msg<"order_cancelled">, ctx: Tu
   ]);
 }
 
-function courierAvailable(state: MarketState, msg: Msg<"courier_available">, ctx: TurnContext): Result {
+function courierAvailable(
+  state: MarketState,
+  msg: Msg<"courier_available">,
+  ctx: TurnContext,
+): Result {
   const old = state.couriers[msg.courierId];
   // Keep the newer of the two positions: courier_position may have overtaken this message.
   const position =
@@ -368,7 +380,11 @@ function courierUnavailable(state: MarketState, msg: Msg<"courier_unavailable">)
   ]);
 }
 
-function courierPosition(state: MarketState, msg: Msg<"courier_position">, ctx: TurnContext): Result {
+function courierPosition(
+  state: MarketState,
+  msg: Msg<"courier_position">,
+  ctx: TurnContext,
+): Result {
   const courier = state.couriers[msg.courierId];
   if (courier === undefined) return accept(state);
   if (courier.position !== null && courier.position.at >= msg.position.at) return accept(state);
@@ -422,7 +438,10 @@ function lock(state: MarketState, msg: Msg<"lock">, ctx: TurnContext, by: Princi
   const order = state.orders[msg.orderId];
   if (order === undefined) return unknownOrder(msg.orderId);
   if (order.lockedTo === msg.courierId) {
-    return refuse("invalid_transition", `order ${msg.orderId} is already locked to ${msg.courierId}`);
+    return refuse(
+      "invalid_transition",
+      `order ${msg.orderId} is already locked to ${msg.courierId}`,
+    );
   }
   const dropped = dropOffer(state, msg.orderId, "order_locked", msg.courierId);
   // An offer already out to the locked courier stays valid.
@@ -477,7 +496,11 @@ function tick(state: MarketState, ctx: TurnContext): Result {
   let next: MarketState = { ...state, tickDueAt: null };
   const expired = Object.values(state.offers).filter((o) => o.expiresAt <= ctx.now);
   for (const offer of expired) {
-    next = recordPass({ ...next, offers: without(next.offers, offer.orderId) }, offer.orderId, offer.courierId);
+    next = recordPass(
+      { ...next, offers: without(next.offers, offer.orderId) },
+      offer.orderId,
+      offer.courierId,
+    );
   }
   // DISPATCH SEAM: the dispatch engine plans here, from dispatchInput(next, ctx.now), and each
   // assignment of its plan is applied with makeOffer(next, orderId, courierId, ctx.now).

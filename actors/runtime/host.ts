@@ -140,9 +140,12 @@ export class ActorHost {
     return this.#held.get(partition)?.worker ?? null;
   }
 
-  /** Stop renewing leases without releasing them: a test hook to make this host a zombie. */
-  pauseRenewals(): void {
-    this.#pausedRenewals = true;
+  /**
+   * Freeze (or resume) the lease cycle, heartbeat included, without releasing anything: the host
+   * keeps working as if it still held its partitions. Fault tests use it to make a zombie.
+   */
+  pauseRenewals(paused = true): void {
+    this.#pausedRenewals = paused;
   }
   #pausedRenewals = false;
 
@@ -163,11 +166,11 @@ export class ActorHost {
   }
 
   async #tick(): Promise<void> {
-    if (this.#ticking || this.#stopping) return;
+    if (this.#ticking || this.#stopping || this.#pausedRenewals) return;
     this.#ticking = true;
     try {
       const now = performance.now();
-      if (now - this.#lastRenew >= this.#renewMs && !this.#pausedRenewals) {
+      if (now - this.#lastRenew >= this.#renewMs) {
         this.#lastRenew = now;
         await Promise.all([this.#heartbeat(), this.#renewAll()]);
       }

@@ -71,7 +71,10 @@ function isOutOfRange(c: Compartment, celsius: number): boolean {
 
 /** Inside the range by at least the margin: the only way back to `in_range`. */
 function isClearlyInRange(c: Compartment, celsius: number, margin: number): boolean {
-  return (c.minC === null || celsius >= c.minC + margin) && (c.maxC === null || celsius <= c.maxC - margin);
+  return (
+    (c.minC === null || celsius >= c.minC + margin) &&
+    (c.maxC === null || celsius <= c.maxC - margin)
+  );
 }
 
 /** How far outside the range (0 inside), to keep the worst reading as the peak. */
@@ -156,7 +159,11 @@ const ALLOWED: Record<VehicleMessage["type"], readonly Sender[]> = {
   check_handoff: ["driver", "store", "dispatcher", "actor"],
 };
 
-function authorize(state: VehicleState, ctx: TurnContext, allowed: readonly Sender[]): Result | null {
+function authorize(
+  state: VehicleState,
+  ctx: TurnContext,
+  allowed: readonly Sender[],
+): Result | null {
   if (ctx.origin === "timer") {
     return allowed.includes("timer") ? null : refuse("forbidden", "timers may not send this");
   }
@@ -425,7 +432,11 @@ function configure(state: VehicleState, msg: Msg<"configure">, ctx: TurnContext)
 function reading(state: VehicleState, msg: Msg<"reading">, ctx: TurnContext): Result {
   const c = state.compartments[msg.compartmentId];
   if (c === undefined) return unknownCompartment(msg.compartmentId);
-  if (!Number.isFinite(msg.celsius) || msg.celsius < PHYSICAL_MIN_C || msg.celsius > PHYSICAL_MAX_C) {
+  if (
+    !Number.isFinite(msg.celsius) ||
+    msg.celsius < PHYSICAL_MIN_C ||
+    msg.celsius > PHYSICAL_MAX_C
+  ) {
     return refuse(
       "invalid_reading",
       `${msg.celsius} °C is outside what a sensor can report (${PHYSICAL_MIN_C}..${PHYSICAL_MAX_C})`,
@@ -450,7 +461,9 @@ function reading(state: VehicleState, msg: Msg<"reading">, ctx: TurnContext): Re
     emit("reading_recorded", { compartmentId: c.id, celsius: msg.celsius, at: msg.at, doorOpen }),
   ];
   if (msg.doorOpen !== undefined && msg.doorOpen !== (c.latest?.doorOpen ?? false)) {
-    effects.push(emit(msg.doorOpen ? "door_opened" : "door_closed", { compartmentId: c.id, at: msg.at }));
+    effects.push(
+      emit(msg.doorOpen ? "door_opened" : "door_closed", { compartmentId: c.id, at: msg.at }),
+    );
   }
   let next: Compartment = { ...c, latest: { celsius: msg.celsius, at: msg.at, doorOpen } };
 
@@ -485,19 +498,28 @@ function reading(state: VehicleState, msg: Msg<"reading">, ctx: TurnContext): Re
 function graceElapsed(state: VehicleState, msg: Msg<"grace_elapsed">, ctx: TurnContext): Result {
   const c = state.compartments[msg.compartmentId];
   // Stale timers (compartment removed, excursion already raised or cleared) change nothing.
-  if (c === undefined || c.temperature.phase !== "pending" || c.latest === null) return accept(state);
+  if (c === undefined || c.temperature.phase !== "pending" || c.latest === null)
+    return accept(state);
   // Inside the range but not by the margin: not "still out of range"; a later reading decides.
   if (!isOutOfRange(c, c.latest.celsius)) return accept(state);
   const started = startExcursion(c, c.temperature.since, c.temperature.peakC, ctx.now);
   return accept(withCompartment(state, started.compartment), started.effects);
 }
 
-function silenceElapsed(state: VehicleState, msg: Msg<"silence_elapsed">, ctx: TurnContext): Result {
+function silenceElapsed(
+  state: VehicleState,
+  msg: Msg<"silence_elapsed">,
+  ctx: TurnContext,
+): Result {
   const c = state.compartments[msg.compartmentId];
   if (c === undefined || !isMonitored(c) || c.silence !== null) return accept(state);
   const heardAt = c.heardAt ?? ctx.now;
   if (ctx.now - heardAt < state.silenceLimitSeconds * 1000) return accept(state);
-  const silence = { startedAt: ctx.now, lastReadingAt: c.latest?.at ?? null, orderIds: [...c.orderIds] };
+  const silence = {
+    startedAt: ctx.now,
+    lastReadingAt: c.latest?.at ?? null,
+    orderIds: [...c.orderIds],
+  };
   return accept(withCompartment(state, { ...c, silence }), [
     emit("excursion_started", {
       compartmentId: c.id,
@@ -532,7 +554,8 @@ function load(state: VehicleState, msg: Msg<"load">): Result {
 
 function unload(state: VehicleState, msg: Msg<"unload">): Result {
   const c = compartmentHolding(state, msg.orderId);
-  if (c === undefined) return refuse("order_not_loaded", `order ${msg.orderId} is not in this vehicle`);
+  if (c === undefined)
+    return refuse("order_not_loaded", `order ${msg.orderId} is not in this vehicle`);
   return accept(
     withCompartment(state, { ...c, orderIds: c.orderIds.filter((id) => id !== msg.orderId) }),
     [emit("order_unloaded", { orderId: msg.orderId, compartmentId: c.id })],

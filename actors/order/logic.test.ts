@@ -1,0 +1,920 @@
+import { describe, expect, it } from "vitest";
+import type { Effect, Origin, Principal, TurnContext, TurnResult } from "../types.ts";
+import type { OrderMessage } from "../../protocol/actors/order.ts";
+import { OFFER_TIMER, TIMELINE_LIMIT, orderLogic, viewOrder } from "./logic.ts";
+import type { Order, OrderState } from "./types.ts";
+
+// Monday 2 June 2025, 10:00 in Shanghai.
+const T0 = Date.UTC(2025, 5, 2, 2, 0);
+const MIN = 60_000;
+
+const system: Principal = { role: "system", id: "shop-gateway" };
+const dispatcher: Principal = { role: "dispatcher", id: "d-1" };
+const admin: Principal = { role: "admin", id: "a-1" };
+const store: Principal = { role: "store", id: "s-1" };
+const otherStore: Principal = { role: "store", id: "s-2" };
+const shopper: Principal = { role: "shopper", id: "u-1" };
+const otherShopper: Principal = { role: "shopper", id: "u-2" };
+const courier1: Principal = { role: "courier", id: "c-1" };
+const courier2: Principal = { role: "courier", id: "c-2" };
+
+let seq = 0;
+function ctx(by: Principal | undefined, at = T0, origin: Origin = "client"): TurnContext {
+  seq += 1;
+  const base = { self: { type: "order", id: "o-1" }, now: at, commandId: `cmd-${seq}`, seq, origin };
+  return by === undefined ? base : { ...base, by };
+}
+const fromActor = (at = T0) => ctx(undefined, at, "actor");
+const fromTimer = (at = T0) => ctx(undefined, at, "timer");
+
+/** Runs a message as the runtime would: validated by the wire schema first. */
+function run(state: OrderState, msg: OrderMessage, c: TurnContext): TurnResult<OrderState> {
+  return orderLogic.transition(state, orderLogic.messages.parse(msg), c);
+}
+
+function ok(result: TurnResult<OrderState>): { state: Order; effects: readonly Effect[] } {
+  if (!result.ok) throw new Error(`refused: ${result.refusal.code}: ${result.refusal.message}`);
+  if (result.state.status === "none") throw new Error("no order");
+  return { state: result.state, effects: result.effects };
+}
+
+function refusedWith(result: TurnResult<OrderState>): string {
+  if (result.ok) throw new Error("expected a refusal");
+  expect(result.refusal.message.length).toBeGreaterThan(0);
+  return result.refusal.code;
+}
+
+const events = (effects: readonly Effect[]) =>
+  effects.flatMap((e) => (e.kind === "emit" ? [e.name] : []));
+const sends = (effects: readonly Effect[]) =>
+  effects.flatMap((e) =>
+    e.kind === "send" ? [`${e.command.to.type}/${e.command.to.id} ${e.command.msg.type}`] : [],
+  );
+const sent = (effects: readonly Effect[], to: string, type: string) =>
+  effects.flatMap((e) =>
+    e.kind === "send" && `${e.command.to.type}/${e.command.to.id}` === to && e.command.msg.type === type
+      ? [e.command.msg]
+      : [],
+  )[0];
+const timers = (effects: readonly Effect[]) =>
+  effects.flatMap((e) =>
+    e.kind === "schedule" ? [`schedule ${e.timer}`] : e.kind === "cancel" ? [`cancel ${e.timer}`] : [],
+  );
+
+const createMsg: Extract<OrderMessage, { type: "create" }> = {
+  type: "create",
+  storeId: "s-1",
+  marketId: "m-sh",
+  shopOrderId: "WX20250602-0001",
+  shopperId: "u-1",
+  temperatureClass: "chilled",
+  items: { summary: "2 × 草莓 500g, 1 × 鲜牛奶 1L", count: 3 },
+  amounts: { goodsFen: 5980, deliveryFeeFen: 500, discountFen: 300, totalFen: 6180 },
+  dropoff: { kind: "door", location: { lat: 31.2304, lng: 121.4737 } },
+  promisedAt: T0 + 45 * MIN,
+  pickupCode: "K7Q2",
+  deliveryPin: "4821",
+};
+
+const empty = orderLogic.initial({ type: "order", id: "o-1" });
+
+function created(): Order {
+  return ok(run(empty, createMsg, ctx(system))).state;
+}
+function accepted(): Order {
+  return ok(
+    run(created(), { type: "accept", readyAt: T0 + 15 * MIN, readyAtSource: "stated" }, fromActor(T0 + MIN)),
+  ).state;
+}
+function offered(to = "c-1", expiresAt = T0 + 3 * MIN): Order {
+  return ok(run(accepted(), { type: "offer", courierId: to, expiresAt }, fromActor(T0 + 2 * MIN))).state;
+}
+function assigned(): Order {
+  return ok(run(offered(), { type: "accept_offer", courierId: "c-1" }, ctx(courier1, T0 + 2 * MIN + 5000)))
+    .state;
+}
+function atStore(): Order {
+  return ok(run(assigned(), { type: "arrive_at_store", courierId: "c-1" }, ctx(courier1, T0 + 10 * MIN)))
+    .state;
+}
+function pickedUp(): Order {
+  return ok(run(atStore(), { type: "pick_up", pickupCode: "K7Q2", courierId: "c-1" }, ctx(store, T0 + 16 * MIN)))
+    .state;
+}
+function atCustomer(): Order {
+  return ok(run(pickedUp(), { type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1, T0 + 30 * MIN)))
+    .state;
+}
+function failed(): Order {
+  return ok(
+    run(atCustomer(), { type: "fail_delivery", courierId: "c-1", reason: "no_answer" }, ctx(courier1, T0 + 35 * MIN)),
+  ).state;
+}
+function delivered(): Order {
+  return ok(run(atCustomer(), { type: "deliver", courierId: "c-1", pin: "4821" }, ctx(courier1, T0 + 32 * MIN)))
+    .state;
+}
+function cancelled(): Order {
+  return ok(run(accepted(), { type: "cancel", reason: "shopper_request" }, ctx(shopper))).state;
+}
+
+function roundTrip(state: OrderState): OrderState {
+  const json = JSON.parse(JSON.stringify(orderLogic.persist!(state)));
+  return orderLogic.restore!(json, orderLogic.version);
+}
+
+describe("order: creation", () => {
+  it("creates the order, records the timeline and tells the store", () => {
+    const { state, effects } = ok(run(empty, createMsg, ctx(system)));
+    expect(state.status).toBe("created");
+    expect(state.placedAt).toBe(T0);
+    expect(state.timeline).toEqual([{ status: "created", at: T0, by: "system" }]);
+    expect(events(effects)).toEqual(["created"]);
+    expect(sent(effects, "store/s-1", "order_placed")).toEqual({
+      type: "order_placed",
+      orderId: "o-1",
+      shopOrderId: "WX20250602-0001",
+      pickupCode: "K7Q2",
+      promisedAt: T0 + 45 * MIN,
+      temperatureClass: "chilled",
+      itemsSummary: "2 × 草莓 500g, 1 × 鲜牛奶 1L",
+    });
+  });
+
+  it("accepts a 社区自提 pickup-point drop-off and an order without a delivery PIN", () => {
+    const { deliveryPin: _pin, ...noPin } = createMsg;
+    const msg = { ...noPin, dropoff: { kind: "pickup_point" as const, pickupPointId: "pp-7", location: null } };
+    const { state } = ok(run(empty, msg, ctx(dispatcher)));
+    expect(state.dropoff).toEqual({ kind: "pickup_point", pickupPointId: "pp-7", location: null });
+    expect(state.deliveryPin).toBeNull();
+  });
+
+  it("lets a store create its own orders but not another store's", () => {
+    expect(run(empty, createMsg, ctx(store)).ok).toBe(true);
+    expect(refusedWith(run(empty, createMsg, ctx(otherStore)))).toBe("not_own_order");
+  });
+
+  it("refuses creation by couriers, shoppers, timers and anonymous clients", () => {
+    expect(refusedWith(run(empty, createMsg, ctx(courier1)))).toBe("forbidden");
+    expect(refusedWith(run(empty, createMsg, ctx(shopper)))).toBe("forbidden");
+    expect(refusedWith(run(empty, createMsg, fromTimer()))).toBe("forbidden");
+    expect(refusedWith(run(empty, createMsg, ctx(undefined)))).toBe("forbidden");
+    expect(run(empty, createMsg, fromActor()).ok).toBe(true);
+  });
+
+  it("refuses a second create", () => {
+    expect(refusedWith(run(created(), createMsg, ctx(system)))).toBe("already_exists");
+  });
+
+  it("refuses amounts that do not add up and a promised time in the past", () => {
+    const amounts = { ...createMsg.amounts, totalFen: 1 };
+    expect(refusedWith(run(empty, { ...createMsg, amounts }, ctx(system)))).toBe("invalid_amounts");
+    expect(refusedWith(run(empty, { ...createMsg, promisedAt: T0 }, ctx(system)))).toBe(
+      "invalid_promised_time",
+    );
+  });
+
+  it("refuses every other message before the order exists", () => {
+    expect(refusedWith(run(empty, { type: "mark_ready" }, ctx(dispatcher)))).toBe("unknown_order");
+  });
+
+  it("rejects malformed messages at the schema (wire contract)", () => {
+    expect(orderLogic.messages.safeParse({ ...createMsg, pickupCode: "x" }).success).toBe(false);
+    expect(orderLogic.messages.safeParse({ ...createMsg, amounts: { ...createMsg.amounts, goodsFen: 1.5 } }).success).toBe(false);
+    expect(orderLogic.messages.safeParse({ type: "teleport" }).success).toBe(false);
+  });
+});
+
+describe("order: store side", () => {
+  it("is accepted by the store actor and becomes dispatchable at the market", () => {
+    const { state, effects } = ok(
+      run(created(), { type: "accept", readyAt: T0 + 15 * MIN, readyAtSource: "predicted" }, fromActor(T0 + MIN)),
+    );
+    expect(state.status).toBe("accepted");
+    expect(state.acceptedAt).toBe(T0 + MIN);
+    expect(state.readyAt).toBe(T0 + 15 * MIN);
+    expect(state.readyAtSource).toBe("predicted");
+    expect(events(effects)).toEqual(["accepted"]);
+    expect(sent(effects, "market/m-sh", "order_dispatchable")).toMatchObject({
+      orderId: "o-1",
+      storeId: "s-1",
+      readyAt: T0 + 15 * MIN,
+      dropoff: { kind: "door", location: { lat: 31.2304, lng: 121.4737 }, pickupPointId: null },
+      releasedCourierId: null,
+    });
+    // The store actor sent it, so the store needs no notice.
+    expect(sent(effects, "store/s-1", "order_accepted")).toBeUndefined();
+  });
+
+  it("tells the store actor of an acceptance that did not come through it", () => {
+    const { effects } = ok(
+      run(created(), { type: "accept", readyAt: T0 + 15 * MIN, readyAtSource: "stated" }, ctx(dispatcher)),
+    );
+    expect(sent(effects, "store/s-1", "order_accepted")).toMatchObject({
+      orderId: "o-1",
+      pickupCode: "K7Q2",
+      acceptedAt: T0,
+      readyAt: T0 + 15 * MIN,
+    });
+  });
+
+  it("refuses acceptance by another store, a courier or a shopper", () => {
+    const msg: OrderMessage = { type: "accept", readyAt: T0 + 15 * MIN, readyAtSource: "stated" };
+    expect(refusedWith(run(created(), msg, ctx(otherStore)))).toBe("not_own_order");
+    expect(refusedWith(run(created(), msg, ctx(courier1)))).toBe("forbidden");
+    expect(refusedWith(run(created(), msg, ctx(shopper)))).toBe("forbidden");
+    expect(run(created(), msg, ctx(store)).ok).toBe(true);
+  });
+
+  it("refuses a second acceptance and a ready-at before placement", () => {
+    const msg: OrderMessage = { type: "accept", readyAt: T0 + 15 * MIN, readyAtSource: "stated" };
+    expect(refusedWith(run(accepted(), msg, fromActor()))).toBe("invalid_transition");
+    expect(refusedWith(run(created(), { ...msg, readyAt: T0 - 1 }, fromActor()))).toBe("invalid_ready_at");
+  });
+
+  it("does not offer a held order to the market when it is accepted", () => {
+    const held = ok(run(created(), { type: "hold", reason: "address check" }, ctx(dispatcher))).state;
+    const { effects } = ok(
+      run(held, { type: "accept", readyAt: T0 + 15 * MIN, readyAtSource: "stated" }, fromActor()),
+    );
+    expect(sent(effects, "market/m-sh", "order_dispatchable")).toBeUndefined();
+  });
+
+  it("moves through preparing to ready and tells the market", () => {
+    const prep = ok(run(accepted(), { type: "start_preparing" }, fromActor(T0 + 2 * MIN)));
+    expect(prep.state.status).toBe("preparing");
+    expect(prep.state.prep).toBe("preparing");
+    expect(events(prep.effects)).toEqual(["preparing"]);
+    const ready = ok(run(prep.state, { type: "mark_ready" }, ctx(store, T0 + 12 * MIN)));
+    expect(ready.state.status).toBe("ready");
+    expect(ready.state.readyAt).toBe(T0 + 12 * MIN);
+    expect(ready.state.readyAtSource).toBe("actual");
+    expect(events(ready.effects)).toEqual(["ready"]);
+    expect(sent(ready.effects, "market/m-sh", "order_ready")).toEqual({
+      type: "order_ready",
+      orderId: "o-1",
+      readyAt: T0 + 12 * MIN,
+    });
+  });
+
+  it("can be marked ready straight from accepted", () => {
+    expect(ok(run(accepted(), { type: "mark_ready" }, fromActor())).state.status).toBe("ready");
+  });
+
+  it("keeps its courier status when the kitchen finishes after assignment", () => {
+    const prep = ok(run(assigned(), { type: "start_preparing" }, fromActor()));
+    expect(prep.state.status).toBe("assigned");
+    expect(prep.state.prep).toBe("preparing");
+    const ready = ok(run(prep.state, { type: "mark_ready" }, fromActor()));
+    expect(ready.state.status).toBe("assigned");
+    expect(ready.state.prep).toBe("ready");
+  });
+
+  it("refuses preparing twice, ready twice, and kitchen steps before acceptance or after pickup", () => {
+    const prep = ok(run(accepted(), { type: "start_preparing" }, fromActor())).state;
+    expect(refusedWith(run(prep, { type: "start_preparing" }, fromActor()))).toBe("invalid_transition");
+    const ready = ok(run(prep, { type: "mark_ready" }, fromActor())).state;
+    expect(refusedWith(run(ready, { type: "mark_ready" }, fromActor()))).toBe("already_ready");
+    expect(refusedWith(run(created(), { type: "mark_ready" }, fromActor()))).toBe("invalid_transition");
+    expect(refusedWith(run(pickedUp(), { type: "start_preparing" }, fromActor()))).toBe("invalid_transition");
+  });
+
+  it("changes the ready-at time and tells the market", () => {
+    const { state, effects } = ok(run(accepted(), { type: "set_ready_at", readyAt: T0 + 25 * MIN }, ctx(store)));
+    expect(state.readyAt).toBe(T0 + 25 * MIN);
+    expect(state.readyAtSource).toBe("stated");
+    expect(events(effects)).toEqual(["ready_at_changed"]);
+    expect(sends(effects)).toEqual(["market/m-sh ready_at_changed"]);
+  });
+
+  it("refuses a ready-at change once ready, before placement, or before acceptance", () => {
+    const ready = ok(run(accepted(), { type: "mark_ready" }, fromActor())).state;
+    expect(refusedWith(run(ready, { type: "set_ready_at", readyAt: T0 + 30 * MIN }, fromActor()))).toBe(
+      "already_ready",
+    );
+    expect(refusedWith(run(accepted(), { type: "set_ready_at", readyAt: T0 - MIN }, fromActor()))).toBe(
+      "invalid_ready_at",
+    );
+    expect(refusedWith(run(created(), { type: "set_ready_at", readyAt: T0 + MIN }, fromActor()))).toBe(
+      "invalid_transition",
+    );
+  });
+});
+
+describe("order: offers", () => {
+  it("offers to a courier, schedules the durable offer timer and tells the courier", () => {
+    const { state, effects } = ok(
+      run(accepted(), { type: "offer", courierId: "c-1", expiresAt: T0 + 3 * MIN }, fromActor(T0 + 2 * MIN)),
+    );
+    expect(state.status).toBe("offered");
+    expect(state.offer).toEqual({ courierId: "c-1", offeredAt: T0 + 2 * MIN, expiresAt: T0 + 3 * MIN, seq: 1 });
+    expect(events(effects)).toEqual(["offered"]);
+    expect(effects).toContainEqual({
+      kind: "schedule",
+      timer: OFFER_TIMER,
+      at: T0 + 3 * MIN,
+      msg: { type: "offer_expired", courierId: "c-1", offerSeq: 1 },
+    });
+    expect(sent(effects, "courier/c-1", "job_offered")).toMatchObject({ orderId: "o-1", expiresAt: T0 + 3 * MIN });
+  });
+
+  it("refuses to offer a held order, an unaccepted order, or with an expiry in the past", () => {
+    const held = ok(run(accepted(), { type: "hold", reason: "fraud check" }, ctx(dispatcher))).state;
+    const msg: OrderMessage = { type: "offer", courierId: "c-1", expiresAt: T0 + 3 * MIN };
+    expect(refusedWith(run(held, msg, fromActor()))).toBe("order_held");
+    expect(refusedWith(run(created(), msg, fromActor()))).toBe("invalid_transition");
+    expect(refusedWith(run(offered(), msg, fromActor()))).toBe("invalid_transition");
+    expect(refusedWith(run(accepted(), { ...msg, expiresAt: T0 }, fromActor(T0)))).toBe("invalid_offer_expiry");
+  });
+
+  it("refuses offers from couriers, stores and shoppers", () => {
+    const msg: OrderMessage = { type: "offer", courierId: "c-1", expiresAt: T0 + 3 * MIN };
+    expect(refusedWith(run(accepted(), msg, ctx(courier1)))).toBe("forbidden");
+    expect(refusedWith(run(accepted(), msg, ctx(store)))).toBe("forbidden");
+    expect(refusedWith(run(accepted(), msg, ctx(shopper)))).toBe("forbidden");
+    expect(run(accepted(), msg, ctx(dispatcher)).ok).toBe(true);
+  });
+
+  it("is assigned when the offered courier accepts, cancelling the offer timer", () => {
+    const { state, effects } = ok(run(offered(), { type: "accept_offer", courierId: "c-1" }, ctx(courier1)));
+    expect(state.status).toBe("assigned");
+    expect(state.courierId).toBe("c-1");
+    expect(state.offer).toBeNull();
+    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(events(effects)).toEqual(["assigned"]);
+    expect(sends(effects)).toEqual([
+      "courier/c-1 job_assigned",
+      "market/m-sh order_assigned",
+      "store/s-1 courier_assigned",
+    ]);
+    expect(sent(effects, "courier/c-1", "job_assigned")).toMatchObject({ pickupCode: "K7Q2", locked: false });
+    expect(sent(effects, "market/m-sh", "order_assigned")).toMatchObject({ courierId: "c-1", via: "offer" });
+  });
+
+  it("accepts an offer relayed by the courier actor", () => {
+    expect(run(offered(), { type: "accept_offer", courierId: "c-1" }, fromActor()).ok).toBe(true);
+  });
+
+  it("refuses an offer accepted by another courier, or naming another courier", () => {
+    expect(refusedWith(run(offered(), { type: "accept_offer", courierId: "c-2" }, ctx(courier2)))).toBe(
+      "not_offered_courier",
+    );
+    expect(refusedWith(run(offered(), { type: "accept_offer", courierId: "c-2" }, ctx(courier1)))).toBe(
+      "not_offered_courier",
+    );
+    expect(refusedWith(run(offered(), { type: "accept_offer", courierId: "c-2" }, fromActor()))).toBe(
+      "not_offered_courier",
+    );
+    expect(refusedWith(run(offered(), { type: "accept_offer", courierId: "c-1" }, ctx(store)))).toBe("forbidden");
+  });
+
+  it("refuses an acceptance after the offer's deadline even before the timer fires", () => {
+    expect(
+      refusedWith(run(offered(), { type: "accept_offer", courierId: "c-1" }, ctx(courier1, T0 + 3 * MIN + 1))),
+    ).toBe("offer_expired");
+  });
+
+  it("refuses accepting or declining when nothing is offered", () => {
+    expect(refusedWith(run(accepted(), { type: "accept_offer", courierId: "c-1" }, fromActor()))).toBe(
+      "not_offered_courier",
+    );
+    expect(refusedWith(run(assigned(), { type: "decline_offer", courierId: "c-1" }, ctx(dispatcher)))).toBe(
+      "not_offered_courier",
+    );
+  });
+
+  it("goes back to the pool when the courier declines, cancelling the timer", () => {
+    const { state, effects } = ok(
+      run(offered(), { type: "decline_offer", courierId: "c-1", reason: "too far" }, ctx(courier1)),
+    );
+    expect(state.status).toBe("accepted");
+    expect(state.offer).toBeNull();
+    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(events(effects)).toEqual(["offer_declined"]);
+    expect(sent(effects, "market/m-sh", "offer_declined")).toEqual({
+      type: "offer_declined",
+      orderId: "o-1",
+      courierId: "c-1",
+      reason: "too far",
+    });
+  });
+
+  it("returns to the stage its kitchen reached when an offer ends", () => {
+    const ready = ok(run(accepted(), { type: "mark_ready" }, fromActor())).state;
+    const offer = ok(run(ready, { type: "offer", courierId: "c-1", expiresAt: T0 + 3 * MIN }, fromActor())).state;
+    expect(ok(run(offer, { type: "decline_offer", courierId: "c-1" }, ctx(courier1))).state.status).toBe("ready");
+  });
+
+  it("expires on its timer: back to the pool, the courier and the market told", () => {
+    const { state, effects } = ok(
+      run(offered(), { type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer(T0 + 3 * MIN)),
+    );
+    expect(state.status).toBe("accepted");
+    expect(state.offer).toBeNull();
+    expect(events(effects)).toEqual(["offer_expired"]);
+    expect(sends(effects)).toEqual(["courier/c-1 job_offer_withdrawn", "market/m-sh offer_expired"]);
+    expect(timers(effects)).toEqual([]);
+  });
+
+  it("refuses a stale offer timer from an earlier offer", () => {
+    const first = offered();
+    const declined = ok(run(first, { type: "decline_offer", courierId: "c-1" }, ctx(courier1))).state;
+    const second = ok(
+      run(declined, { type: "offer", courierId: "c-2", expiresAt: T0 + 5 * MIN }, fromActor(T0 + 3 * MIN)),
+    ).state;
+    expect(second.offer?.seq).toBe(2);
+    expect(refusedWith(run(second, { type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer()))).toBe(
+      "stale_timer",
+    );
+    expect(refusedWith(run(declined, { type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer()))).toBe(
+      "stale_timer",
+    );
+  });
+
+  it("accepts offer_expired only from its timer", () => {
+    const msg: OrderMessage = { type: "offer_expired", courierId: "c-1", offerSeq: 1 };
+    expect(refusedWith(run(offered(), msg, ctx(dispatcher)))).toBe("forbidden");
+    expect(refusedWith(run(offered(), msg, ctx(courier1)))).toBe("forbidden");
+    expect(refusedWith(run(offered(), msg, fromActor()))).toBe("forbidden");
+  });
+
+  it("refuses every other message from a timer", () => {
+    expect(refusedWith(run(accepted(), { type: "mark_ready" }, fromTimer()))).toBe("forbidden");
+  });
+});
+
+describe("order: dispatcher overrides", () => {
+  it("is force-assigned by a dispatcher, optionally locked", () => {
+    const { state, effects } = ok(run(accepted(), { type: "assign", courierId: "c-2", lock: true }, ctx(dispatcher)));
+    expect(state.status).toBe("assigned");
+    expect(state.courierId).toBe("c-2");
+    expect(state.lock).toEqual({ reason: null, by: "dispatcher:d-1", at: T0 });
+    expect(events(effects)).toEqual(["assigned"]);
+    expect(sent(effects, "courier/c-2", "job_assigned")).toMatchObject({ locked: true });
+    expect(sent(effects, "market/m-sh", "order_assigned")).toMatchObject({ via: "assign", locked: true });
+  });
+
+  it("withdraws an open offer from another courier when force-assigned", () => {
+    const { effects } = ok(run(offered("c-1"), { type: "assign", courierId: "c-2" }, ctx(dispatcher)));
+    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(sent(effects, "courier/c-1", "job_offer_withdrawn")).toMatchObject({ reason: "reassigned" });
+  });
+
+  it("only cancels the timer when assigning to the courier it was offered to", () => {
+    const { effects } = ok(run(offered("c-1"), { type: "assign", courierId: "c-1" }, ctx(dispatcher)));
+    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(sent(effects, "courier/c-1", "job_offer_withdrawn")).toBeUndefined();
+  });
+
+  it("lets the market assign directly but not lock, and never a held order", () => {
+    expect(run(accepted(), { type: "assign", courierId: "c-1" }, fromActor()).ok).toBe(true);
+    expect(refusedWith(run(accepted(), { type: "assign", courierId: "c-1", lock: true }, fromActor()))).toBe(
+      "forbidden",
+    );
+    const held = ok(run(accepted(), { type: "hold", reason: "x" }, ctx(dispatcher))).state;
+    expect(refusedWith(run(held, { type: "assign", courierId: "c-1" }, ctx(dispatcher)))).toBe("order_held");
+    expect(refusedWith(run(assigned(), { type: "assign", courierId: "c-2" }, ctx(dispatcher)))).toBe(
+      "invalid_transition",
+    );
+    expect(refusedWith(run(accepted(), { type: "assign", courierId: "c-1" }, ctx(courier1)))).toBe("forbidden");
+  });
+
+  it("is reassigned back to the pool, the previous courier released", () => {
+    const { state, effects } = ok(run(atStore(), { type: "reassign", reason: "courier crashed bike" }, ctx(dispatcher)));
+    expect(state.status).toBe("accepted");
+    expect(state.courierId).toBeNull();
+    expect(events(effects)).toEqual(["reassigned"]);
+    expect(sends(effects)).toEqual([
+      "courier/c-1 job_released",
+      "market/m-sh order_dispatchable",
+      "store/s-1 courier_assigned",
+    ]);
+    expect(sent(effects, "market/m-sh", "order_dispatchable")).toMatchObject({ releasedCourierId: "c-1" });
+    expect(sent(effects, "store/s-1", "courier_assigned")).toMatchObject({ courierId: null });
+  });
+
+  it("is reassigned straight to another courier", () => {
+    const { state, effects } = ok(
+      run(assigned(), { type: "reassign", reason: "closer courier", courierId: "c-2" }, ctx(dispatcher)),
+    );
+    expect(state.status).toBe("assigned");
+    expect(state.courierId).toBe("c-2");
+    expect(state.timeline.at(-1)).toEqual({ status: "assigned", at: T0, by: "dispatcher" });
+    expect(sends(effects)).toEqual([
+      "courier/c-1 job_released",
+      "courier/c-2 job_assigned",
+      "market/m-sh order_assigned",
+      "store/s-1 courier_assigned",
+    ]);
+  });
+
+  it("takes an open offer back when reassigned while offered", () => {
+    const { state, effects } = ok(run(offered(), { type: "reassign", reason: "rebalance" }, fromActor()));
+    expect(state.status).toBe("accepted");
+    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(sends(effects)).toEqual(["courier/c-1 job_offer_withdrawn", "market/m-sh order_dispatchable"]);
+  });
+
+  it("refuses reassignment after pickup, to the same courier, or before any courier", () => {
+    expect(refusedWith(run(pickedUp(), { type: "reassign", reason: "x" }, ctx(dispatcher)))).toBe(
+      "already_picked_up",
+    );
+    expect(refusedWith(run(assigned(), { type: "reassign", reason: "x", courierId: "c-1" }, ctx(dispatcher)))).toBe(
+      "same_courier",
+    );
+    expect(refusedWith(run(accepted(), { type: "reassign", reason: "x" }, ctx(dispatcher)))).toBe(
+      "invalid_transition",
+    );
+    expect(refusedWith(run(assigned(), { type: "reassign", reason: "x" }, ctx(courier1)))).toBe("forbidden");
+  });
+
+  it("keeps a locked assignment from the market but lets a dispatcher override it", () => {
+    const locked = ok(run(assigned(), { type: "lock", reason: "VIP" }, ctx(dispatcher))).state;
+    expect(refusedWith(run(locked, { type: "reassign", reason: "re-optimised" }, fromActor()))).toBe(
+      "assignment_locked",
+    );
+    expect(refusedWith(run(locked, { type: "reassign", reason: "re-optimised" }, ctx(system)))).toBe(
+      "assignment_locked",
+    );
+    const { state } = ok(run(locked, { type: "reassign", reason: "override", courierId: "c-2" }, ctx(admin)));
+    expect(state.courierId).toBe("c-2");
+    expect(state.lock).toBeNull();
+  });
+
+  it("locks and unlocks an assignment, telling the market", () => {
+    const lock = ok(run(assigned(), { type: "lock", reason: "VIP" }, ctx(dispatcher)));
+    expect(lock.state.lock).toEqual({ reason: "VIP", by: "dispatcher:d-1", at: T0 });
+    expect(events(lock.effects)).toEqual(["locked"]);
+    expect(sent(lock.effects, "market/m-sh", "order_lock_changed")).toMatchObject({ locked: true });
+    const unlock = ok(run(lock.state, { type: "unlock" }, ctx(dispatcher)));
+    expect(unlock.state.lock).toBeNull();
+    expect(events(unlock.effects)).toEqual(["unlocked"]);
+    expect(sent(unlock.effects, "market/m-sh", "order_lock_changed")).toMatchObject({ locked: false });
+  });
+
+  it("refuses locking without an assignment, twice, unlocking what is not locked, and by others", () => {
+    expect(refusedWith(run(accepted(), { type: "lock" }, ctx(dispatcher)))).toBe("no_assignment");
+    const locked = ok(run(assigned(), { type: "lock" }, ctx(dispatcher))).state;
+    expect(refusedWith(run(locked, { type: "lock" }, ctx(dispatcher)))).toBe("already_locked");
+    expect(refusedWith(run(assigned(), { type: "unlock" }, ctx(dispatcher)))).toBe("not_locked");
+    expect(refusedWith(run(accepted(), { type: "unlock" }, ctx(dispatcher)))).toBe("invalid_transition");
+    expect(refusedWith(run(assigned(), { type: "lock" }, fromActor()))).toBe("forbidden");
+    expect(refusedWith(run(assigned(), { type: "lock" }, ctx(store)))).toBe("forbidden");
+  });
+
+  it("is held and released; a hold withdraws an open offer", () => {
+    const hold = ok(run(offered(), { type: "hold", reason: "address unclear" }, ctx(dispatcher)));
+    expect(hold.state.status).toBe("accepted");
+    expect(hold.state.hold).toEqual({ reason: "address unclear", by: "dispatcher:d-1", at: T0 });
+    expect(events(hold.effects)).toEqual(["held"]);
+    expect(timers(hold.effects)).toEqual(["cancel offer"]);
+    expect(sends(hold.effects)).toEqual(["courier/c-1 job_offer_withdrawn", "market/m-sh order_withdrawn"]);
+    const release = ok(run(hold.state, { type: "release_hold" }, ctx(dispatcher)));
+    expect(release.state.hold).toBeNull();
+    expect(events(release.effects)).toEqual(["hold_released"]);
+    expect(sends(release.effects)).toEqual(["market/m-sh order_dispatchable"]);
+  });
+
+  it("holds an order before the store accepts it without telling the market", () => {
+    const hold = ok(run(created(), { type: "hold", reason: "x" }, ctx(dispatcher)));
+    expect(sends(hold.effects)).toEqual([]);
+    expect(sends(ok(run(hold.state, { type: "release_hold" }, ctx(dispatcher))).effects)).toEqual([]);
+  });
+
+  it("refuses a hold twice, after assignment, a release when not held, and holds by others", () => {
+    const held = ok(run(accepted(), { type: "hold", reason: "x" }, ctx(dispatcher))).state;
+    expect(refusedWith(run(held, { type: "hold", reason: "x" }, ctx(dispatcher)))).toBe("already_held");
+    expect(refusedWith(run(assigned(), { type: "hold", reason: "x" }, ctx(dispatcher)))).toBe("invalid_transition");
+    expect(refusedWith(run(accepted(), { type: "release_hold" }, ctx(dispatcher)))).toBe("not_held");
+    expect(refusedWith(run(assigned(), { type: "release_hold" }, ctx(dispatcher)))).toBe("invalid_transition");
+    expect(refusedWith(run(accepted(), { type: "hold", reason: "x" }, fromActor()))).toBe("forbidden");
+    expect(refusedWith(run(accepted(), { type: "hold", reason: "x" }, ctx(shopper)))).toBe("forbidden");
+  });
+});
+
+describe("order: courier at the store and hand-off", () => {
+  it("records the courier's arrival at the store", () => {
+    const { state, effects } = ok(run(assigned(), { type: "arrive_at_store", courierId: "c-1" }, ctx(courier1)));
+    expect(state.status).toBe("at_store");
+    expect(events(effects)).toEqual(["courier_arrived_at_store"]);
+  });
+
+  it("refuses an arrival by a courier the order is not assigned to, or at the wrong time", () => {
+    expect(refusedWith(run(assigned(), { type: "arrive_at_store", courierId: "c-2" }, ctx(courier2)))).toBe(
+      "not_assigned_courier",
+    );
+    expect(refusedWith(run(assigned(), { type: "arrive_at_store", courierId: "c-2" }, ctx(courier1)))).toBe(
+      "not_assigned_courier",
+    );
+    expect(refusedWith(run(atStore(), { type: "arrive_at_store", courierId: "c-1" }, ctx(courier1)))).toBe(
+      "invalid_transition",
+    );
+  });
+
+  it("is picked up with the right code, via the store actor", () => {
+    const { state, effects } = ok(
+      run(atStore(), { type: "pick_up", pickupCode: "K7Q2", courierId: "c-1" }, fromActor(T0 + 16 * MIN)),
+    );
+    expect(state.status).toBe("picked_up");
+    expect(state.pickedUpAt).toBe(T0 + 16 * MIN);
+    // Never marked ready: picking up proves it was.
+    expect(state.prep).toBe("ready");
+    expect(state.readyAt).toBe(T0 + 16 * MIN);
+    expect(events(effects)).toEqual(["picked_up"]);
+    expect(sends(effects)).toEqual(["courier/c-1 job_picked_up", "market/m-sh order_picked_up"]);
+  });
+
+  it("tells the store actor when picked up without going through it", () => {
+    const { effects } = ok(run(assigned(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(store)));
+    expect(sent(effects, "store/s-1", "order_closed")).toEqual({
+      type: "order_closed",
+      orderId: "o-1",
+      reason: "picked_up",
+    });
+  });
+
+  it("refuses a wrong pickup code, a missing code from the store, and another courier's name", () => {
+    expect(refusedWith(run(atStore(), { type: "pick_up", pickupCode: "ZZZZ" }, ctx(store)))).toBe(
+      "wrong_pickup_code",
+    );
+    expect(refusedWith(run(atStore(), { type: "pick_up", pickupCode: "ZZZZ" }, ctx(dispatcher)))).toBe(
+      "wrong_pickup_code",
+    );
+    expect(refusedWith(run(atStore(), { type: "pick_up" }, ctx(store)))).toBe("pickup_code_required");
+    expect(refusedWith(run(atStore(), { type: "pick_up" }, fromActor()))).toBe("pickup_code_required");
+    expect(refusedWith(run(atStore(), { type: "pick_up", pickupCode: "K7Q2", courierId: "c-2" }, ctx(store)))).toBe(
+      "not_assigned_courier",
+    );
+  });
+
+  it("lets a dispatcher confirm a pickup without the code, flagged as an override", () => {
+    const { effects } = ok(run(atStore(), { type: "pick_up" }, ctx(dispatcher)));
+    expect(effects).toContainEqual({ kind: "emit", name: "picked_up", data: { courierId: "c-1", override: true } });
+  });
+
+  it("refuses a pickup by the courier itself, by another store, or without a courier", () => {
+    expect(refusedWith(run(atStore(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(courier1)))).toBe("forbidden");
+    expect(refusedWith(run(atStore(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(otherStore)))).toBe(
+      "not_own_order",
+    );
+    expect(refusedWith(run(accepted(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(store)))).toBe(
+      "no_courier_assigned",
+    );
+    expect(refusedWith(run(pickedUp(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(store)))).toBe(
+      "invalid_transition",
+    );
+  });
+});
+
+describe("order: delivery", () => {
+  it("records the courier's arrival at the customer", () => {
+    const { state, effects } = ok(run(pickedUp(), { type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1)));
+    expect(state.status).toBe("at_customer");
+    expect(events(effects)).toEqual(["courier_arrived_at_customer"]);
+    expect(refusedWith(run(atStore(), { type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1)))).toBe(
+      "invalid_transition",
+    );
+  });
+
+  it("is delivered with the shopper's PIN, on time, and the courier and market told", () => {
+    const { state, effects } = ok(
+      run(atCustomer(), { type: "deliver", courierId: "c-1", pin: "4821" }, ctx(courier1, T0 + 32 * MIN)),
+    );
+    expect(state.status).toBe("delivered");
+    expect(state.deliveredAt).toBe(T0 + 32 * MIN);
+    expect(state.proof).toEqual({ photoRef: null, pinVerified: true });
+    expect(effects).toContainEqual({
+      kind: "emit",
+      name: "delivered",
+      data: { courierId: "c-1", onTime: true, lateByMs: 0, photo: false, pinVerified: true },
+    });
+    expect(sends(effects)).toEqual(["courier/c-1 job_finished", "market/m-sh order_finished"]);
+  });
+
+  it("is delivered late with a photo only, straight from picked up", () => {
+    const { state, effects } = ok(
+      run(pickedUp(), { type: "deliver", photoRef: "oss://proof/o-1.jpg" }, ctx(courier1, T0 + 50 * MIN)),
+    );
+    expect(state.proof).toEqual({ photoRef: "oss://proof/o-1.jpg", pinVerified: false });
+    expect(effects).toContainEqual({
+      kind: "emit",
+      name: "delivered",
+      data: { courierId: "c-1", onTime: false, lateByMs: 5 * MIN, photo: true, pinVerified: false },
+    });
+  });
+
+  it("refuses a delivery without proof, with a wrong PIN, or by another courier", () => {
+    expect(refusedWith(run(atCustomer(), { type: "deliver", courierId: "c-1" }, ctx(courier1)))).toBe(
+      "proof_required",
+    );
+    expect(refusedWith(run(atCustomer(), { type: "deliver", pin: "0000" }, ctx(courier1)))).toBe(
+      "wrong_delivery_pin",
+    );
+    expect(refusedWith(run(atCustomer(), { type: "deliver", pin: "4821" }, ctx(courier2)))).toBe(
+      "not_assigned_courier",
+    );
+    expect(refusedWith(run(atCustomer(), { type: "deliver", pin: "4821", courierId: "c-2" }, fromActor()))).toBe(
+      "not_assigned_courier",
+    );
+    expect(refusedWith(run(atCustomer(), { type: "deliver", pin: "4821" }, ctx(shopper)))).toBe("forbidden");
+    expect(refusedWith(run(atStore(), { type: "deliver", pin: "4821" }, ctx(courier1)))).toBe("invalid_transition");
+  });
+
+  it("refuses a PIN for an order that has none", () => {
+    const { deliveryPin: _pin, ...noPin } = createMsg;
+    let s: OrderState = ok(run(empty, noPin, ctx(system))).state;
+    s = ok(run(s, { type: "accept", readyAt: T0 + MIN, readyAtSource: "stated" }, fromActor())).state;
+    s = ok(run(s, { type: "assign", courierId: "c-1" }, ctx(dispatcher))).state;
+    s = ok(run(s, { type: "pick_up", pickupCode: "K7Q2" }, fromActor())).state;
+    expect(refusedWith(run(s, { type: "deliver", pin: "1234" }, ctx(courier1)))).toBe("wrong_delivery_pin");
+  });
+
+  it("fails delivery with a reason, then is returned to the store", () => {
+    const fail = ok(
+      run(atCustomer(), { type: "fail_delivery", courierId: "c-1", reason: "no_answer", note: "3 calls" }, ctx(courier1)),
+    );
+    expect(fail.state.status).toBe("delivery_failed");
+    expect(fail.state.failure).toEqual({ reason: "no_answer", note: "3 calls", at: T0 });
+    expect(events(fail.effects)).toEqual(["delivery_failed"]);
+    expect(sends(fail.effects)).toEqual([]);
+    const ret = ok(run(fail.state, { type: "mark_returned" }, ctx(store)));
+    expect(ret.state.status).toBe("returned");
+    expect(events(ret.effects)).toEqual(["returned"]);
+    expect(sends(ret.effects)).toEqual(["market/m-sh order_finished", "courier/c-1 job_finished"]);
+    expect(sent(ret.effects, "courier/c-1", "job_finished")).toMatchObject({ outcome: "returned" });
+  });
+
+  it("tells the courier when a dispatcher records the failed delivery", () => {
+    const { effects } = ok(run(pickedUp(), { type: "fail_delivery", reason: "wrong_address" }, ctx(dispatcher)));
+    expect(sends(effects)).toEqual(["courier/c-1 job_delivery_failed"]);
+  });
+
+  it("refuses a failed delivery before pickup or by another courier, and a return before failure", () => {
+    expect(refusedWith(run(atStore(), { type: "fail_delivery", reason: "refused" }, ctx(courier1)))).toBe(
+      "invalid_transition",
+    );
+    expect(refusedWith(run(pickedUp(), { type: "fail_delivery", reason: "refused" }, ctx(courier2)))).toBe(
+      "not_assigned_courier",
+    );
+    expect(refusedWith(run(delivered(), { type: "mark_returned" }, ctx(store)))).toBe("invalid_transition");
+    expect(refusedWith(run(failed(), { type: "mark_returned" }, ctx(courier1)))).toBe("forbidden");
+    expect(refusedWith(run(failed(), { type: "mark_returned" }, ctx(otherStore)))).toBe("not_own_order");
+  });
+});
+
+describe("order: cancellation", () => {
+  it("is cancelled by its shopper before pickup, telling the market and the store", () => {
+    const { state, effects } = ok(run(accepted(), { type: "cancel", reason: "shopper_request" }, ctx(shopper)));
+    expect(state.status).toBe("cancelled");
+    expect(state.cancellation).toEqual({ reason: "shopper_request", note: null, by: "shopper:u-1", at: T0 });
+    expect(events(effects)).toEqual(["cancelled"]);
+    expect(sends(effects)).toEqual(["market/m-sh order_finished", "store/s-1 order_closed"]);
+  });
+
+  it("releases an assigned courier when cancelled", () => {
+    const { effects } = ok(run(atStore(), { type: "cancel", reason: "out_of_stock" }, ctx(store)));
+    expect(sent(effects, "courier/c-1", "job_released")).toMatchObject({ reason: "cancelled" });
+  });
+
+  it("withdraws an open offer when cancelled", () => {
+    const { effects } = ok(run(offered(), { type: "cancel", reason: "other", note: "dup" }, ctx(dispatcher)));
+    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(sent(effects, "courier/c-1", "job_offer_withdrawn")).toMatchObject({ reason: "cancelled" });
+  });
+
+  it("does not tell the market of an order it never had", () => {
+    const { effects } = ok(run(created(), { type: "cancel", reason: "store_closed" }, fromActor()));
+    expect(sends(effects)).toEqual(["store/s-1 order_closed"]);
+  });
+
+  it("refuses cancellation after pickup, twice, and by strangers", () => {
+    expect(refusedWith(run(pickedUp(), { type: "cancel", reason: "other" }, ctx(dispatcher)))).toBe(
+      "already_picked_up",
+    );
+    expect(refusedWith(run(delivered(), { type: "cancel", reason: "other" }, ctx(dispatcher)))).toBe(
+      "already_picked_up",
+    );
+    expect(refusedWith(run(cancelled(), { type: "cancel", reason: "other" }, ctx(dispatcher)))).toBe(
+      "already_cancelled",
+    );
+    expect(refusedWith(run(accepted(), { type: "cancel", reason: "other" }, ctx(otherShopper)))).toBe(
+      "not_own_order",
+    );
+    expect(refusedWith(run(accepted(), { type: "cancel", reason: "other" }, ctx(otherStore)))).toBe(
+      "not_own_order",
+    );
+    expect(refusedWith(run(assigned(), { type: "cancel", reason: "other" }, ctx(courier1)))).toBe("forbidden");
+  });
+
+  it("refuses a shopper's cancel on an order created without a shopper", () => {
+    const { shopperId: _s, ...anonymous } = createMsg;
+    const order = ok(run(empty, anonymous, ctx(system))).state;
+    expect(refusedWith(run(order, { type: "cancel", reason: "other" }, ctx(shopper)))).toBe("not_own_order");
+  });
+
+  it("refuses everything but queries once finished", () => {
+    for (const done of [delivered(), cancelled()]) {
+      expect(refusedWith(run(done, { type: "mark_ready" }, fromActor()))).toBe("invalid_transition");
+      expect(refusedWith(run(done, { type: "hold", reason: "x" }, ctx(dispatcher)))).toBe("invalid_transition");
+      expect(refusedWith(run(done, { type: "offer", courierId: "c-1", expiresAt: T0 + MIN }, fromActor()))).toBe(
+        "invalid_transition",
+      );
+    }
+  });
+});
+
+describe("order: timeline, view and persistence", () => {
+  it("records every status change with its time and role", () => {
+    expect(delivered().timeline.map((e) => e.status)).toEqual([
+      "created",
+      "accepted",
+      "offered",
+      "assigned",
+      "at_store",
+      "picked_up",
+      "at_customer",
+      "delivered",
+    ]);
+  });
+
+  it("keeps only the latest timeline entries", () => {
+    let s: Order = accepted();
+    for (let i = 0; i < TIMELINE_LIMIT; i += 1) {
+      s = ok(run(s, { type: "offer", courierId: "c-1", expiresAt: T0 + 10 * MIN }, fromActor())).state;
+      s = ok(run(s, { type: "decline_offer", courierId: "c-1" }, fromActor())).state;
+    }
+    expect(s.timeline).toHaveLength(TIMELINE_LIMIT);
+    expect(s.timeline.at(-1)?.status).toBe("accepted");
+    expect(s.offerCount).toBe(TIMELINE_LIMIT);
+  });
+
+  it("hides the pickup code and the delivery PIN from queries", () => {
+    const view = viewOrder(assigned());
+    expect(view).not.toHaveProperty("pickupCode");
+    expect(view).not.toHaveProperty("deliveryPin");
+    expect(view).toMatchObject({ hasPickupCode: true, hasDeliveryPin: true, courierId: "c-1" });
+    expect(JSON.stringify(view)).not.toContain("K7Q2");
+    expect(JSON.stringify(view)).not.toContain("4821");
+    expect(viewOrder(empty)).toEqual(empty);
+    expect(orderLogic.view).toBe(viewOrder);
+  });
+
+  it("round-trips every state of the lifecycle through persist → JSON → restore", () => {
+    const states: OrderState[] = [
+      empty,
+      created(),
+      accepted(),
+      offered(),
+      assigned(),
+      atStore(),
+      pickedUp(),
+      atCustomer(),
+      delivered(),
+      failed(),
+      cancelled(),
+      ok(run(assigned(), { type: "lock", reason: "VIP" }, ctx(dispatcher))).state,
+      ok(run(accepted(), { type: "hold", reason: "check" }, ctx(dispatcher))).state,
+    ];
+    for (const s of states) expect(roundTrip(s)).toStrictEqual(s);
+  });
+
+  it("round-trips after many transitions and keeps behaving the same after restore", () => {
+    let s: OrderState = empty;
+    const steps: [OrderMessage, TurnContext][] = [
+      [createMsg, ctx(system)],
+      [{ type: "hold", reason: "address check" }, ctx(dispatcher, T0 + 10)],
+      [{ type: "accept", readyAt: T0 + 12 * MIN, readyAtSource: "predicted" }, fromActor(T0 + 20)],
+      [{ type: "release_hold" }, ctx(dispatcher, T0 + 30)],
+      [{ type: "start_preparing" }, fromActor(T0 + MIN)],
+      [{ type: "set_ready_at", readyAt: T0 + 14 * MIN }, ctx(store, T0 + 2 * MIN)],
+      [{ type: "offer", courierId: "c-1", expiresAt: T0 + 4 * MIN }, fromActor(T0 + 3 * MIN)],
+      [{ type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer(T0 + 4 * MIN)],
+      [{ type: "offer", courierId: "c-2", expiresAt: T0 + 6 * MIN }, fromActor(T0 + 5 * MIN)],
+      [{ type: "accept_offer", courierId: "c-2" }, ctx(courier2, T0 + 5 * MIN + 10)],
+      [{ type: "lock", reason: "VIP" }, ctx(dispatcher, T0 + 6 * MIN)],
+      [{ type: "reassign", reason: "c-2 stuck", courierId: "c-1" }, ctx(dispatcher, T0 + 7 * MIN)],
+      [{ type: "mark_ready" }, fromActor(T0 + 13 * MIN)],
+      [{ type: "arrive_at_store", courierId: "c-1" }, ctx(courier1, T0 + 14 * MIN)],
+      [{ type: "pick_up", pickupCode: "K7Q2", courierId: "c-1" }, fromActor(T0 + 15 * MIN)],
+      [{ type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1, T0 + 30 * MIN)],
+    ];
+    for (const [msg, c] of steps) {
+      s = ok(run(s, msg, c)).state;
+      expect(roundTrip(s)).toStrictEqual(s);
+    }
+    const last: OrderMessage = { type: "deliver", courierId: "c-1", pin: "4821", photoRef: "oss://p/1.jpg" };
+    const direct = run(s, last, ctx(courier1, T0 + 31 * MIN));
+    const restored = run(roundTrip(s), last, ctx(courier1, T0 + 31 * MIN));
+    expect(restored).toEqual(direct);
+  });
+
+  it("refuses to restore an unknown version or a corrupted value", () => {
+    const data = JSON.parse(JSON.stringify(orderLogic.persist!(assigned())));
+    expect(() => orderLogic.restore!(data, 2)).toThrow(/version 2/);
+    expect(() => orderLogic.restore!({ ...data, status: "teleported" }, 1)).toThrow();
+  });
+
+  it("is deterministic: the same messages at the same times give the same result", () => {
+    expect(delivered()).toStrictEqual(delivered());
+  });
+});
