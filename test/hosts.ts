@@ -18,7 +18,7 @@ export async function startHost(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<HostProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/host.ts"], {
+  const child = spawn(process.execPath, ["--max-semi-space-size=32", "--import", "tsx", "bin/host.ts"], {
     env: {
       ...process.env,
       NATS_URL,

@@ -340,6 +340,20 @@ describe("offers (the dispatch seam)", () => {
     expect(offerRefusal(passed, "o1", "c1")).toBe("already_passed");
   });
 
+  it("refuses an offer to a van with no free slot of the order's temperature class", () => {
+    const van: MarketMessage = {
+      ...available("v1", 4),
+      mode: "van",
+      vehicleId: "van-1",
+      freeSlots: { ambient: 2, chilled: 1, frozen: 0 },
+    } as MarketMessage;
+    let state = run(busy(), van, asActor()).state;
+    state = run(state, ready("o3", { temperatureClass: "frozen" }), asActor()).state;
+    expect(offerRefusal(state, "o3", "v1")).toBe("over_capacity");
+    state = offered(state, "o1", "v1");
+    expect(offerRefusal(state, "o2", "v1")).toBe("over_capacity");
+  });
+
   it("records a decline and never offers that order to the courier again", () => {
     const state = offered(busy(), "o1", "c1");
     const { state: after, effects } = run(

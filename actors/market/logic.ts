@@ -12,8 +12,9 @@
  *   passed on each order, and the dispatcher locks it must respect.
  * - `makeOffer(state, orderId, courierId, now)`: records one offer and sends it to the courier,
  *   refusing what the bookkeeping forbids (held, locked to someone else, already offered, no
- *   capacity, passed on it before). Dispatch's `tick` step will call it for each assignment of
- *   its plan, right after the bookkeeping in `tick` (see the DISPATCH SEAM comment there).
+ *   capacity or no free slot of the order's temperature class, passed on it before). Dispatch's
+ *   `tick` step will call it for each assignment of its plan, right after the bookkeeping in
+ *   `tick` (see the DISPATCH SEAM comment there).
  *
  * Commands this actor sends:
  *   to `courier/<courierId>`: offer { orderId, marketId, expiresAt, temperatureClass, storeId,
@@ -223,6 +224,15 @@ export function makeOffer(
   }
   if (courier.freeCapacity - offersPendingWith(state, courierId) <= 0) {
     return refuse("over_capacity", `courier ${courierId} has no capacity left`);
+  }
+  if (courier.freeSlots !== null) {
+    const cls = order.temperatureClass;
+    const pendingOfClass = Object.values(state.offers).filter(
+      (o) => o.courierId === courierId && state.orders[o.orderId]?.temperatureClass === cls,
+    ).length;
+    if (courier.freeSlots[cls] - pendingOfClass <= 0) {
+      return refuse("over_capacity", `courier ${courierId} has no free ${cls} slot`);
+    }
   }
   const expiresAt = now + state.config.offerTimeoutMs;
   const offer = { orderId, courierId, offeredAt: now, expiresAt };

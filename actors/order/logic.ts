@@ -13,45 +13,50 @@
  * assigned an order that is still being prepared, and the store marks it ready meanwhile.
  *
  * Cross-actor commands SENT (after the turn commits):
- *   → store/<storeId>
- *       order_placed      {orderId, shopOrderId, pickupCode, promisedAt, temperatureClass, itemsSummary}
- *                         on create
- *       order_accepted    {orderId, shopOrderId, acceptedAt, readyAt, readyAtSource, pickupCode, promisedAt,
- *                          temperatureClass, itemsSummary}
+ *   → store/<storeId>   (protocol/actors/store.ts)
+ *       order_placed      {orderId, shopOrderId, pickupCode, promisedAt, temperatureClass,
+ *                          itemsSummary}                                   on create
+ *       order_accepted    {orderId, shopOrderId, acceptedAt, readyAt, readyAtSource, pickupCode,
+ *                          promisedAt, temperatureClass, itemsSummary}
  *                         on accept, only when it did not come from the store actor (an override)
- *       courier_assigned  {orderId, courierId | null}    on assignment, reassignment
+ *       courier_assigned  {orderId, courierId | null}   on every assignment and un-assignment
  *       order_closed      {orderId, reason: "cancelled" | "picked_up"}
  *                         on cancel; on pick_up only when it did not come from the store actor
- *   → courier/<courierId>
- *       job_offered          {orderId, storeId, marketId, temperatureClass, expiresAt, offerSeq}
- *       job_offer_withdrawn  {orderId, reason: expired | held | cancelled | reassigned}
- *       job_assigned         {orderId, storeId, marketId, temperatureClass, pickupCode, dropoff,
- *                             readyAt, promisedAt, locked}
- *       job_picked_up        {orderId}
- *       job_delivery_failed  {orderId, reason}      when someone else than the courier reports it
- *       job_released         {orderId, reason: cancelled | reassigned}
- *       job_finished         {orderId, outcome: delivered | returned}
- *   → market/<marketId>
- *       order_dispatchable  {orderId, storeId, temperatureClass, readyAt, promisedAt, dropoff,
- *                            releasedCourierId}   the order needs a courier (accepted, hold
- *                                                 released, reassigned back to the pool)
- *       order_ready         {orderId, readyAt}
- *       ready_at_changed    {orderId, readyAt}
- *       offer_declined      {orderId, courierId, reason}   (the order is back in the pool)
- *       offer_expired       {orderId, courierId}           (the order is back in the pool)
- *       order_assigned      {orderId, courierId, via: offer | assign | reassign, locked}
- *       order_withdrawn     {orderId, reason: "held"}      out of the pool, do not offer
- *       order_lock_changed  {orderId, locked}
- *       order_picked_up     {orderId, courierId}
- *       order_finished      {orderId, outcome: delivered | returned | cancelled}
+ *   → courier/<courierId>   (protocol/actors/courier.ts)
+ *       job_assigned     {orderId, temperatureClass, pickup: StopPlace, dropoff: StopPlace,
+ *                         pickupCode}  on every assignment (pickupCode: not in the courier
+ *                                      schema yet, see types.ts)
+ *       job_released     {orderId, reason}   "cancelled" | "reassigned" | "returned_to_store", or
+ *                                            why a courier_accepted was turned away
+ *       offer_withdrawn  {orderId, reason}   an open offer ended by hold, cancel or reassignment
+ *       complete_stop    {orderId, kind}     "pickup" on pick_up; "dropoff" on deliver unless
+ *                                            the courier actor itself relayed the delivery
+ *   → market/<marketId>   (protocol/actors/market.ts)
+ *       order_ready      {orderId, storeId, pickup, dropoff, readyAt, promisedBy, temperatureClass}
+ *                        an upsert whenever the order waits for a courier (accepted, ready-at
+ *                        changed, offer ended, hold released, back from a courier) and is not held
+ *       order_assigned   {orderId, courierId}   on every assignment
+ *       order_cancelled  {orderId}              on cancel, if the market ever had the order
  *
  * Cross-actor commands EXPECTED (origin "actor", usually without a principal):
- *   from store/<storeId>: accept, start_preparing, mark_ready, set_ready_at, pick_up, cancel,
- *     mark_returned (the store actor forwards its staff's actions; see actors/store/logic.ts)
- *   from market/<marketId>: offer, assign, reassign (refused on a locked assignment)
- *   from courier/<courierId>: accept_offer, decline_offer, arrive_at_store, arrive_at_customer,
- *     deliver, fail_delivery (with `courierId`, checked against the offer or assignment)
+ *   from store/<storeId>: accept, start_preparing, mark_ready, set_ready_at, pick_up, cancel
+ *     (the store actor forwards its staff's actions; see actors/store/logic.ts)
+ *   from market/<marketId>: offer, assign, reassign (refused on a locked assignment), and
+ *     dispatcher_assigned {courierId, marketId, by, reason, at} (a force: wins over hold and lock)
+ *   from courier/<courierId>: courier_accepted, courier_declined, courier_released,
+ *     courier_stop_completed {courierId, …, at}; also accept_offer, decline_offer,
+ *     arrive_at_store, arrive_at_customer, deliver, fail_delivery with `courierId`, checked
+ *     against the offer or assignment (the driver app may send those directly, as the courier)
  *   from our own "offer" timer (origin "timer"): offer_expired {courierId, offerSeq}
+ *
+ * Decisions:
+ * - Facts from couriers about offers this order did not make or jobs it did not give (a decline
+ *   of someone else's offer, a release by a courier who no longer has it) change nothing and are
+ *   accepted without effects. A courier_accepted the order cannot honour (held, taken, cancelled)
+ *   is accepted and answered with job_released, so the courier frees its capacity.
+ * - Pickup is confirmed by the store with the courier's code, delivery with a photo or the PIN:
+ *   a courier's bare courier_stop_completed cannot do either and is refused
+ *   (`pickup_code_required` / `proof_required`) unless the order is already past that stop.
  */
 import { accept, emit, refuse } from "../logic.ts";
 import type { ActorLogic, ActorRef, Effect, TurnContext, TurnResult } from "../types.ts";
@@ -186,39 +191,46 @@ type OrderToStore = Extract<
 >;
 const toStore = (order: Order, msg: OrderToStore): Effect => sendTo("store", order.storeId, msg);
 
-function dispatchable(order: Order, releasedCourierId: string | null = null): Effect {
-  return toMarket(order, {
-    type: "order_dispatchable",
-    orderId: order.id,
-    storeId: order.storeId,
-    temperatureClass: order.temperatureClass,
-    readyAt: order.readyAt,
-    promisedAt: order.promisedAt,
-    dropoff:
-      order.dropoff.kind === "door"
-        ? { kind: "door", location: order.dropoff.location, pickupPointId: null }
-        : {
-            kind: "pickup_point",
-            location: order.dropoff.location,
-            pickupPointId: order.dropoff.pickupPointId,
-          },
-    releasedCourierId,
-  });
+/** Tells the market the order waits for a courier, unless it is held (a held order is not offered). */
+function waitingForCourier(order: Order): readonly Effect[] {
+  if (order.hold !== null || !inStatus(order, POOL)) return [];
+  return [
+    toMarket(order, {
+      type: "order_ready",
+      orderId: order.id,
+      storeId: order.storeId,
+      pickup: order.pickup,
+      dropoff: order.dropoff.location,
+      readyAt: order.readyAt ?? order.promisedAt,
+      promisedBy: order.promisedAt,
+      temperatureClass: order.temperatureClass,
+    }),
+  ];
 }
 
-function jobAssigned(order: Order, courierId: string): Effect {
-  return toCourier(courierId, {
-    type: "job_assigned",
-    orderId: order.id,
-    storeId: order.storeId,
-    marketId: order.marketId,
-    temperatureClass: order.temperatureClass,
-    pickupCode: order.pickupCode,
-    dropoff: order.dropoff,
-    readyAt: order.readyAt,
-    promisedAt: order.promisedAt,
-    locked: order.lock !== null,
-  });
+/** Everyone who must learn that `courierId` now has the order. */
+function assignedEffects(order: Order, courierId: string): readonly Effect[] {
+  const dropoff = order.dropoff;
+  return [
+    toCourier(courierId, {
+      type: "job_assigned",
+      orderId: order.id,
+      temperatureClass: order.temperatureClass,
+      pickup: {
+        location: order.pickup,
+        storeId: order.storeId,
+        ...(order.readyAt !== null ? { plannedAt: order.readyAt } : {}),
+      },
+      dropoff: {
+        location: dropoff.location,
+        ...(dropoff.kind === "pickup_point" ? { pickupPointId: dropoff.pickupPointId } : {}),
+        plannedAt: order.promisedAt,
+      },
+      pickupCode: order.pickupCode,
+    }),
+    toMarket(order, { type: "order_assigned", orderId: order.id, courierId }),
+    toStore(order, { type: "courier_assigned", orderId: order.id, courierId }),
+  ];
 }
 
 const cancelOfferTimer: Effect = { kind: "cancel", timer: OFFER_TIMER };
@@ -285,6 +297,7 @@ function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result
     temperatureClass: msg.temperatureClass,
     items: msg.items,
     amounts: msg.amounts,
+    pickup: msg.pickup,
     dropoff: msg.dropoff,
     placedAt: ctx.now,
     promisedAt: msg.promisedAt,
@@ -342,8 +355,8 @@ function acceptOrder(order: Order, msg: Msg<"accept">, ctx: TurnContext): Result
   });
   const effects: Effect[] = [
     emit("accepted", { readyAt: msg.readyAt, readyAtSource: msg.readyAtSource }),
+    ...waitingForCourier(next),
   ];
-  if (next.hold === null) effects.push(dispatchable(next));
   if (ctx.origin !== "actor") {
     effects.push(
       toStore(next, {
@@ -364,14 +377,7 @@ function acceptOrder(order: Order, msg: Msg<"accept">, ctx: TurnContext): Result
 }
 
 /** Statuses in which the kitchen may still be working on the order. */
-const KITCHEN: readonly OrderStatus[] = [
-  "accepted",
-  "preparing",
-  "ready",
-  "offered",
-  "assigned",
-  "at_store",
-];
+const KITCHEN: readonly OrderStatus[] = [...POOL, "offered", "assigned", "at_store"];
 
 function startPreparing(order: Order, ctx: TurnContext): Result {
   if (!inStatus(order, KITCHEN)) return invalid(order, "start preparing");
@@ -393,7 +399,7 @@ function markReady(order: Order, ctx: TurnContext): Result {
   });
   return accept(next, [
     emit("ready", { readyAt: ctx.now, statedReadyAt: order.readyAt }),
-    toMarket(next, { type: "order_ready", orderId: next.id, readyAt: ctx.now }),
+    ...waitingForCourier(next),
   ]);
 }
 
@@ -407,7 +413,7 @@ function setReadyAt(order: Order, msg: Msg<"set_ready_at">, ctx: TurnContext): R
   const next = moved(order, order.status, ctx, { readyAt: msg.readyAt, readyAtSource: source });
   return accept(next, [
     emit("ready_at_changed", { readyAt: msg.readyAt, previous: order.readyAt, source }),
-    toMarket(next, { type: "ready_at_changed", orderId: next.id, readyAt: msg.readyAt }),
+    ...waitingForCourier(next),
   ]);
 }
 
@@ -422,6 +428,7 @@ function offer(order: Order, msg: Msg<"offer">, ctx: TurnContext): Result {
     offer: { courierId: msg.courierId, offeredAt: ctx.now, expiresAt: msg.expiresAt, seq },
     offerCount: seq,
   });
+  // The courier hears of the offer from the market (protocol/actors/courier.ts `offer`).
   return accept(next, [
     emit("offered", { courierId: msg.courierId, expiresAt: msg.expiresAt, offerSeq: seq }),
     {
@@ -430,83 +437,81 @@ function offer(order: Order, msg: Msg<"offer">, ctx: TurnContext): Result {
       at: msg.expiresAt,
       msg: { type: "offer_expired", courierId: msg.courierId, offerSeq: seq },
     },
-    toCourier(msg.courierId, {
-      type: "job_offered",
-      orderId: next.id,
-      storeId: next.storeId,
-      marketId: next.marketId,
-      temperatureClass: next.temperatureClass,
-      expiresAt: msg.expiresAt,
-      offerSeq: seq,
-    }),
   ]);
 }
 
-function acceptOffer(order: Order, msg: Msg<"accept_offer">, ctx: TurnContext): Result {
-  const offered = order.offer;
-  if (order.status !== "offered" || offered === null) return invalid(order, "accept an offer");
-  if (ctx.now > offered.expiresAt) {
+/** The order given to `courierId` (from the pool or an open offer), and everyone told. */
+function giveTo(
+  order: Order,
+  courierId: string,
+  ctx: TurnContext,
+  via: "offer" | "assign" | "dispatcher",
+  patch: Partial<Order> = {},
+): Result {
+  const next = moved(order, "assigned", ctx, { ...patch, courierId, offer: null });
+  const withdrawn: Effect[] = [];
+  if (order.offer !== null) {
+    withdrawn.push(cancelOfferTimer);
+    if (order.offer.courierId !== courierId) {
+      withdrawn.push(offerWithdrawn(order, order.offer.courierId, "reassigned"));
+    }
+  }
+  return accept(next, [
+    ...withdrawn,
+    emit("assigned", { courierId, via, locked: next.lock !== null }),
+    ...assignedEffects(next, courierId),
+  ]);
+}
+
+function offerWithdrawn(order: Order, courierId: string, reason: string): Effect {
+  return toCourier(courierId, { type: "offer_withdrawn", orderId: order.id, reason });
+}
+
+/** Effects that take an open offer back from its courier. */
+function withdrawOffer(order: Order, reason: string): readonly Effect[] {
+  if (order.offer === null) return [];
+  return [cancelOfferTimer, offerWithdrawn(order, order.offer.courierId, reason)];
+}
+
+function acceptOffer(order: Order, ctx: TurnContext): Result {
+  const open = order.offer;
+  if (order.status !== "offered" || open === null) return invalid(order, "accept an offer");
+  if (ctx.now > open.expiresAt) {
     return refuse("offer_expired", `the offer of order ${order.id} has expired`);
   }
-  const next = moved(order, "assigned", ctx, { courierId: msg.courierId, offer: null });
-  return accept(next, [
-    cancelOfferTimer,
-    emit("assigned", { courierId: msg.courierId, via: "offer", locked: next.lock !== null }),
-    jobAssigned(next, msg.courierId),
-    toMarket(next, {
-      type: "order_assigned",
-      orderId: next.id,
-      courierId: msg.courierId,
-      via: "offer",
-      locked: next.lock !== null,
-    }),
-    toStore(next, { type: "courier_assigned", orderId: next.id, courierId: msg.courierId }),
-  ]);
+  return giveTo(order, open.courierId, ctx, "offer");
+}
+
+/** The open offer ends without an assignment; the order waits for a courier again. */
+function offerEnded(order: Order, ctx: TurnContext, event: Effect, extra: readonly Effect[]) {
+  const next = moved(order, poolStatus(order.prep), ctx, { offer: null });
+  return accept(next, [...extra, event, ...waitingForCourier(next)]);
 }
 
 function declineOffer(order: Order, msg: Msg<"decline_offer">, ctx: TurnContext): Result {
   if (order.status !== "offered" || order.offer === null) return invalid(order, "decline an offer");
-  const next = moved(order, poolStatus(order.prep), ctx, { offer: null });
   const reason = msg.reason ?? null;
-  return accept(next, [
-    cancelOfferTimer,
-    emit("offer_declined", { courierId: msg.courierId, reason, offerSeq: order.offer.seq }),
-    toMarket(next, { type: "offer_declined", orderId: next.id, courierId: msg.courierId, reason }),
-  ]);
+  const event = emit("offer_declined", {
+    courierId: msg.courierId,
+    reason,
+    offerSeq: order.offer.seq,
+  });
+  return offerEnded(order, ctx, event, [cancelOfferTimer]);
 }
 
 function offerExpired(order: Order, msg: Msg<"offer_expired">, ctx: TurnContext): Result {
-  const current = order.offer;
+  const open = order.offer;
   if (
     order.status !== "offered" ||
-    current === null ||
-    current.seq !== msg.offerSeq ||
-    current.courierId !== msg.courierId
+    open === null ||
+    open.seq !== msg.offerSeq ||
+    open.courierId !== msg.courierId
   ) {
     return refuse("stale_timer", `offer ${msg.offerSeq} of order ${order.id} is no longer open`);
   }
-  const next = moved(order, poolStatus(order.prep), ctx, { offer: null });
-  return accept(next, [
-    emit("offer_expired", { courierId: current.courierId, offerSeq: current.seq }),
-    toCourier(current.courierId, {
-      type: "job_offer_withdrawn",
-      orderId: next.id,
-      reason: "expired",
-    }),
-    toMarket(next, { type: "offer_expired", orderId: next.id, courierId: current.courierId }),
-  ]);
-}
-
-/** Effects that take an open offer back from its courier. */
-function withdrawOffer(
-  order: Order,
-  reason: "held" | "cancelled" | "reassigned",
-): readonly Effect[] {
-  if (order.offer === null) return [];
-  return [
-    cancelOfferTimer,
-    toCourier(order.offer.courierId, { type: "job_offer_withdrawn", orderId: order.id, reason }),
-  ];
+  // The courier's own offer timer ends it on the courier's side.
+  const event = emit("offer_expired", { courierId: open.courierId, offerSeq: open.seq });
+  return offerEnded(order, ctx, event, []);
 }
 
 function assign(order: Order, msg: Msg<"assign">, ctx: TurnContext): Result {
@@ -516,26 +521,7 @@ function assign(order: Order, msg: Msg<"assign">, ctx: TurnContext): Result {
     return refuse("forbidden", "only a dispatcher or admin may lock an assignment");
   }
   const lock = msg.lock ? { reason: null, by: author(ctx), at: ctx.now } : order.lock;
-  const next = moved(order, "assigned", ctx, { courierId: msg.courierId, offer: null, lock });
-  const withdrawn =
-    order.offer === null
-      ? []
-      : order.offer.courierId === msg.courierId
-        ? [cancelOfferTimer]
-        : withdrawOffer(order, "reassigned");
-  return accept(next, [
-    ...withdrawn,
-    emit("assigned", { courierId: msg.courierId, via: "assign", locked: lock !== null }),
-    jobAssigned(next, msg.courierId),
-    toMarket(next, {
-      type: "order_assigned",
-      orderId: next.id,
-      courierId: msg.courierId,
-      via: "assign",
-      locked: lock !== null,
-    }),
-    toStore(next, { type: "courier_assigned", orderId: next.id, courierId: msg.courierId }),
-  ]);
+  return giveTo(order, msg.courierId, ctx, "assign", { lock });
 }
 
 function reassign(order: Order, msg: Msg<"reassign">, ctx: TurnContext): Result {
@@ -551,11 +537,10 @@ function reassign(order: Order, msg: Msg<"reassign">, ctx: TurnContext): Result 
   if (msg.courierId === previous) {
     return refuse("same_courier", `order ${order.id} is already with courier ${previous}`);
   }
-  const released: readonly Effect[] =
-    order.offer !== null
-      ? withdrawOffer(order, "reassigned")
-      : [toCourier(previous, { type: "job_released", orderId: order.id, reason: "reassigned" })];
   const wasAssigned = order.offer === null;
+  const released: readonly Effect[] = wasAssigned
+    ? [toCourier(previous, { type: "job_released", orderId: order.id, reason: "reassigned" })]
+    : withdrawOffer(order, "reassigned");
   const event = emit("reassigned", {
     previousCourierId: previous,
     courierId: msg.courierId ?? null,
@@ -569,26 +554,14 @@ function reassign(order: Order, msg: Msg<"reassign">, ctx: TurnContext): Result 
       { courierId: msg.courierId, offer: null, lock: null },
       true,
     );
-    return accept(next, [
-      ...released,
-      event,
-      jobAssigned(next, msg.courierId),
-      toMarket(next, {
-        type: "order_assigned",
-        orderId: next.id,
-        courierId: msg.courierId,
-        via: "reassign",
-        locked: false,
-      }),
-      toStore(next, { type: "courier_assigned", orderId: next.id, courierId: msg.courierId }),
-    ]);
+    return accept(next, [...released, event, ...assignedEffects(next, msg.courierId)]);
   }
   const next = moved(order, poolStatus(order.prep), ctx, {
     courierId: null,
     offer: null,
     lock: null,
   });
-  const effects: Effect[] = [...released, event, dispatchable(next, previous)];
+  const effects: Effect[] = [...released, event, ...waitingForCourier(next)];
   if (wasAssigned) {
     effects.push(toStore(next, { type: "courier_assigned", orderId: next.id, courierId: null }));
   }
@@ -608,20 +581,17 @@ function hold(order: Order, msg: Msg<"hold">, ctx: TurnContext): Result {
     hold: { reason: msg.reason, by: author(ctx), at: ctx.now },
     offer: null,
   });
-  const effects: Effect[] = [...withdrawOffer(order, "held"), emit("held", { reason: msg.reason })];
-  if (order.acceptedAt !== null) {
-    effects.push(toMarket(next, { type: "order_withdrawn", orderId: next.id, reason: "held" }));
-  }
-  return accept(next, effects);
+  return accept(next, [...withdrawOffer(order, "held"), emit("held", { reason: msg.reason })]);
 }
 
 function releaseHold(order: Order, ctx: TurnContext): Result {
   if (!inStatus(order, ["created", ...POOL])) return invalid(order, "release a hold");
   if (order.hold === null) return refuse("not_held", `order ${order.id} is not on hold`);
   const next = moved(order, order.status, ctx, { hold: null });
-  const effects: Effect[] = [emit("hold_released", { heldSince: order.hold.at })];
-  if (inStatus(next, POOL)) effects.push(dispatchable(next));
-  return accept(next, effects);
+  return accept(next, [
+    emit("hold_released", { heldSince: order.hold.at }),
+    ...waitingForCourier(next),
+  ]);
 }
 
 function lock(order: Order, msg: Msg<"lock">, ctx: TurnContext): Result {
@@ -632,20 +602,14 @@ function lock(order: Order, msg: Msg<"lock">, ctx: TurnContext): Result {
   const next = moved(order, order.status, ctx, {
     lock: { reason: msg.reason ?? null, by: author(ctx), at: ctx.now },
   });
-  return accept(next, [
-    emit("locked", { courierId: order.courierId, reason: msg.reason ?? null }),
-    toMarket(next, { type: "order_lock_changed", orderId: next.id, locked: true }),
-  ]);
+  return accept(next, [emit("locked", { courierId: order.courierId, reason: msg.reason ?? null })]);
 }
 
 function unlock(order: Order, ctx: TurnContext): Result {
   if (!inStatus(order, [...WITH_COURIER, ...CARRYING])) return invalid(order, "unlock");
   if (order.lock === null) return refuse("not_locked", `order ${order.id} is not locked`);
   const next = moved(order, order.status, ctx, { lock: null });
-  return accept(next, [
-    emit("unlocked", { courierId: order.courierId }),
-    toMarket(next, { type: "order_lock_changed", orderId: next.id, locked: false }),
-  ]);
+  return accept(next, [emit("unlocked", { courierId: order.courierId })]);
 }
 
 function arriveAtStore(order: Order, ctx: TurnContext): Result {
@@ -681,8 +645,7 @@ function pickUp(order: Order, msg: Msg<"pick_up">, ctx: TurnContext): Result {
   });
   const effects: Effect[] = [
     emit("picked_up", { courierId, override: msg.pickupCode === undefined }),
-    toCourier(courierId, { type: "job_picked_up", orderId: next.id }),
-    toMarket(next, { type: "order_picked_up", orderId: next.id, courierId }),
+    toCourier(courierId, { type: "complete_stop", orderId: next.id, kind: "pickup" }),
   ];
   if (ctx.origin !== "actor") {
     effects.push(toStore(next, { type: "order_closed", orderId: next.id, reason: "picked_up" }));
@@ -708,7 +671,7 @@ function deliver(order: Order, msg: Msg<"deliver">, ctx: TurnContext): Result {
   }
   const proof = { photoRef: msg.photoRef ?? null, pinVerified: msg.pin !== undefined };
   const next = moved(order, "delivered", ctx, { deliveredAt: ctx.now, proof });
-  return accept(next, [
+  const effects: Effect[] = [
     emit("delivered", {
       courierId: order.courierId,
       onTime: ctx.now <= order.promisedAt,
@@ -716,9 +679,13 @@ function deliver(order: Order, msg: Msg<"deliver">, ctx: TurnContext): Result {
       photo: proof.photoRef !== null,
       pinVerified: proof.pinVerified,
     }),
-    toCourier(order.courierId, { type: "job_finished", orderId: next.id, outcome: "delivered" }),
-    toMarket(next, { type: "order_finished", orderId: next.id, outcome: "delivered" }),
-  ]);
+  ];
+  if (ctx.origin !== "actor") {
+    effects.push(
+      toCourier(order.courierId, { type: "complete_stop", orderId: next.id, kind: "dropoff" }),
+    );
+  }
+  return accept(next, effects);
 }
 
 function failDelivery(order: Order, msg: Msg<"fail_delivery">, ctx: TurnContext): Result {
@@ -731,19 +698,10 @@ function failDelivery(order: Order, msg: Msg<"fail_delivery">, ctx: TurnContext)
   const next = moved(order, "delivery_failed", ctx, {
     failure: { reason: msg.reason, note, at: ctx.now },
   });
-  const effects: Effect[] = [
+  // The courier keeps the job (and the goods) until the store confirms the return.
+  return accept(next, [
     emit("delivery_failed", { courierId: order.courierId, reason: msg.reason, note }),
-  ];
-  if (ctx.by?.role !== "courier") {
-    effects.push(
-      toCourier(order.courierId, {
-        type: "job_delivery_failed",
-        orderId: next.id,
-        reason: msg.reason,
-      }),
-    );
-  }
-  return accept(next, effects);
+  ]);
 }
 
 function markReturned(order: Order, msg: Msg<"mark_returned">, ctx: TurnContext): Result {
@@ -751,11 +709,14 @@ function markReturned(order: Order, msg: Msg<"mark_returned">, ctx: TurnContext)
   const next = moved(order, "returned", ctx);
   const effects: Effect[] = [
     emit("returned", { reason: order.failure?.reason ?? null, note: msg.note ?? null }),
-    toMarket(next, { type: "order_finished", orderId: next.id, outcome: "returned" }),
   ];
   if (order.courierId !== null) {
     effects.push(
-      toCourier(order.courierId, { type: "job_finished", orderId: next.id, outcome: "returned" }),
+      toCourier(order.courierId, {
+        type: "job_released",
+        orderId: next.id,
+        reason: "returned_to_store",
+      }),
     );
   }
   return accept(next, effects);
@@ -775,7 +736,12 @@ function cancel(order: Order, msg: Msg<"cancel">, ctx: TurnContext): Result {
   });
   const effects: Effect[] = [
     ...withdrawOffer(order, "cancelled"),
-    emit("cancelled", { reason: msg.reason, note, stage: order.status, by: ctx.by?.role ?? ctx.origin }),
+    emit("cancelled", {
+      reason: msg.reason,
+      note,
+      stage: order.status,
+      by: ctx.by?.role ?? ctx.origin,
+    }),
   ];
   if (inStatus(order, WITH_COURIER) && order.courierId !== null) {
     effects.push(
@@ -783,18 +749,126 @@ function cancel(order: Order, msg: Msg<"cancel">, ctx: TurnContext): Result {
     );
   }
   if (order.acceptedAt !== null) {
-    effects.push(toMarket(next, { type: "order_finished", orderId: next.id, outcome: "cancelled" }));
+    effects.push(toMarket(next, { type: "order_cancelled", orderId: next.id }));
   }
   effects.push(toStore(next, { type: "order_closed", orderId: next.id, reason: "cancelled" }));
   return accept(next, effects);
+}
+
+// ---- facts from the courier and market actors ----
+
+/** Courier actors, or the system / a dispatcher replaying them. A courier speaks for itself only. */
+function authorizeCourierFact(ctx: TurnContext, courierId: string): Result | null {
+  const by = ctx.by;
+  if (ctx.origin === "timer") return refuse("forbidden", "a timer may not send this message");
+  if (by === undefined) {
+    return ctx.origin === "actor" ? null : refuse("forbidden", "only courier actors send this");
+  }
+  if (by.role === "system" || by.role === "dispatcher" || by.role === "admin") return null;
+  if (by.role === "courier" && ctx.origin === "actor" && by.id === courierId) return null;
+  return refuse("forbidden", "only courier actors send this message");
+}
+
+function courierAccepted(order: Order, msg: Msg<"courier_accepted">, ctx: TurnContext): Result {
+  if (inStatus(order, [...WITH_COURIER, ...CARRYING]) && order.courierId === msg.courierId) {
+    return accept(order); // a repeat: the job is already this courier's
+  }
+  const offeredToIt = order.status === "offered" && order.offer?.courierId === msg.courierId;
+  const inPool = inStatus(order, POOL) && order.hold === null;
+  if (offeredToIt || inPool) return giveTo(order, msg.courierId, ctx, "offer");
+  // Cannot honour it: tell the courier, so it frees the capacity it reserved.
+  const why =
+    order.hold !== null
+      ? "order_held"
+      : order.status === "offered" || inStatus(order, [...WITH_COURIER, ...CARRYING])
+        ? "order_taken"
+        : `order_${order.status}`;
+  return accept(order, [
+    emit("courier_turned_away", { courierId: msg.courierId, reason: why }),
+    toCourier(msg.courierId, { type: "job_released", orderId: order.id, reason: why }),
+  ]);
+}
+
+function courierDeclined(order: Order, msg: Msg<"courier_declined">, ctx: TurnContext): Result {
+  if (order.status !== "offered" || order.offer?.courierId !== msg.courierId) return accept(order);
+  const event = emit("offer_declined", {
+    courierId: msg.courierId,
+    reason: msg.reason,
+    offerSeq: order.offer.seq,
+  });
+  return offerEnded(order, ctx, event, [cancelOfferTimer]);
+}
+
+function courierReleased(order: Order, msg: Msg<"courier_released">, ctx: TurnContext): Result {
+  if (
+    order.courierId !== msg.courierId ||
+    !inStatus(order, [...WITH_COURIER, ...CARRYING, "delivery_failed"])
+  ) {
+    return accept(order); // not (or no longer) this courier's job
+  }
+  if (!inStatus(order, WITH_COURIER)) {
+    return refuse("already_picked_up", `courier ${msg.courierId} carries order ${order.id}`);
+  }
+  const next = moved(order, poolStatus(order.prep), ctx, { courierId: null, lock: null });
+  return accept(next, [
+    emit("courier_released", { courierId: msg.courierId, reason: msg.reason }),
+    ...waitingForCourier(next),
+    toStore(next, { type: "courier_assigned", orderId: next.id, courierId: null }),
+  ]);
+}
+
+function courierStopCompleted(order: Order, msg: Msg<"courier_stop_completed">): Result {
+  if (order.courierId !== msg.courierId) {
+    return courierMismatch(order, "assigned", msg.courierId);
+  }
+  const done: readonly OrderStatus[] =
+    msg.kind === "pickup" ? AFTER_PICKUP : ["delivered", "delivery_failed", "returned"];
+  if (inStatus(order, done)) return accept(order); // the order reported it first
+  if (msg.kind === "pickup" && inStatus(order, WITH_COURIER)) {
+    return refuse(
+      "pickup_code_required",
+      "the store confirms a pickup with the courier's code (store hand_off)",
+    );
+  }
+  if (msg.kind === "dropoff" && inStatus(order, CARRYING)) {
+    return refuse("proof_required", "a delivery needs a photo reference or the shopper's PIN");
+  }
+  return invalid(order, `complete the ${msg.kind} stop`);
+}
+
+function dispatcherAssigned(
+  order: Order,
+  msg: Msg<"dispatcher_assigned">,
+  ctx: TurnContext,
+): Result {
+  if (msg.by.role !== "dispatcher" && msg.by.role !== "admin") {
+    return refuse("forbidden", "only a dispatcher or admin force-assigns");
+  }
+  // The override is the dispatcher's: it wins over a hold and a lock, and is audited as theirs.
+  const asDispatcher: TurnContext = { ...ctx, by: msg.by };
+  if (inStatus(order, WITH_COURIER)) {
+    if (order.courierId === msg.courierId) {
+      return accept(order, [
+        toMarket(order, { type: "order_assigned", orderId: order.id, courierId: msg.courierId }),
+      ]);
+    }
+    return reassign(
+      order,
+      { type: "reassign", reason: msg.reason, courierId: msg.courierId },
+      asDispatcher,
+    );
+  }
+  if (inStatus(order, AFTER_PICKUP)) {
+    return refuse("already_picked_up", `order ${order.id} was picked up; it cannot be reassigned`);
+  }
+  if (!inStatus(order, [...POOL, "offered"])) return invalid(order, "assign");
+  return giveTo(order, msg.courierId, asDispatcher, "dispatcher", { hold: null });
 }
 
 // ---- the logic ----
 
 function rule(msg: OrderMessage): Rule {
   switch (msg.type) {
-    case "create":
-      return {}; // checked in `create`: there is no order yet to check against
     case "accept":
     case "start_preparing":
     case "mark_ready":
@@ -807,6 +881,7 @@ function rule(msg: OrderMessage): Rule {
     case "offer":
     case "assign":
     case "reassign":
+    case "dispatcher_assigned":
       return { actor: true };
     case "accept_offer":
     case "decline_offer":
@@ -817,12 +892,18 @@ function rule(msg: OrderMessage): Rule {
     case "release_hold":
     case "lock":
     case "unlock":
+    case "create": // checked in `create`: there is no order yet to check against
       return {};
     case "arrive_at_store":
     case "arrive_at_customer":
     case "deliver":
     case "fail_delivery":
       return { courier: "assigned", actor: true };
+    case "courier_accepted":
+    case "courier_declined":
+    case "courier_released":
+    case "courier_stop_completed":
+      return {}; // checked in `authorizeCourierFact`
   }
 }
 
@@ -830,6 +911,21 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
   if (msg.type === "create") return create(state, msg, ctx);
   if (state.status === "none") return refuse("unknown_order", `order ${state.id} does not exist`);
   const order = state;
+  switch (msg.type) {
+    case "courier_accepted":
+    case "courier_declined":
+    case "courier_released":
+    case "courier_stop_completed": {
+      const denied = authorizeCourierFact(ctx, msg.courierId);
+      if (denied) return denied;
+      if (msg.type === "courier_accepted") return courierAccepted(order, msg, ctx);
+      if (msg.type === "courier_declined") return courierDeclined(order, msg, ctx);
+      if (msg.type === "courier_released") return courierReleased(order, msg, ctx);
+      return courierStopCompleted(order, msg);
+    }
+    default:
+      break;
+  }
   const denied = authorize(order, ctx, rule(msg));
   if (denied) return denied;
   switch (msg.type) {
@@ -844,7 +940,7 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
     case "offer":
       return offer(order, msg, ctx);
     case "accept_offer":
-      return checkClaimedCourier(order, "offered", msg.courierId) ?? acceptOffer(order, msg, ctx);
+      return checkClaimedCourier(order, "offered", msg.courierId) ?? acceptOffer(order, ctx);
     case "decline_offer":
       return checkClaimedCourier(order, "offered", msg.courierId) ?? declineOffer(order, msg, ctx);
     case "offer_expired":
@@ -853,6 +949,8 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
       return assign(order, msg, ctx);
     case "reassign":
       return reassign(order, msg, ctx);
+    case "dispatcher_assigned":
+      return dispatcherAssigned(order, msg, ctx);
     case "hold":
       return hold(order, msg, ctx);
     case "release_hold":

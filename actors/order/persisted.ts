@@ -4,7 +4,7 @@
  * fail loudly at activation, not deep inside a later transition.
  */
 import { z } from "zod";
-import { TemperatureClass } from "../../protocol/ids.ts";
+import { LatLng, TemperatureClass } from "../../protocol/ids.ts";
 import {
   CancelReason,
   DeliveryFailureReason,
@@ -42,6 +42,7 @@ const PersistedOrder = z.object({
   temperatureClass: TemperatureClass,
   items: ItemsSummary,
   amounts: OrderAmounts,
+  pickup: LatLng,
   dropoff: Dropoff,
   placedAt: Time,
   promisedAt: Time,

@@ -1,4 +1,6 @@
 import type { LatLng, TemperatureClass } from "../../protocol/ids.ts";
+import type { CourierMessage } from "../../protocol/actors/courier.ts";
+import type { MarketMessage } from "../../protocol/actors/market.ts";
 import type {
   CancelReason,
   DeliveryFailureReason,
@@ -54,6 +56,8 @@ export interface Order {
   readonly temperatureClass: TemperatureClass;
   readonly items: ItemsSummary;
   readonly amounts: OrderAmounts;
+  /** The store's location, where the courier collects the order. */
+  readonly pickup: LatLng;
   readonly dropoff: Dropoff;
   readonly placedAt: number;
   readonly promisedAt: number;
@@ -71,7 +75,11 @@ export interface Order {
   /** How many offers were made; the next offer's `seq` is this plus one. */
   readonly offerCount: number;
   readonly hold: { readonly reason: string; readonly by: string; readonly at: number } | null;
-  readonly lock: { readonly reason: string | null; readonly by: string; readonly at: number } | null;
+  readonly lock: {
+    readonly reason: string | null;
+    readonly by: string;
+    readonly at: number;
+  } | null;
   readonly pickedUpAt: number | null;
   readonly deliveredAt: number | null;
   readonly proof: { readonly photoRef: string | null; readonly pinVerified: boolean } | null;
@@ -106,62 +114,19 @@ export type OrderView =
       readonly hasDeliveryPin: boolean;
     });
 
-// ---- Commands the order sends to other actors (their inbound contract; see logic.ts) ----
+// ---- Commands the order sends to other actors: their inbound contracts, see logic.ts ----
 
-/** order → `courier/<id>`. */
+/**
+ * order → `courier/<id>`, as protocol/actors/courier.ts defines them. `job_assigned` also carries
+ * the pickup code, which the courier shows at the store (the courier schema does not list it yet,
+ * so until it does zod strips it on arrival).
+ */
 export type CourierJobMessage =
-  | {
-      type: "job_offered";
-      orderId: string;
-      storeId: string;
-      marketId: string;
-      temperatureClass: TemperatureClass;
-      expiresAt: number;
-      offerSeq: number;
-    }
-  | { type: "job_offer_withdrawn"; orderId: string; reason: "expired" | "held" | "cancelled" | "reassigned" }
-  | {
-      type: "job_assigned";
-      orderId: string;
-      storeId: string;
-      marketId: string;
-      temperatureClass: TemperatureClass;
-      pickupCode: string;
-      dropoff: Dropoff;
-      readyAt: number | null;
-      promisedAt: number;
-      locked: boolean;
-    }
-  | { type: "job_picked_up"; orderId: string }
-  | { type: "job_delivery_failed"; orderId: string; reason: DeliveryFailureReason }
-  | { type: "job_released"; orderId: string; reason: "cancelled" | "reassigned" }
-  | { type: "job_finished"; orderId: string; outcome: "delivered" | "returned" };
+  | (Extract<CourierMessage, { type: "job_assigned" }> & { pickupCode: string })
+  | Extract<CourierMessage, { type: "job_released" | "offer_withdrawn" | "complete_stop" }>;
 
-/** order → `market/<id>`. */
-export type MarketOrderMessage =
-  | {
-      type: "order_dispatchable";
-      orderId: string;
-      storeId: string;
-      temperatureClass: TemperatureClass;
-      readyAt: number | null;
-      promisedAt: number;
-      dropoff: { kind: Dropoff["kind"]; location: LatLng | null; pickupPointId: string | null };
-      /** The courier the order was just taken from by a reassignment, so its route drops it. */
-      releasedCourierId: string | null;
-    }
-  | { type: "order_ready"; orderId: string; readyAt: number }
-  | { type: "ready_at_changed"; orderId: string; readyAt: number }
-  | { type: "offer_declined"; orderId: string; courierId: string; reason: string | null }
-  | { type: "offer_expired"; orderId: string; courierId: string }
-  | {
-      type: "order_assigned";
-      orderId: string;
-      courierId: string;
-      via: "offer" | "assign" | "reassign";
-      locked: boolean;
-    }
-  | { type: "order_withdrawn"; orderId: string; reason: "held" }
-  | { type: "order_lock_changed"; orderId: string; locked: boolean }
-  | { type: "order_picked_up"; orderId: string; courierId: string }
-  | { type: "order_finished"; orderId: string; outcome: "delivered" | "returned" | "cancelled" };
+/** order → `market/<id>`, as protocol/actors/market.ts defines them. */
+export type MarketOrderMessage = Extract<
+  MarketMessage,
+  { type: "order_ready" | "order_assigned" | "order_cancelled" }
+>;

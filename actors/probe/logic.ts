@@ -28,7 +28,7 @@ export const ProbeMessage = z.discriminatedUnion("type", [
 export type ProbeMessage = z.infer<typeof ProbeMessage>;
 
 export interface ProbeState {
-  /** The numbers added, in the order applied (bounded to the last 10,000). */
+  /** The numbers added, in the order applied (the last 64: state stays small). */
   readonly log: readonly number[];
   readonly count: number;
   readonly sum: number;
@@ -36,7 +36,7 @@ export interface ProbeState {
   readonly rang: readonly { tag: string; at: number }[];
 }
 
-const MAX_LOG = 10_000;
+const MAX_LOG = 64;
 
 export const probeLogic: ActorLogic<ProbeState, ProbeMessage> = {
   type: "probe",

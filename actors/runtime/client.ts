@@ -54,7 +54,13 @@ export class ActorClient {
   readonly #publisher: AckedPublisher;
   readonly #timeoutMs: number;
   readonly #inbox = createInbox();
-  readonly #waiting = new Map<string, (outcome: Outcome) => void>();
+  readonly #waiting = new Map<string, (outcome: Outcome | null) => void>();
+  /**
+   * Deadlines of waiting calls, one queue per time-out value (so each queue is in deadline
+   * order), swept by one timer rather than a timer per call.
+   */
+  readonly #deadlines = new Map<number, { tokens: string[]; at: number[]; head: number }>();
+  #sweeper: NodeJS.Timeout | null = null;
   readonly #sub: Subscription;
 
   constructor(options: ActorClientOptions) {
@@ -90,7 +96,7 @@ export class ActorClient {
     options: SendOptions & { timeoutMs?: number } = {},
   ): Promise<Outcome> {
     const token = nuid.next();
-    const outcome = new Promise<Outcome>((resolve) => this.#waiting.set(token, resolve));
+    const outcome = new Promise<Outcome | null>((resolve) => this.#waiting.set(token, resolve));
     let sent: Sent;
     try {
       sent = await this.#send(to, msg, options, `${this.#inbox}.${token}`);
@@ -99,12 +105,7 @@ export class ActorClient {
       throw err;
     }
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), sent.duplicate ? 0 : timeoutMs);
-    });
-    const first = await Promise.race([outcome, timedOut]);
-    clearTimeout(timer);
+    const first = sent.duplicate ? null : await this.#expire(token, outcome, timeoutMs);
     this.#waiting.delete(token);
     if (first) return first;
     // A duplicate, or the reply was lost (the host died after committing): ask the actor.
@@ -125,8 +126,44 @@ export class ActorClient {
   }
 
   close(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    for (const resolve of this.#waiting.values()) resolve(null);
+    this.#waiting.clear();
     this.#sub.unsubscribe();
     this.#publisher.close();
+  }
+
+  /** Resolves with the outcome, or null once `timeoutMs` has passed. */
+  #expire(token: string, outcome: Promise<Outcome | null>, timeoutMs: number): Promise<Outcome | null> {
+    let queue = this.#deadlines.get(timeoutMs);
+    if (!queue) {
+      queue = { tokens: [], at: [], head: 0 };
+      this.#deadlines.set(timeoutMs, queue);
+    }
+    queue.tokens.push(token);
+    queue.at.push(performance.now() + timeoutMs);
+    if (!this.#sweeper) {
+      this.#sweeper = setInterval(() => this.#sweep(), 50);
+      this.#sweeper.unref();
+    }
+    return outcome;
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const queue of this.#deadlines.values()) {
+      while (queue.head < queue.at.length && queue.at[queue.head]! <= now) {
+        const token = queue.tokens[queue.head++]!;
+        const waiter = this.#waiting.get(token);
+        this.#waiting.delete(token);
+        waiter?.(null);
+      }
+      if (queue.head > 1024 && queue.head * 2 > queue.at.length) {
+        queue.tokens.splice(0, queue.head);
+        queue.at.splice(0, queue.head);
+        queue.head = 0;
+      }
+    }
   }
 
   async #send(

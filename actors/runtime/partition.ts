@@ -131,7 +131,8 @@ export class PartitionWorker {
         ? { deliver_policy: "by_start_sequence" as const, opt_start_seq: this.#checkpoint + 1 }
         : { deliver_policy: "all" as const }),
     });
-    this.#messages = await consumer.consume({ max_messages: 1024 });
+    // Small pulls keep bursts short: a burst is routed in one go before any ack is handled.
+    this.#messages = await consumer.consume({ max_messages: 256 });
     this.#reading = this.#read(this.#messages).catch((err) => {
       if (!this.#stopped) log.error({ err, partition: this.partition }, "command reader failed");
     });
@@ -279,9 +280,11 @@ export class PartitionWorker {
             if (this.#stopped) return;
             // Index new reminders first: an index entry without a commit fires a stale reminder
             // that the actor ignores; a commit without an index entry would never fire.
-            await Promise.all(
-              [...result.scheduled].map(([name, timer]) => this.#indexTimer(act.ref, name, timer)),
-            );
+            if (result.scheduled.size > 0) {
+              await Promise.all(
+                [...result.scheduled].map(([name, timer]) => this.#indexTimer(act.ref, name, timer)),
+              );
+            }
             try {
               act.revision = await this.#commit(act.key, result.stored, act.revision);
             } catch (err) {

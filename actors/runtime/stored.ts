@@ -31,4 +31,4 @@ export interface StoredActor {
   readonly outbox: readonly OutboxItem[];
 }
 
-export const RECENT_OUTCOMES = 32;
+export const RECENT_OUTCOMES = 16;

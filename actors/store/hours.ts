@@ -41,7 +41,9 @@ export function isOpenAt(hours: OpenHours, now: number): boolean {
   for (const interval of hours[dayKey(isoWeekday)] ?? []) {
     const open = minutesOf(interval.open);
     const close = minutesOf(interval.close);
-    if (runsPastMidnight(interval) ? minuteOfDay >= open : minuteOfDay >= open && minuteOfDay < close) {
+    if (
+      runsPastMidnight(interval) ? minuteOfDay >= open : minuteOfDay >= open && minuteOfDay < close
+    ) {
       return true;
     }
   }

@@ -36,13 +36,7 @@ import type {
 } from "./types.ts";
 
 export { isOpenAt, shanghaiLocalTime, SHANGHAI_OFFSET_MS } from "./hours.ts";
-export {
-  DEFAULT_PREP,
-  PREP_ALPHA,
-  learnPrep,
-  predictReadyAt,
-  predictReadyWindow,
-} from "./prep.ts";
+export { DEFAULT_PREP, PREP_ALPHA, learnPrep, predictReadyAt, predictReadyWindow } from "./prep.ts";
 
 export const RESUME_TIMER = "resume";
 export const PROBLEMS_PER_ORDER = 20;
@@ -52,7 +46,9 @@ type Result = TurnResult<StoreState>;
 
 /** Whether the store takes new orders at `now`: registered, not paused, and within its hours. */
 export function isStoreOpen(state: StoreState, now: number): boolean {
-  return state.status === "active" && state.pause === null && isOpenAt(state.profile.openHours, now);
+  return (
+    state.status === "active" && state.pause === null && isOpenAt(state.profile.openHours, now)
+  );
 }
 
 /** When an order the store accepts at `now` is expected to be ready, from its learned prep time. */
@@ -399,7 +395,11 @@ function setReadyAt(store: Store, msg: Msg<"set_ready_at">, ctx: TurnContext): R
   if (msg.readyAt < ctx.now) return refuse("invalid_ready_at", "the ready-at time is in the past");
   const next: PendingHandOff = { ...pending, readyAt: msg.readyAt, readyAtSource: "stated" };
   return accept({ ...store, pending: withEntry(store.pending, msg.orderId, next) }, [
-    emit("ready_at_changed", { orderId: msg.orderId, readyAt: msg.readyAt, previous: pending.readyAt }),
+    emit("ready_at_changed", {
+      orderId: msg.orderId,
+      readyAt: msg.readyAt,
+      previous: pending.readyAt,
+    }),
     toOrder(msg.orderId, { type: "set_ready_at", readyAt: msg.readyAt, readyAtSource: "stated" }),
   ]);
 }
@@ -481,7 +481,8 @@ function handOff(store: Store, msg: Msg<"hand_off">, ctx: TurnContext): Result {
 
 function transition(state: StoreState, msg: StoreMessage, ctx: TurnContext): Result {
   if (msg.type === "register") return register(state, msg, ctx);
-  if (state.status === "none") return refuse("unknown_store", `store ${state.id} is not registered`);
+  if (state.status === "none")
+    return refuse("unknown_store", `store ${state.id} is not registered`);
   const store = state;
   switch (msg.type) {
     case "order_placed":

@@ -94,7 +94,10 @@ export interface PersistedStore {
   readonly pause: StorePause | null;
   readonly incoming: readonly IncomingOrder[];
   readonly pending: readonly PendingHandOff[];
-  readonly problems: readonly { readonly orderId: string; readonly list: readonly StoreProblem[] }[];
+  readonly problems: readonly {
+    readonly orderId: string;
+    readonly list: readonly StoreProblem[];
+  }[];
   readonly prep: PrepStats;
 }
 

@@ -4,13 +4,15 @@
  * (actors/order/logic.ts), not here: a schema only says what a well-formed message looks like.
  */
 import { z } from "zod";
-import { ActorId, Fen, LatLng, TemperatureClass } from "../ids.ts";
+import { ActorId, Fen, LatLng, PrincipalSchema, TemperatureClass } from "../ids.ts";
 
 /** A point in time, in ms since the epoch. */
 export const EpochMs = z.number().int().nonnegative();
 
 /** Shown by the courier, typed in by the store at hand-off. Chosen by the caller of `create`. */
-export const PickupCode = z.string().regex(/^[0-9A-Za-z]{4,12}$/, "pickup code: 4-12 letters or digits");
+export const PickupCode = z
+  .string()
+  .regex(/^[0-9A-Za-z]{4,12}$/, "pickup code: 4-12 letters or digits");
 /** Told by the shopper to the courier at the door (or a locker code). */
 export const DeliveryPin = z.string().regex(/^[0-9]{4,8}$/, "delivery PIN: 4-8 digits");
 
@@ -32,11 +34,7 @@ export type ItemsSummary = z.infer<typeof ItemsSummary>;
 /** To a door (WGS-84), or to a 社区自提 community pickup point or locker. */
 export const Dropoff = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("door"), location: LatLng }),
-  z.object({
-    kind: z.literal("pickup_point"),
-    pickupPointId: ActorId,
-    location: LatLng.nullable(),
-  }),
+  z.object({ kind: z.literal("pickup_point"), pickupPointId: ActorId, location: LatLng }),
 ]);
 export type Dropoff = z.infer<typeof Dropoff>;
 
@@ -82,6 +80,8 @@ export const OrderMessage = z.discriminatedUnion("type", [
     temperatureClass: TemperatureClass,
     items: ItemsSummary,
     amounts: OrderAmounts,
+    /** Where the courier collects the order: the store's location (dispatch needs it). */
+    pickup: LatLng,
     dropoff: Dropoff,
     promisedAt: EpochMs,
     pickupCode: PickupCode,
@@ -141,6 +141,47 @@ export const OrderMessage = z.discriminatedUnion("type", [
   /** The store (or a dispatcher) confirms a failed delivery's goods are back. */
   z.object({ type: z.literal("mark_returned"), note: Note.optional() }),
   z.object({ type: z.literal("cancel"), reason: CancelReason, note: Note.optional() }),
+
+  // ---- Facts from the courier and market actors (see protocol/actors/courier.ts, market.ts) ----
+
+  /** courier → order: the courier took the market's offer; the order confirms or turns it away. */
+  z.object({
+    type: z.literal("courier_accepted"),
+    courierId: ActorId,
+    marketId: ActorId,
+    at: EpochMs,
+  }),
+  /** courier → order: the courier declined an offer, or it expired (`reason` "expired"). */
+  z.object({
+    type: z.literal("courier_declined"),
+    courierId: ActorId,
+    marketId: ActorId,
+    reason: Reason,
+    at: EpochMs,
+  }),
+  /** courier → order: the courier dropped a job it had not picked up (off shift, dispatcher). */
+  z.object({
+    type: z.literal("courier_released"),
+    courierId: ActorId,
+    reason: z.string().min(1).max(500),
+    at: EpochMs,
+  }),
+  /** courier → order: the courier reported a stop done in its app. */
+  z.object({
+    type: z.literal("courier_stop_completed"),
+    courierId: ActorId,
+    kind: z.enum(["pickup", "dropoff"]),
+    at: EpochMs,
+  }),
+  /** market → order: a dispatcher's force-assignment (a reassignment when already taken). */
+  z.object({
+    type: z.literal("dispatcher_assigned"),
+    courierId: ActorId,
+    marketId: ActorId,
+    by: PrincipalSchema,
+    reason: z.string().min(1).max(500),
+    at: EpochMs,
+  }),
 ]);
 export type OrderMessage = z.infer<typeof OrderMessage>;
 export type OrderMessageType = OrderMessage["type"];

@@ -1,0 +1,214 @@
+/**
+ * `npm run bench -- actors`: commands/s through real host processes (1 and 2 hosts, JetStream
+ * file storage) and turn latency at half the 2-host rate, beside the raw JetStream ceilings
+ * measured in the same run: acked publish (the library's `js.publish`, and the pipelined path the
+ * runtime uses) and KV put.
+ */
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import * as hdr from "hdr-histogram-js";
+import { ActorClient } from "../actors/index.ts";
+import { AckedPublisher, connectNats, destroyTopology, ensureTopology, Topology } from "../nats/index.ts";
+import { startHost } from "../test/hosts.ts";
+import type { HostProcess } from "../test/hosts.ts";
+import { histogramQuantile } from "./report.ts";
+import type { ResultRow } from "./report.ts";
+
+const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const ACTORS = 1000;
+const FLOOD = 40_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rate(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await op(next++);
+    }),
+  );
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+async function ceilings(nc: NatsConnection) {
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const stream = `BENCH_RAW_${process.pid}`;
+  await jsm.streams.add({ name: stream, subjects: [`benchraw${process.pid}.>`], storage: "file" });
+  const payload = new TextEncoder().encode(
+    JSON.stringify({ id: "0123456789abcdefghij", at: Date.now(), origin: "client", msg: { type: "add", n: 1 } }),
+  );
+  const library = await rate(30_000, 500, (i) => js.publish(`benchraw${process.pid}.${i % ACTORS}`, payload));
+  const publisher = new AckedPublisher(nc);
+  const pipelined = await rate(100_000, 2000, (i) =>
+    publisher.publish(`benchraw${process.pid}.${i % ACTORS}`, payload),
+  );
+  publisher.close();
+  await jsm.streams.delete(stream);
+  const kvm = new Kvm(nc);
+  const kv = await kvm.create(`benchkv${process.pid}`, { history: 1, storage: "file" });
+  const kvPut = await rate(30_000, 500, (i) => kv.put(`k.${i % ACTORS}`, payload));
+  await kv.destroy();
+  return { library, pipelined, kvPut };
+}
+
+interface Histogram {
+  buckets: { le: number; count: number }[];
+}
+
+async function turnHistogram(hosts: HostProcess[]): Promise<Histogram> {
+  const byLe = new Map<number, number>();
+  for (const h of hosts) {
+    const text = await (await fetch(`http://127.0.0.1:${h.metricsPort}/metrics`)).text();
+    for (const line of text.split("\n")) {
+      const m = /^xianda_actor_turn_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)/.exec(line);
+      if (m) {
+        const le = m[1] === "+Inf" ? Number.POSITIVE_INFINITY : Number(m[1]);
+        byLe.set(le, (byLe.get(le) ?? 0) + Number(m[2]));
+      }
+    }
+  }
+  return { buckets: [...byLe].sort((a, b) => a[0] - b[0]).map(([le, count]) => ({ le, count })) };
+}
+
+function diff(after: Histogram, before: Histogram): Histogram {
+  return {
+    buckets: after.buckets.map((b) => ({
+      le: b.le,
+      count: b.count - (before.buckets.find((x) => x.le === b.le)?.count ?? 0),
+    })),
+  };
+}
+
+async function withHosts<T>(
+  count: number,
+  run: (ctx: { nc: NatsConnection; topology: Topology; client: ActorClient; hosts: HostProcess[] }) => Promise<T>,
+): Promise<T> {
+  const nc = await connectNats({ servers: NATS_URL, name: "bench-actors" });
+  const topology = new Topology({ namespace: `bench${Date.now().toString(36)}`, partitions: 32 });
+  await ensureTopology(nc, topology);
+  const env = { XIANDA_NAMESPACE: topology.options.namespace, XIANDA_PARTITIONS: "32" };
+  const hosts = await Promise.all(
+    Array.from({ length: count }, (_, i) => startHost(`bench-h${i + 1}`, env)),
+  );
+  const client = new ActorClient({ nc, topology });
+  try {
+    // Wait until the hosts hold every partition between them.
+    for (let i = 0; i < 200; i++) {
+      const ready = await Promise.all(
+        hosts.map(async (h) => (await (await fetch(`http://127.0.0.1:${h.metricsPort}/readyz`)).json()) as { partitions: number[] }),
+      );
+      const held = ready.reduce((n, r) => n + r.partitions.length, 0);
+      if (held === 32 && ready.every((r) => r.partitions.length > 0)) break;
+      await sleep(100);
+    }
+    return await run({ nc, topology, client, hosts });
+  } finally {
+    client.close();
+    for (const h of hosts) h.kill("SIGTERM");
+    await Promise.all(hosts.map((h) => h.exited));
+    await destroyTopology(nc, topology);
+    await nc.close();
+  }
+}
+
+async function appliedEvents(nc: NatsConnection, topology: Topology): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.info(topology.streams.events)).state.messages;
+}
+
+/** Sends FLOOD commands as fast as the log takes them; returns commands applied per second. */
+async function flood(nc: NatsConnection, topology: Topology, client: ActorClient): Promise<number> {
+  // Warm-up: activate every actor once.
+  await Promise.all(Array.from({ length: ACTORS }, (_, i) => client.send({ type: "probe", id: `a${i}` }, { type: "add", n: 0 })));
+  while ((await appliedEvents(nc, topology)) < ACTORS) await sleep(50);
+  const base = await appliedEvents(nc, topology);
+  const t0 = performance.now();
+  let next = 0;
+  const sending = Promise.all(
+    Array.from({ length: 2000 }, async () => {
+      while (next < FLOOD) {
+        const i = next++;
+        await client.send({ type: "probe", id: `a${i % ACTORS}` }, { type: "add", n: i });
+      }
+    }),
+  );
+  while ((await appliedEvents(nc, topology)) < base + FLOOD) await sleep(20);
+  const elapsed = performance.now() - t0;
+  await sending;
+  return (FLOOD / elapsed) * 1000;
+}
+
+/** Sends `target` commands/s for 10 s with `call`; host turn latency and send→outcome latency. */
+async function latencyAt(client: ActorClient, hosts: HostProcess[], target: number) {
+  const e2e = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const before = await turnHistogram(hosts);
+  const durationMs = 10_000;
+  const t0 = performance.now();
+  const inflight: Promise<void>[] = [];
+  let sent = 0;
+  while (performance.now() - t0 < durationMs) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * target);
+    for (; sent < due; sent++) {
+      const started = performance.now();
+      const i = sent;
+      inflight.push(
+        client.call({ type: "probe", id: `a${i % ACTORS}` }, { type: "add", n: i }).then(() => {
+          e2e.recordValue(Math.round((performance.now() - started) * 1000));
+        }),
+      );
+    }
+    await sleep(5);
+  }
+  await Promise.all(inflight);
+  const turns = diff(await turnHistogram(hosts), before);
+  return {
+    target,
+    sent,
+    turnP50: histogramQuantile(turns.buckets, 0.5) * 1000,
+    turnP99: histogramQuantile(turns.buckets, 0.99) * 1000,
+    e2eP50: e2e.getValueAtPercentile(50) / 1000,
+    e2eP99: e2e.getValueAtPercentile(99) / 1000,
+  };
+}
+
+export async function benchActors(): Promise<ResultRow[]> {
+  const nc = await connectNats({ servers: NATS_URL, name: "bench-ceilings" });
+  const raw = await ceilings(nc);
+  await nc.close();
+  console.log(
+    `raw ceilings: js.publish acked ${Math.round(raw.library)}/s, pipelined acked ${Math.round(raw.pipelined)}/s, kv.put ${Math.round(raw.kvPut)}/s`,
+  );
+
+  const oneHost = await withHosts(1, ({ nc, topology, client }) => flood(nc, topology, client));
+  console.log(`1 host: ${Math.round(oneHost)} commands/s`);
+
+  const twoHosts = await withHosts(2, async ({ nc, topology, client, hosts }) => {
+    const throughput = await flood(nc, topology, client);
+    console.log(`2 hosts: ${Math.round(throughput)} commands/s`);
+    // Latency at half that load (or at BENCH_ACTORS_RATES, for exploring the curve).
+    const rates = process.env.BENCH_ACTORS_RATES?.split(",").map(Number) ?? [Math.round(throughput / 2)];
+    let last: Awaited<ReturnType<typeof latencyAt>> | null = null;
+    for (const r of rates) {
+      last = await latencyAt(client, hosts, r);
+      console.log(
+        `at ${r}/s (${last.sent} calls): turn p50 ${last.turnP50.toFixed(2)} ms, p99 ${last.turnP99.toFixed(2)} ms; send→outcome p50 ${last.e2eP50.toFixed(2)} ms, p99 ${last.e2eP99.toFixed(2)} ms`,
+      );
+    }
+    return { throughput, ...last! };
+  });
+
+  const row = (r: Omit<ResultRow, "bench">): ResultRow => ({ bench: "actors", ...r });
+  return [
+    row({ figure: "raw acked publish, js.publish (ceiling)", value: raw.library, unit: "msg/s", target: null, better: "higher" }),
+    row({ figure: "raw acked publish, pipelined (ceiling)", value: raw.pipelined, unit: "msg/s", target: null, better: "higher" }),
+    row({ figure: "raw KV put (ceiling)", value: raw.kvPut, unit: "op/s", target: null, better: "higher" }),
+    row({ figure: "commands/s, 1 host", value: oneHost, unit: "cmd/s", target: null, better: "higher", ceiling: raw.library, ratio: oneHost / raw.library }),
+    row({ figure: "commands/s, 2 hosts", value: twoHosts.throughput, unit: "cmd/s", target: 8000, better: "higher", ceiling: raw.library, ratio: twoHosts.throughput / raw.library }),
+    row({ figure: "commands/s, 2 hosts vs pipelined ceiling", value: twoHosts.throughput, unit: "cmd/s", target: null, better: "higher", ceiling: raw.pipelined, ratio: twoHosts.throughput / raw.pipelined }),
+    row({ figure: `turn p50 at ${twoHosts.target} cmd/s, 2 hosts`, value: twoHosts.turnP50, unit: "ms", target: null, better: "lower" }),
+    row({ figure: `turn p99 at ${twoHosts.target} cmd/s, 2 hosts`, value: twoHosts.turnP99, unit: "ms", target: 20, better: "lower" }),
+    row({ figure: `send→outcome p99 at ${twoHosts.target} cmd/s`, value: twoHosts.e2eP99, unit: "ms", target: null, better: "lower" }),
+  ];
+}

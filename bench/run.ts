@@ -1,0 +1,29 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- <name>` one of them. Each prints its
+ * figures and the machine, and merges its rows into bench/results.json.
+ */
+import { benchActors } from "./actors.ts";
+import { machine, printTable, saveResults } from "./report.ts";
+import type { ResultRow } from "./report.ts";
+
+const benches: Record<string, () => Promise<ResultRow[]>> = {
+  actors: benchActors,
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const unknown = requested.filter((name) => !benches[name]);
+if (unknown.length > 0) {
+  console.error(`unknown bench ${unknown.join(", ")}; known: ${Object.keys(benches).join(", ")}`);
+  process.exit(2);
+}
+const names = requested.length > 0 ? requested : Object.keys(benches);
+console.log("machine:", machine());
+const all: ResultRow[] = [];
+for (const name of names) {
+  console.log(`\n== ${name}`);
+  const rows = await benches[name]!();
+  await saveResults(name, rows);
+  all.push(...rows);
+}
+printTable(all);
+process.exit(0);
