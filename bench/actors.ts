@@ -9,7 +9,13 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import * as hdr from "hdr-histogram-js";
 import { ActorClient } from "../actors/index.ts";
-import { AckedPublisher, connectNats, destroyTopology, ensureTopology, Topology } from "../nats/index.ts";
+import {
+  AckedPublisher,
+  connectNats,
+  destroyTopology,
+  ensureTopology,
+  Topology,
+} from "../nats/index.ts";
 import { startHost } from "../test/hosts.ts";
 import type { HostProcess } from "../test/hosts.ts";
 import { histogramQuantile } from "./report.ts";
@@ -20,7 +26,11 @@ const ACTORS = 1000;
 const FLOOD = 40_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rate(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<number> {
+async function rate(
+  n: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -37,9 +47,16 @@ async function ceilings(nc: NatsConnection) {
   const stream = `BENCH_RAW_${process.pid}`;
   await jsm.streams.add({ name: stream, subjects: [`benchraw${process.pid}.>`], storage: "file" });
   const payload = new TextEncoder().encode(
-    JSON.stringify({ id: "0123456789abcdefghij", at: Date.now(), origin: "client", msg: { type: "add", n: 1 } }),
+    JSON.stringify({
+      id: "0123456789abcdefghij",
+      at: Date.now(),
+      origin: "client",
+      msg: { type: "add", n: 1 },
+    }),
   );
-  const library = await rate(30_000, 500, (i) => js.publish(`benchraw${process.pid}.${i % ACTORS}`, payload));
+  const library = await rate(30_000, 500, (i) =>
+    js.publish(`benchraw${process.pid}.${i % ACTORS}`, payload),
+  );
   const publisher = new AckedPublisher(nc);
   const pipelined = await rate(100_000, 2000, (i) =>
     publisher.publish(`benchraw${process.pid}.${i % ACTORS}`, payload),
@@ -83,7 +100,12 @@ function diff(after: Histogram, before: Histogram): Histogram {
 
 async function withHosts<T>(
   count: number,
-  run: (ctx: { nc: NatsConnection; topology: Topology; client: ActorClient; hosts: HostProcess[] }) => Promise<T>,
+  run: (ctx: {
+    nc: NatsConnection;
+    topology: Topology;
+    client: ActorClient;
+    hosts: HostProcess[];
+  }) => Promise<T>,
 ): Promise<T> {
   const nc = await connectNats({ servers: NATS_URL, name: "bench-actors" });
   const topology = new Topology({ namespace: `bench${Date.now().toString(36)}`, partitions: 32 });
@@ -97,7 +119,12 @@ async function withHosts<T>(
     // Wait until the hosts hold every partition between them.
     for (let i = 0; i < 200; i++) {
       const ready = await Promise.all(
-        hosts.map(async (h) => (await (await fetch(`http://127.0.0.1:${h.metricsPort}/readyz`)).json()) as { partitions: number[] }),
+        hosts.map(
+          async (h) =>
+            (await (await fetch(`http://127.0.0.1:${h.metricsPort}/readyz`)).json()) as {
+              partitions: number[];
+            },
+        ),
       );
       const held = ready.reduce((n, r) => n + r.partitions.length, 0);
       if (held === 32 && ready.every((r) => r.partitions.length > 0)) break;
@@ -121,7 +148,11 @@ async function appliedEvents(nc: NatsConnection, topology: Topology): Promise<nu
 /** Sends FLOOD commands as fast as the log takes them; returns commands applied per second. */
 async function flood(nc: NatsConnection, topology: Topology, client: ActorClient): Promise<number> {
   // Warm-up: activate every actor once.
-  await Promise.all(Array.from({ length: ACTORS }, (_, i) => client.send({ type: "probe", id: `a${i}` }, { type: "add", n: 0 })));
+  await Promise.all(
+    Array.from({ length: ACTORS }, (_, i) =>
+      client.send({ type: "probe", id: `a${i}` }, { type: "add", n: 0 }),
+    ),
+  );
   while ((await appliedEvents(nc, topology)) < ACTORS) await sleep(50);
   const base = await appliedEvents(nc, topology);
   const t0 = performance.now();
@@ -142,7 +173,11 @@ async function flood(nc: NatsConnection, topology: Topology, client: ActorClient
 
 /** Sends `target` commands/s for 10 s with `call`; host turn latency and send→outcome latency. */
 async function latencyAt(client: ActorClient, hosts: HostProcess[], target: number) {
-  const e2e = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const e2e = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const before = await turnHistogram(hosts);
   const durationMs = 10_000;
   const t0 = performance.now();
@@ -188,7 +223,9 @@ export async function benchActors(): Promise<ResultRow[]> {
     const throughput = await flood(nc, topology, client);
     console.log(`2 hosts: ${Math.round(throughput)} commands/s`);
     // Latency at half that load (or at BENCH_ACTORS_RATES, for exploring the curve).
-    const rates = process.env.BENCH_ACTORS_RATES?.split(",").map(Number) ?? [Math.round(throughput / 2)];
+    const rates = process.env.BENCH_ACTORS_RATES?.split(",").map(Number) ?? [
+      Math.round(throughput / 2),
+    ];
     let last: Awaited<ReturnType<typeof latencyAt>> | null = null;
     for (const r of rates) {
       last = await latencyAt(client, hosts, r);
@@ -201,14 +238,74 @@ export async function benchActors(): Promise<ResultRow[]> {
 
   const row = (r: Omit<ResultRow, "bench">): ResultRow => ({ bench: "actors", ...r });
   return [
-    row({ figure: "raw acked publish, js.publish (ceiling)", value: raw.library, unit: "msg/s", target: null, better: "higher" }),
-    row({ figure: "raw acked publish, pipelined (ceiling)", value: raw.pipelined, unit: "msg/s", target: null, better: "higher" }),
-    row({ figure: "raw KV put (ceiling)", value: raw.kvPut, unit: "op/s", target: null, better: "higher" }),
-    row({ figure: "commands/s, 1 host", value: oneHost, unit: "cmd/s", target: null, better: "higher", ceiling: raw.library, ratio: oneHost / raw.library }),
-    row({ figure: "commands/s, 2 hosts", value: twoHosts.throughput, unit: "cmd/s", target: 8000, better: "higher", ceiling: raw.library, ratio: twoHosts.throughput / raw.library }),
-    row({ figure: "commands/s, 2 hosts vs pipelined ceiling", value: twoHosts.throughput, unit: "cmd/s", target: null, better: "higher", ceiling: raw.pipelined, ratio: twoHosts.throughput / raw.pipelined }),
-    row({ figure: `turn p50 at ${twoHosts.target} cmd/s, 2 hosts`, value: twoHosts.turnP50, unit: "ms", target: null, better: "lower" }),
-    row({ figure: `turn p99 at ${twoHosts.target} cmd/s, 2 hosts`, value: twoHosts.turnP99, unit: "ms", target: 20, better: "lower" }),
-    row({ figure: `send→outcome p99 at ${twoHosts.target} cmd/s`, value: twoHosts.e2eP99, unit: "ms", target: null, better: "lower" }),
+    row({
+      figure: "raw acked publish, js.publish (ceiling)",
+      value: raw.library,
+      unit: "msg/s",
+      target: null,
+      better: "higher",
+    }),
+    row({
+      figure: "raw acked publish, pipelined (ceiling)",
+      value: raw.pipelined,
+      unit: "msg/s",
+      target: null,
+      better: "higher",
+    }),
+    row({
+      figure: "raw KV put (ceiling)",
+      value: raw.kvPut,
+      unit: "op/s",
+      target: null,
+      better: "higher",
+    }),
+    row({
+      figure: "commands/s, 1 host",
+      value: oneHost,
+      unit: "cmd/s",
+      target: null,
+      better: "higher",
+      ceiling: raw.library,
+      ratio: oneHost / raw.library,
+    }),
+    row({
+      figure: "commands/s, 2 hosts",
+      value: twoHosts.throughput,
+      unit: "cmd/s",
+      target: 8000,
+      better: "higher",
+      ceiling: raw.library,
+      ratio: twoHosts.throughput / raw.library,
+    }),
+    row({
+      figure: "commands/s, 2 hosts vs pipelined ceiling",
+      value: twoHosts.throughput,
+      unit: "cmd/s",
+      target: null,
+      better: "higher",
+      ceiling: raw.pipelined,
+      ratio: twoHosts.throughput / raw.pipelined,
+    }),
+    row({
+      figure: `turn p50 at ${twoHosts.target} cmd/s, 2 hosts`,
+      value: twoHosts.turnP50,
+      unit: "ms",
+      target: null,
+      better: "lower",
+    }),
+    row({
+      figure: `turn p99 at ${twoHosts.target} cmd/s, 2 hosts`,
+      value: twoHosts.turnP99,
+      unit: "ms",
+      target: 20,
+      better: "lower",
+    }),
+    row({
+      figure: `send→outcome p99 at ${twoHosts.target} cmd/s`,
+      value: twoHosts.e2eP99,
+      unit: "ms",
+      target: null,
+      better: "lower",
+    }),
   ];
 }

@@ -45,7 +45,11 @@ export async function saveResults(bench: string, rows: ResultRow[]): Promise<voi
 
 export function printTable(rows: ResultRow[]): void {
   const fmt = (v: number | null | undefined) =>
-    v === null || v === undefined ? "" : Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 0);
+    v === null || v === undefined
+      ? ""
+      : Number.isInteger(v)
+        ? String(v)
+        : v.toFixed(v < 10 ? 2 : 0);
   const table = rows.map((r) => ({
     bench: r.bench,
     figure: r.figure,
@@ -53,7 +57,12 @@ export function printTable(rows: ResultRow[]): void {
     target: r.target === null ? "" : `${r.better === "higher" ? "≥" : "≤"} ${fmt(r.target)}`,
     ceiling: fmt(r.ceiling),
     ratio: r.ratio === undefined ? "" : `${(r.ratio * 100).toFixed(0)} %`,
-    met: r.target === null ? "" : (r.better === "higher" ? r.value >= r.target : r.value <= r.target) ? "yes" : "NO",
+    met:
+      r.target === null
+        ? ""
+        : (r.better === "higher" ? r.value >= r.target : r.value <= r.target)
+          ? "yes"
+          : "NO",
   }));
   console.table(table);
 }

@@ -22,7 +22,10 @@ export const ConfigSchema = z.object({
   /** Stream and KV replicas: 1 on one server, 3 on a cluster. */
   XIANDA_REPLICAS: int(1, 1),
   /** This process's id among actor hosts; default <hostname>-<pid>. */
-  HOST_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  HOST_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
   /** A partition lease not renewed for this long (ms) is taken over by another host. */
   LEASE_TTL_MS: int(3000, 200),
   /** How often a host renews its leases and saves checkpoints (ms). */

@@ -385,16 +385,14 @@ export function databaseSuite(driver: DriverName, target: SuiteTarget): void {
         .update(schema.assignments)
         .set({ releasedAt: new Date() })
         .where(eq(schema.assignments.id, "as-1"));
-      await handle.db
-        .insert(schema.assignments)
-        .values({
-          id: "as-2",
-          courierId: "c-2",
-          locked: true,
-          assignedBy: "d-7",
-          orderId: "o-as",
-          assignedAt: new Date(),
-        });
+      await handle.db.insert(schema.assignments).values({
+        id: "as-2",
+        courierId: "c-2",
+        locked: true,
+        assignedBy: "d-7",
+        orderId: "o-as",
+        assignedAt: new Date(),
+      });
       const live = await handle.db
         .select()
         .from(schema.assignments)
@@ -462,15 +460,13 @@ export function databaseSuite(driver: DriverName, target: SuiteTarget): void {
 
     it("keeps the pickup kind only on pickup points", async () => {
       const place = { marketId: "hangzhou", lat: 30.27, lng: 120.15, address: "文三路 1 号" };
-      await handle.db
-        .insert(schema.stores)
-        .values({
-          id: "pp-1",
-          name: "丰巢柜",
-          isPickupPoint: true,
-          pickupKind: "locker",
-          ...place,
-        });
+      await handle.db.insert(schema.stores).values({
+        id: "pp-1",
+        name: "丰巢柜",
+        isPickupPoint: true,
+        pickupKind: "locker",
+        ...place,
+      });
       await expect(
         handle.db
           .insert(schema.stores)

@@ -1,2 +1,7 @@
 export * from "./ids.ts";
 export * from "./envelope.ts";
+export { OrderMessage } from "./actors/order.ts";
+export { StoreMessage } from "./actors/store.ts";
+export { CourierMessage } from "./actors/courier.ts";
+export { VehicleMessage } from "./actors/vehicle.ts";
+export { MarketMessage } from "./actors/market.ts";

@@ -18,21 +18,28 @@ export async function startHost(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<HostProcess> {
-  const child = spawn(process.execPath, ["--max-semi-space-size=32", "--import", "tsx", "bin/host.ts"], {
-    env: {
-      ...process.env,
-      NATS_URL,
-      HOST_ID: id,
-      METRICS_PORT: "0",
-      LOG_LEVEL: "info",
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ["--max-semi-space-size=32", "--import", "tsx", "bin/host.ts"],
+    {
+      env: {
+        ...process.env,
+        NATS_URL,
+        HOST_ID: id,
+        METRICS_PORT: "0",
+        LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let out = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host ${id} did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`host ${id} did not start:\n${out}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       if (out.length > 2_000_000) out = out.slice(-1_000_000);

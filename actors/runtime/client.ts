@@ -5,7 +5,12 @@
  */
 import { createInbox, nuid } from "@nats-io/transport-node";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { AckedPublisher, partitionOf, PublishRefusedError, JS_MESSAGE_TOO_LARGE } from "../../nats/index.ts";
+import {
+  AckedPublisher,
+  partitionOf,
+  PublishRefusedError,
+  JS_MESSAGE_TOO_LARGE,
+} from "../../nats/index.ts";
 import type { Topology } from "../../nats/index.ts";
 import {
   ActorRefSchema,
@@ -85,7 +90,11 @@ export class ActorClient {
   }
 
   /** Stores a command in the log. Resolves when it is durable; it is applied later. */
-  send(to: ActorRef, msg: { type: string } & Record<string, unknown>, options: SendOptions = {}): Promise<Sent> {
+  send(
+    to: ActorRef,
+    msg: { type: string } & Record<string, unknown>,
+    options: SendOptions = {},
+  ): Promise<Sent> {
     return this.#send(to, msg, options, undefined);
   }
 
@@ -113,14 +122,21 @@ export class ActorClient {
   }
 
   /** The actor's current view and the sequence of the last command applied to it. */
-  async state<V = unknown>(to: ActorRef, timeoutMs = this.#timeoutMs): Promise<{ seq: number; view: V }> {
+  async state<V = unknown>(
+    to: ActorRef,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<{ seq: number; view: V }> {
     const reply = await this.#query(to, { kind: "state" }, timeoutMs);
     if (reply.status !== "state") throw new ActorTimeoutError(`unexpected reply ${reply.status}`);
     return { seq: reply.seq, view: reply.view as V };
   }
 
   /** The outcome of a command if the actor has applied it, else null. */
-  async outcome(to: ActorRef, commandId: string, timeoutMs = this.#timeoutMs): Promise<Outcome | null> {
+  async outcome(
+    to: ActorRef,
+    commandId: string,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<Outcome | null> {
     const reply = await this.#query(to, { kind: "outcome", commandId }, timeoutMs);
     return reply.status === "outcome" ? reply.outcome : null;
   }
@@ -134,7 +150,11 @@ export class ActorClient {
   }
 
   /** Resolves with the outcome, or null once `timeoutMs` has passed. */
-  #expire(token: string, outcome: Promise<Outcome | null>, timeoutMs: number): Promise<Outcome | null> {
+  #expire(
+    token: string,
+    outcome: Promise<Outcome | null>,
+    timeoutMs: number,
+  ): Promise<Outcome | null> {
     let queue = this.#deadlines.get(timeoutMs);
     if (!queue) {
       queue = { tokens: [], at: [], head: 0 };
@@ -203,9 +223,13 @@ export class ActorClient {
         if (err.errCode === JS_MESSAGE_TOO_LARGE) {
           throw new CommandRejectedError("too_large", err.description, { cause: err });
         }
-        throw new CommandRejectedError(err.errCode === 503 ? "no_stream" : "refused", err.description, {
-          cause: err,
-        });
+        throw new CommandRejectedError(
+          err.errCode === 503 ? "no_stream" : "refused",
+          err.description,
+          {
+            cause: err,
+          },
+        );
       }
       throw err;
     }
@@ -215,14 +239,20 @@ export class ActorClient {
     const deadline = performance.now() + timeoutMs;
     for (let wait = 20; performance.now() < deadline; wait = Math.min(wait * 2, 500)) {
       try {
-        const outcome = await this.outcome(to, commandId, Math.max(100, deadline - performance.now()));
+        const outcome = await this.outcome(
+          to,
+          commandId,
+          Math.max(100, deadline - performance.now()),
+        );
         if (outcome) return outcome;
       } catch (err) {
         if (!(err instanceof ActorTimeoutError)) throw err;
       }
       await new Promise((r) => setTimeout(r, wait));
     }
-    throw new ActorTimeoutError(`no outcome for ${commandId} within ${timeoutMs} ms (it is in the log)`);
+    throw new ActorTimeoutError(
+      `no outcome for ${commandId} within ${timeoutMs} ms (it is in the log)`,
+    );
   }
 
   async #query(to: ActorRef, request: QueryRequest, timeoutMs: number): Promise<QueryReply> {
@@ -237,7 +267,9 @@ export class ActorClient {
         return QueryReply.parse(JSON.parse(decoder.decode(msg.data)));
       } catch (err) {
         if (performance.now() + wait >= deadline) {
-          throw new ActorTimeoutError(`no answer from ${to.type}/${to.id}: ${(err as Error).message}`);
+          throw new ActorTimeoutError(
+            `no answer from ${to.type}/${to.id}: ${(err as Error).message}`,
+          );
         }
         await new Promise((r) => setTimeout(r, wait));
       }

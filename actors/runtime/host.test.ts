@@ -18,7 +18,14 @@ describe("actor host on a real nats-server", () => {
   beforeAll(async () => {
     nc = await connectForTest("host.test");
     topology = testTopology({ partitions: 4 });
-    host = new ActorHost({ nc, topology, logics: [probeLogic], log, renewMs: 200, leaseTtlMs: 600 });
+    host = new ActorHost({
+      nc,
+      topology,
+      logics: [probeLogic],
+      log,
+      renewMs: 200,
+      leaseTtlMs: 600,
+    });
     await host.start();
     client = new ActorClient({ nc, topology });
     await waitFor("all partitions held", () => host.partitions.length === 4);
@@ -76,9 +83,9 @@ describe("actor host on a real nats-server", () => {
     await expect(
       client.send(probe, { type: "add", n: 1, pad: "x".repeat(70_000) }),
     ).rejects.toBeInstanceOf(CommandRejectedError);
-    await expect(client.send({ type: "probe", id: "bad id" }, { type: "add", n: 1 })).rejects.toThrow(
-      /actor id/,
-    );
+    await expect(
+      client.send({ type: "probe", id: "bad id" }, { type: "add", n: 1 }),
+    ).rejects.toThrow(/actor id/);
   });
 
   it("rings a reminder once, and not after it was disarmed", async () => {

@@ -152,7 +152,11 @@ export class ActorHost {
   #observe(entry: KvWatchEntry): void {
     const previous = this.#observed.get(entry.key);
     if (entry.operation !== "PUT") {
-      this.#observed.set(entry.key, { revision: entry.revision, value: null, seenAt: performance.now() });
+      this.#observed.set(entry.key, {
+        revision: entry.revision,
+        value: null,
+        seenAt: performance.now(),
+      });
       return;
     }
     if (previous && previous.revision === entry.revision) return;
@@ -260,7 +264,9 @@ export class ActorHost {
     }
     // Start at a host-specific offset so that hosts joining together do not all race for p0.
     const offset = fnv1a32(this.hostId) % partitions;
-    free.sort((a, b) => ((a - offset + partitions) % partitions) - ((b - offset + partitions) % partitions));
+    free.sort(
+      (a, b) => ((a - offset + partitions) % partitions) - ((b - offset + partitions) % partitions),
+    );
     await Promise.all(free.slice(0, share - held.length).map((p) => this.#acquire(p)));
   }
 
@@ -275,7 +281,9 @@ export class ActorHost {
     try {
       let revision: number;
       try {
-        revision = seen ? await leases.update(key, value, seen.revision) : await leases.create(key, value);
+        revision = seen
+          ? await leases.update(key, value, seen.revision)
+          : await leases.create(key, value);
       } catch (err) {
         if (isWrongRevision(err)) return; // someone else was faster
         throw err;
@@ -286,13 +294,18 @@ export class ActorHost {
       } catch (err) {
         this.#log.error({ err, partition: p }, "partition failed to start; releasing");
         await worker.stop("abandon");
-        await leases.update(key, encode({ holder: null, checkpoint, at: this.#clock.now() }), revision).catch(() => {});
+        await leases
+          .update(key, encode({ holder: null, checkpoint, at: this.#clock.now() }), revision)
+          .catch(() => {});
         return;
       }
       this.#held.set(p, { worker, revision });
       this.metrics.partitionsHeld.set(this.#held.size);
       this.metrics.leaseEvents.inc({ event: previous?.holder ? "taken_over" : "acquired" });
-      this.#log.info({ partition: p, checkpoint, from: previous?.holder ?? null }, "partition acquired");
+      this.#log.info(
+        { partition: p, checkpoint, from: previous?.holder ?? null },
+        "partition acquired",
+      );
     } finally {
       this.#busy.delete(p);
     }

@@ -216,7 +216,8 @@ export class PartitionWorker {
     try {
       const parsed = CommandEnvelope.safeParse(JSON.parse(decoder.decode(data)));
       if (parsed.success) envelope = parsed.data;
-      else unreadable = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      else
+        unreadable = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     } catch {
       unreadable = "command is not JSON";
     }
@@ -282,7 +283,9 @@ export class PartitionWorker {
             // that the actor ignores; a commit without an index entry would never fire.
             if (result.scheduled.size > 0) {
               await Promise.all(
-                [...result.scheduled].map(([name, timer]) => this.#indexTimer(act.ref, name, timer)),
+                [...result.scheduled].map(([name, timer]) =>
+                  this.#indexTimer(act.ref, name, timer),
+                ),
               );
             }
             try {
@@ -316,9 +319,12 @@ export class PartitionWorker {
             );
             this.#markDone(delivery.seq);
           }
-          if (result.accepted) metrics.commands.inc({ type: act.ref.type, outcome: "accepted" }, result.accepted);
-          if (result.refused) metrics.commands.inc({ type: act.ref.type, outcome: "refused" }, result.refused);
-          if (result.redelivered) metrics.redeliveries.inc({ type: act.ref.type }, result.redelivered);
+          if (result.accepted)
+            metrics.commands.inc({ type: act.ref.type, outcome: "accepted" }, result.accepted);
+          if (result.refused)
+            metrics.commands.inc({ type: act.ref.type, outcome: "refused" }, result.refused);
+          if (result.redelivered)
+            metrics.redeliveries.inc({ type: act.ref.type }, result.redelivered);
           failures = 0;
         } catch (err) {
           // Transient (NATS unreachable, time-out): keep the mailbox, back off, try again.
@@ -430,7 +436,9 @@ export class PartitionWorker {
   async #loadTimers(): Promise<void> {
     const kv = this.#d.timersKv;
     const keys: string[] = [];
-    for await (const key of await kv.keys(this.#d.topology.subjects.timerPartitionFilter(this.partition))) {
+    for await (const key of await kv.keys(
+      this.#d.topology.subjects.timerPartitionFilter(this.partition),
+    )) {
       keys.push(key);
     }
     for (const key of keys) {
@@ -480,7 +488,10 @@ export class PartitionWorker {
           );
           metrics.timersFired.inc();
         } catch (err) {
-          log.warn({ err, actor: `${ref.type}/${ref.id}`, timer: name }, "reminder not sent; retrying");
+          log.warn(
+            { err, actor: `${ref.type}/${ref.id}`, timer: name },
+            "reminder not sent; retrying",
+          );
           this.#timers.schedule(ref, name, timer);
         }
       }),
@@ -502,7 +513,10 @@ export class PartitionWorker {
       }
       const parsed = QueryRequest.safeParse(JSON.parse(decoder.decode(msg.data)));
       if (!parsed.success) {
-        reply({ status: "error", refusal: { code: "invalid_query", message: parsed.error.message } });
+        reply({
+          status: "error",
+          refusal: { code: "invalid_query", message: parsed.error.message },
+        });
         return;
       }
       const key = this.#d.topology.subjects.actorStateKey(this.partition, address.ref);

@@ -13,7 +13,11 @@ const routing: Routing = {
 };
 const T0 = Date.UTC(2026, 10, 21, 4, 0, 0);
 
-function cmd(seq: number, msg: CommandEnvelope["msg"], extra: Partial<CommandEnvelope> = {}): Delivery {
+function cmd(
+  seq: number,
+  msg: CommandEnvelope["msg"],
+  extra: Partial<CommandEnvelope> = {},
+): Delivery {
   return { seq, envelope: { id: `c${seq}`, at: T0 + seq, origin: "client", msg, ...extra } };
 }
 
@@ -45,7 +49,10 @@ describe("applying a batch of commands to one actor", () => {
     const retry = run([cmd(9, { type: "add", n: 1 }, { id: "same" })], first);
     expect((retry.state as ProbeState).log).toEqual([1]);
     expect(retry.stored.seq).toBe(9);
-    expect(retry.applied[0]).toMatchObject({ replayed: true, outcome: { commandId: "same", seq: 3 } });
+    expect(retry.applied[0]).toMatchObject({
+      replayed: true,
+      outcome: { commandId: "same", seq: 3 },
+    });
   });
 
   it("refuses an unreadable envelope, an invalid message and a crashing transition with reasons", () => {
@@ -73,7 +80,12 @@ describe("applying a batch of commands to one actor", () => {
       {
         kind: "event",
         subject: "evt.probe.p1.added",
-        event: expect.objectContaining({ id: "probe.p1.4.0", name: "added", seq: 4, commandId: "c4" }),
+        event: expect.objectContaining({
+          id: "probe.p1.4.0",
+          name: "added",
+          seq: 4,
+          commandId: "c4",
+        }),
       },
     ]);
     // The same command replayed on a fresh actor produces the very same event id.
@@ -82,7 +94,11 @@ describe("applying a batch of commands to one actor", () => {
 
   it("schedules a reminder, delivers it once with origin timer, and ignores a stale firing", () => {
     const armed = run([cmd(2, { type: "arm", tag: "t", delayMs: 1000 })]);
-    expect(armed.stored.timers["t"]).toEqual({ at: T0 + 2 + 1000, sid: "2", msg: { type: "ring", tag: "t" } });
+    expect(armed.stored.timers["t"]).toEqual({
+      at: T0 + 2 + 1000,
+      sid: "2",
+      msg: { type: "ring", tag: "t" },
+    });
     expect([...armed.scheduled.keys()]).toEqual(["t"]);
     const firing = (seq: number, sid: string) =>
       cmd(seq, { type: "ring", tag: "ignored" }, { origin: "timer", timer: { name: "t", sid } });
@@ -98,7 +114,10 @@ describe("applying a batch of commands to one actor", () => {
   });
 
   it("lets a new schedule replace the old one, so the old firing is stale", () => {
-    const armed = run([cmd(2, { type: "arm", tag: "t", delayMs: 10 }), cmd(3, { type: "arm", tag: "t", delayMs: 20 })]);
+    const armed = run([
+      cmd(2, { type: "arm", tag: "t", delayMs: 10 }),
+      cmd(3, { type: "arm", tag: "t", delayMs: 20 }),
+    ]);
     const old = run(
       [cmd(4, { type: "ring", tag: "t" }, { origin: "timer", timer: { name: "t", sid: "2" } })],
       armed,
@@ -115,13 +134,21 @@ describe("applying a batch of commands to one actor", () => {
 
   it("refuses a client pretending to be a reminder", () => {
     const r = run([cmd(1, { type: "ring", tag: "t" }, { origin: "timer" })]);
-    expect(r.applied[0]!.outcome).toMatchObject({ ok: false, refusal: { code: "invalid_envelope" } });
+    expect(r.applied[0]!.outcome).toMatchObject({
+      ok: false,
+      refusal: { code: "invalid_envelope" },
+    });
     const forged = run([cmd(1, { type: "ring", tag: "t" })]);
-    expect(forged.applied[0]!.outcome).toMatchObject({ ok: false, refusal: { code: "not_a_timer" } });
+    expect(forged.applied[0]!.outcome).toMatchObject({
+      ok: false,
+      refusal: { code: "not_a_timer" },
+    });
   });
 
   it("keeps a bounded list of recent outcomes", () => {
-    const deliveries = Array.from({ length: RECENT_OUTCOMES + 10 }, (_, i) => cmd(i + 1, { type: "add", n: i }));
+    const deliveries = Array.from({ length: RECENT_OUTCOMES + 10 }, (_, i) =>
+      cmd(i + 1, { type: "add", n: i }),
+    );
     expect(run(deliveries).stored.recent).toHaveLength(RECENT_OUTCOMES);
   });
 

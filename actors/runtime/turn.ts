@@ -53,7 +53,10 @@ export interface BatchResult {
   readonly redelivered: number;
 }
 
-export function freshActor(logic: AnyActorLogic, ref: ActorRef): { stored: StoredActor; state: unknown } {
+export function freshActor(
+  logic: AnyActorLogic,
+  ref: ActorRef,
+): { stored: StoredActor; state: unknown } {
   const state = logic.initial(ref);
   return {
     state,
@@ -137,11 +140,19 @@ export function applyBatch(
       const timer = envelope.timer;
       const current = timer ? timers[timer.name] : undefined;
       if (envelope.origin !== "timer" || !timer) {
-        refuseWith(delivery, "invalid_envelope", "a reminder needs origin 'timer' and its schedule");
+        refuseWith(
+          delivery,
+          "invalid_envelope",
+          "a reminder needs origin 'timer' and its schedule",
+        );
         continue;
       }
       if (!current || current.sid !== timer.sid) {
-        refuseWith(delivery, "timer_stale", `reminder ${timer.name} was replaced, cancelled or fired`);
+        refuseWith(
+          delivery,
+          "timer_stale",
+          `reminder ${timer.name} was replaced, cancelled or fired`,
+        );
         continue;
       }
       delete timers[timer.name];

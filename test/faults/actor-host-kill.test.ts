@@ -52,7 +52,10 @@ describe("actor hosts under SIGKILL", () => {
     const out = new Map<number, string | null>();
     for (let p = 0; p < PARTITIONS; p++) {
       const entry = await leases.get(topology.subjects.partitionLeaseKey(p));
-      out.set(p, entry?.operation === "PUT" ? entry.json<{ holder: string | null }>().holder : null);
+      out.set(
+        p,
+        entry?.operation === "PUT" ? entry.json<{ holder: string | null }>().holder : null,
+      );
     }
     return out;
   }
@@ -72,7 +75,9 @@ describe("actor hosts under SIGKILL", () => {
     const actorIds = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
     // Reminders armed before the kill, due after it.
     await Promise.all(
-      actorIds.map((id) => client.send({ type: "probe", id }, { type: "arm", tag: "t", delayMs: 6000 })),
+      actorIds.map((id) =>
+        client.send({ type: "probe", id }, { type: "arm", tag: "t", delayMs: 6000 }),
+      ),
     );
 
     const victim = hosts[0]!;

@@ -53,7 +53,10 @@ describe("a host that lost its lease but keeps running", () => {
 
     zombie.pauseRenewals();
     await successor.start();
-    await waitFor("the successor to take every partition over", () => successor.partitions.length === 2);
+    await waitFor(
+      "the successor to take every partition over",
+      () => successor.partitions.length === 2,
+    );
     // The zombie has not noticed: it still believes it holds both partitions.
     expect(zombie.partitions).toHaveLength(2);
 
