@@ -1,6 +1,9 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { createInbox, headers } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { partitionOf } from "../../nats/index.ts";
 import type { Topology } from "../../nats/index.ts";
 import { cleanup, connectForTest, testTopology, waitFor } from "../../test/nats-helpers.ts";
 import { probeLogic } from "../probe/logic.ts";
@@ -25,6 +28,8 @@ describe("actor host on a real nats-server", () => {
       log,
       renewMs: 200,
       leaseTtlMs: 600,
+      // Short, so that passivation (and reactivation from storage) happens within the tests.
+      partition: { idleMs: 300 },
     });
     await host.start();
     client = new ActorClient({ nc, topology });
@@ -76,6 +81,42 @@ describe("actor host on a real nats-server", () => {
   it("refuses commands for unknown actor types without blocking the partition", async () => {
     const outcome = await client.call({ type: "nosuchactor", id: "x" }, { type: "hello" });
     expect(outcome).toMatchObject({ ok: false, refusal: { code: "unknown_actor_type" } });
+  });
+
+  it("records a command for an unknown actor type in the dead-letter stream", async () => {
+    await client.call({ type: "ghost", id: "g1" }, { type: "boo" });
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(topology.streams.dlq);
+    const record = await jsm.streams.getMessage(topology.streams.dlq, { seq: info.state.last_seq });
+    expect(record!.json()).toMatchObject({
+      code: "unknown_actor_type",
+      subject: expect.stringContaining(".ghost.g1"),
+    });
+  });
+
+  it("refuses a command that is not JSON, published straight to the log, and carries on", async () => {
+    const probe = { type: "probe", id: "p6" };
+    const inbox = createInbox();
+    const sub = nc.subscribe(inbox, { max: 1 });
+    const h = headers();
+    h.set("Xd-Reply", inbox);
+    nc.publish(topology.subjects.command(partitionOf(probe, 4), probe), "{not json", {
+      headers: h,
+    });
+    for await (const m of sub) {
+      expect(m.json()).toMatchObject({ ok: false, refusal: { code: "invalid_envelope" } });
+    }
+    expect(await client.call(probe, { type: "add", n: 1 })).toMatchObject({ ok: true });
+  });
+
+  it("passivates idle actors and brings them back with their state", async () => {
+    const probe = { type: "probe", id: "p7" };
+    await client.call(probe, { type: "add", n: 1 });
+    const active = () =>
+      host.partitions.reduce((n, p) => n + (host.worker(p)?.activeActors ?? 0), 0);
+    await waitFor("idle actors to be passivated", () => active() === 0, 5000);
+    expect(await client.call(probe, { type: "add", n: 2 })).toMatchObject({ ok: true });
+    expect((await client.state<ProbeState>(probe)).view.log).toEqual([1, 2]);
   });
 
   it("refuses oversized and malformed commands at the sender", async () => {
