@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -76,6 +78,8 @@ export async function openDatabase(options: DatabaseOptions = {}): Promise<Datab
 
   let pglite: PGlite;
   try {
+    // PGlite creates its own folder but not the ones above it.
+    if (resolved.dataDir !== undefined) mkdirSync(dirname(resolved.dataDir), { recursive: true });
     pglite = await PGlite.create(
       resolved.dataDir === undefined ? {} : { dataDir: resolved.dataDir },
     );

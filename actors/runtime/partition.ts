@@ -1,7 +1,7 @@
 /**
  * One partition held by this host: reads its commands in log order from the checkpoint, hands
  * each to its actor's mailbox, runs turns (one actor one batch at a time, many actors at once),
- * commits with the expected revision, then publishes the outbox and answers senders.
+ * commits with the expected revision, then answers senders and publishes the outbox.
  *
  * The checkpoint is the highest sequence below which every command of the partition has been
  * committed. A host taking the partition over starts just after it; whatever it sees again is
@@ -70,6 +70,8 @@ interface Activation {
   readonly mailbox: Queued[];
   running: boolean;
   lastUsed: number;
+  /** The last commit's outbox while it is being published; the next commit waits for it. */
+  flushing: Promise<void> | null;
 }
 
 const encoder = new TextEncoder();
@@ -234,6 +236,7 @@ export class PartitionWorker {
         mailbox: [],
         running: false,
         lastUsed: performance.now(),
+        flushing: null,
       };
       this.#activations.set(key, act);
       this.#d.metrics.activeActors.inc();
@@ -288,6 +291,8 @@ export class PartitionWorker {
                 ),
               );
             }
+            // The record about to be written replaces the previous outbox: it must be out.
+            if (act.flushing) await act.flushing;
             try {
               act.revision = await this.#commit(act.key, result.stored, act.revision);
             } catch (err) {
@@ -301,14 +306,16 @@ export class PartitionWorker {
             }
             act.stored = result.stored;
             act.state = result.state;
-            await this.#publishOutbox(result.stored.outbox);
             for (const [name, timer] of result.scheduled) {
               this.#timers.schedule(act.ref, name, timer);
             }
             for (const name of result.cleared) this.#unindexTimer(act.ref, name);
           }
           act.mailbox.splice(0, batch.length);
+          // Committed: the senders may know. The checkpoint passes these commands only once
+          // their outbox is stored, so a takeover re-reads them and re-publishes it.
           const now = performance.now();
+          const seqs: number[] = [];
           for (const { delivery, outcome } of result.applied) {
             if (delivery.replyTo && outcome) {
               this.#d.nc.publish(delivery.replyTo, encoder.encode(JSON.stringify(outcome)));
@@ -317,7 +324,12 @@ export class PartitionWorker {
               { type: act.ref.type },
               (now - (delivery as Queued).arrivedAt) / 1000,
             );
-            this.#markDone(delivery.seq);
+            seqs.push(delivery.seq);
+          }
+          if (result.changed && result.stored.outbox.length > 0) {
+            act.flushing = this.#flush(act, result.stored.outbox, seqs);
+          } else {
+            for (const seq of seqs) this.#markDone(seq);
           }
           if (result.accepted)
             metrics.commands.inc({ type: act.ref.type, outcome: "accepted" }, result.accepted);
@@ -338,6 +350,22 @@ export class PartitionWorker {
       act.running = false;
       act.lastUsed = performance.now();
     }
+  }
+
+  /** Publishes a committed outbox until it is stored (or the partition stops), then marks its
+   * commands done. Never rejects. */
+  async #flush(act: Activation, outbox: readonly OutboxItem[], seqs: number[]): Promise<void> {
+    for (let attempt = 0; !this.#stopped; attempt++) {
+      try {
+        await this.#publishOutbox(outbox);
+        for (const seq of seqs) this.#markDone(seq);
+        break;
+      } catch (err) {
+        this.#d.log.warn({ err, actor: act.key, attempt }, "outbox not stored; retrying");
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    act.flushing = null;
   }
 
   async #activate(act: Activation): Promise<void> {
@@ -552,7 +580,7 @@ export class PartitionWorker {
   #passivate(): void {
     const cutoff = performance.now() - this.#d.options.idleMs;
     for (const [key, act] of this.#activations) {
-      if (!act.running && act.mailbox.length === 0 && act.lastUsed < cutoff) {
+      if (!act.running && !act.flushing && act.mailbox.length === 0 && act.lastUsed < cutoff) {
         this.#activations.delete(key);
         this.#d.metrics.activeActors.dec();
       }
