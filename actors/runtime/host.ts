@@ -311,6 +311,28 @@ export class ActorHost {
     }
   }
 
+  /** Stops a partition at once and frees its lease at the last checkpoint. */
+  async #abandon(p: number, event: "failed"): Promise<void> {
+    const held = this.#held.get(p);
+    if (!held || this.#busy.has(p)) return;
+    this.#busy.add(p);
+    try {
+      this.#held.delete(p);
+      this.metrics.partitionsHeld.set(this.#held.size);
+      const checkpoint = await held.worker.stop("abandon");
+      this.metrics.leaseEvents.inc({ event });
+      await this.#handles!.leases.update(
+        `partition.${p}`,
+        encode({ holder: null, checkpoint, at: this.#clock.now() }),
+        held.revision,
+      );
+    } catch (err) {
+      this.#log.warn({ err, partition: p }, "could not free the lease; it will expire");
+    } finally {
+      this.#busy.delete(p);
+    }
+  }
+
   async #release(p: number): Promise<void> {
     const held = this.#held.get(p);
     if (!held) return;
@@ -347,6 +369,10 @@ export class ActorHost {
       log: this.#log,
       clock: this.#clock,
       options: this.#partitionOptions,
+      onFailed: (partition: number, err: unknown) => {
+        this.#log.error({ err, partition }, "partition failed; releasing it to be taken up again");
+        void this.#abandon(partition, "failed");
+      },
     };
   }
 }

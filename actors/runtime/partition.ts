@@ -54,6 +54,11 @@ export interface PartitionDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly options: PartitionOptions;
+  /**
+   * The command reader stopped on its own (consumer lost for good): the host must let the
+   * partition go, so that it is taken up again from its checkpoint.
+   */
+  readonly onFailed: (partition: number, err: unknown) => void;
 }
 
 interface Queued extends Delivery {
@@ -135,9 +140,16 @@ export class PartitionWorker {
     });
     // Small pulls keep bursts short: a burst is routed in one go before any ack is handled.
     this.#messages = await consumer.consume({ max_messages: 256 });
-    this.#reading = this.#read(this.#messages).catch((err) => {
-      if (!this.#stopped) log.error({ err, partition: this.partition }, "command reader failed");
-    });
+    this.#reading = this.#read(this.#messages).then(
+      () => {
+        if (!this.#stopped) this.#d.onFailed(this.partition, new Error("command reader ended"));
+      },
+      (err) => {
+        if (this.#stopped) return;
+        log.error({ err, partition: this.partition }, "command reader failed");
+        this.#d.onFailed(this.partition, err);
+      },
+    );
     this.#sweeper = setInterval(() => this.#passivate(), Math.max(1000, options.idleMs / 4));
     this.#sweeper.unref();
     this.#timerLoop = setInterval(() => void this.#fireDueTimers(), options.timerPollMs);

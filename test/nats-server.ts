@@ -1,0 +1,63 @@
+/** Private nats-server processes for tests that restart or kill the server itself. */
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+
+export interface PrivateNats {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** SIGTERM and wait; the store stays for a restart. */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and deletes its store. */
+  destroy(): Promise<void>;
+}
+
+export async function startPrivateNats(port: number): Promise<PrivateNats> {
+  const storeDir = mkdtempSync(join(tmpdir(), "xianda-nats-"));
+  let child: ChildProcess | null = null;
+  const url = `nats://127.0.0.1:${port}`;
+  const exit = (signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
+  const server: PrivateNats = {
+    url,
+    port,
+    storeDir,
+    async start() {
+      child = spawn(
+        "nats-server",
+        ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+        {
+          stdio: "ignore",
+        },
+      );
+      for (let i = 0; i < 100; i++) {
+        try {
+          const nc = await connect({ servers: url, reconnect: false, timeout: 500 });
+          await nc.close();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      throw new Error(`nats-server on ${port} did not start`);
+    },
+    stop: () => exit("SIGTERM"),
+    kill: () => exit("SIGKILL"),
+    async destroy() {
+      await exit("SIGKILL");
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  await server.start();
+  return server;
+}
