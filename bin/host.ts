@@ -5,9 +5,9 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { ActorHost, allActorLogics } from "../actors/index.ts";
-import { connectNats, Topology } from "../nats/index.ts";
+import { connectNats } from "../nats/index.ts";
 import { loadConfig } from "./config.ts";
+import { actorHostFrom, topologyFrom } from "./wiring.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "actor-host" } });
@@ -17,21 +17,8 @@ const nc = await connectNats({
   name: `xianda-host-${config.HOST_ID}`,
   ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
 });
-const topology = new Topology({
-  namespace: config.XIANDA_NAMESPACE,
-  partitions: config.XIANDA_PARTITIONS,
-  replicas: config.XIANDA_REPLICAS,
-});
-const host = new ActorHost({
-  nc,
-  topology,
-  logics: allActorLogics,
-  hostId: config.HOST_ID,
-  log,
-  leaseTtlMs: config.LEASE_TTL_MS,
-  renewMs: config.LEASE_RENEW_MS,
-  partition: { idleMs: config.ACTOR_IDLE_MS },
-});
+const topology = topologyFrom(config);
+const host = actorHostFrom(config, nc, topology, log);
 await host.start();
 
 const server = createServer(async (req, res) => {

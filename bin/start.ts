@@ -4,9 +4,10 @@
  * and prints a live summary. Ctrl-C stops everything it started.
  */
 import pino from "pino";
-import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
-import { connectNats, Topology } from "../nats/index.ts";
+import { ActorClient } from "../actors/index.ts";
+import { connectNats } from "../nats/index.ts";
 import { loadConfig } from "./config.ts";
+import { actorHostFrom, topologyFrom } from "./wiring.ts";
 import { ensureNats, NatsServerMissingError } from "./nats-server.ts";
 
 const config = loadConfig();
@@ -29,20 +30,8 @@ console.log(
 );
 
 const nc = await connectNats({ servers: nats.url, name: "xianda-start" });
-const topology = new Topology({
-  namespace: config.XIANDA_NAMESPACE,
-  partitions: config.XIANDA_PARTITIONS,
-  replicas: config.XIANDA_REPLICAS,
-});
-const host = new ActorHost({
-  nc,
-  topology,
-  logics: allActorLogics,
-  hostId: config.HOST_ID,
-  log,
-  leaseTtlMs: config.LEASE_TTL_MS,
-  renewMs: config.LEASE_RENEW_MS,
-});
+const topology = topologyFrom(config);
+const host = actorHostFrom(config, nc, topology, log);
 await host.start();
 const client = new ActorClient({ nc, topology });
 
