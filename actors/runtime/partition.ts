@@ -95,6 +95,8 @@ export class PartitionWorker {
   readonly #done = new Set<number>();
   #checkpoint: number;
   #stopped = false;
+  /** Set as soon as `stop` begins, so the reader's end is not taken for a failure. */
+  #closing = false;
   #messages: ConsumerMessages | null = null;
   #reading: Promise<void> = Promise.resolve();
   #querySub: Subscription | null = null;
@@ -142,10 +144,10 @@ export class PartitionWorker {
     this.#messages = await consumer.consume({ max_messages: 256 });
     this.#reading = this.#read(this.#messages).then(
       () => {
-        if (!this.#stopped) this.#d.onFailed(this.partition, new Error("command reader ended"));
+        if (!this.#closing) this.#d.onFailed(this.partition, new Error("command reader ended"));
       },
       (err) => {
-        if (this.#stopped) return;
+        if (this.#closing) return;
         log.error({ err, partition: this.partition }, "command reader failed");
         this.#d.onFailed(this.partition, err);
       },
@@ -162,7 +164,8 @@ export class PartitionWorker {
    * once (any write still in flight is protected by its expected revision).
    */
   async stop(mode: "drain" | "abandon", drainTimeoutMs = 10_000): Promise<number> {
-    if (this.#stopped) return this.#checkpoint;
+    if (this.#stopped || this.#closing) return this.#checkpoint;
+    this.#closing = true;
     this.#messages?.stop();
     if (this.#sweeper) clearInterval(this.#sweeper);
     if (this.#timerLoop) clearInterval(this.#timerLoop);
