@@ -70,6 +70,60 @@ async function ceilings(nc: NatsConnection) {
   return { library, pipelined, kvPut };
 }
 
+/**
+ * The two commit shapes DESIGN.md asks to compare, at the storage level, with the pipelined
+ * publisher and 1,000 actors each committing in turn with compare-and-set:
+ *   record + event: the actor record to KV (expected revision), then the event (Msg-Id'd);
+ *   event as write: one publish of the event carrying the state, with the expected last
+ *   sequence of the actor's own subject.
+ */
+async function commitShapes(nc: NatsConnection) {
+  const jsm = await jetstreamManager(nc);
+  const tag = `shape${process.pid}`;
+  await jsm.streams.add({ name: `${tag}_EVT`, subjects: [`${tag}.evt.>`], storage: "file" });
+  const kvm = new Kvm(nc);
+  const kv = await kvm.create(`${tag}kv`, { history: 1, storage: "file" });
+  const publisher = new AckedPublisher(nc);
+  const body = new TextEncoder().encode(
+    JSON.stringify({ state: { log: Array.from({ length: 40 }, (_, i) => i) } }),
+  );
+  const TURNS = 40_000;
+  async function run(commit: (actor: number, revision: number, turn: number) => Promise<number>) {
+    const revisions = new Array<number>(ACTORS).fill(0);
+    let next = 0;
+    const t0 = performance.now();
+    // One chain per actor (a turn waits for the actor's previous commit), all actors at once.
+    await Promise.all(
+      Array.from({ length: ACTORS }, async (_, actor) => {
+        while (next < TURNS) {
+          const turn = next++;
+          revisions[actor] = await commit(actor, revisions[actor]!, turn);
+        }
+      }),
+    );
+    return (TURNS / (performance.now() - t0)) * 1000;
+  }
+  const recordAndEvent = await run(async (actor, revision, turn) => {
+    const ack = await publisher.publish(`$KV.${tag}kv.a${actor}`, body, {
+      expectedLastSubjectSequence: revision,
+    });
+    await publisher.publish(`${tag}.evt.a${actor}.x`, body, { msgId: `${tag}.${turn}` });
+    return ack.seq;
+  });
+  const eventAsWrite = await run(async (actor, revision, turn) => {
+    // The per-subject sequence is the stream sequence of the subject's last message.
+    const ack = await publisher.publish(`${tag}.evt.b${actor}`, body, {
+      expectedLastSubjectSequence: revision,
+      msgId: `${tag}.b.${turn}`,
+    });
+    return ack.seq;
+  });
+  publisher.close();
+  await kv.destroy();
+  await jsm.streams.delete(`${tag}_EVT`);
+  return { recordAndEvent, eventAsWrite };
+}
+
 interface Histogram {
   buckets: { le: number; count: number }[];
 }
@@ -211,7 +265,11 @@ async function latencyAt(client: ActorClient, hosts: HostProcess[], target: numb
 export async function benchActors(): Promise<ResultRow[]> {
   const nc = await connectNats({ servers: NATS_URL, name: "bench-ceilings" });
   const raw = await ceilings(nc);
+  const shapes = await commitShapes(nc);
   await nc.close();
+  console.log(
+    `commit shapes: record + event ${Math.round(shapes.recordAndEvent)} turns/s, event as write ${Math.round(shapes.eventAsWrite)} turns/s`,
+  );
   console.log(
     `raw ceilings: js.publish acked ${Math.round(raw.library)}/s, pipelined acked ${Math.round(raw.pipelined)}/s, kv.put ${Math.round(raw.kvPut)}/s`,
   );
