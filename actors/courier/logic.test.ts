@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Effect, Principal, TurnContext } from "../types.ts";
 import { MarketMessage } from "../../protocol/actors/market.ts";
+import { OrderMessage } from "../../protocol/actors/order.ts";
 import type { CourierMessage } from "../../protocol/actors/courier.ts";
 import {
   MAX_FUTURE_SKEW_MS,
@@ -8,7 +9,6 @@ import {
   courierLogic,
   courierStatus,
   freeCapacity,
-  offerTimer,
 } from "./logic.ts";
 import type { CourierState } from "./types.ts";
 
@@ -34,6 +34,7 @@ function run(state: CourierState, msg: CourierMessage, c: TurnContext = asSelf()
   if (!result.ok) throw new Error(`refused ${result.refusal.code}: ${result.refusal.message}`);
   for (const s of sends(result.effects)) {
     if (s.to.type === "market") MarketMessage.parse(s.msg);
+    if (s.to.type === "order") OrderMessage.parse(s.msg);
   }
   return result;
 }
@@ -87,6 +88,7 @@ function assignMsg(
     type: "job_assigned",
     orderId,
     temperatureClass: "chilled",
+    pickupCode: "K7Q2",
     pickup: { location: store, storeId: "s1", plannedAt: T0 + 600_000 },
     dropoff: { location: door, plannedAt: T0 + 1_200_000 },
     ...extra,
@@ -189,7 +191,11 @@ describe("shift", () => {
   });
 
   it("refuses going off shift while carrying a picked-up order", () => {
-    const state = run(withJob(), { type: "complete_stop", orderId: "o1", kind: "pickup" }).state;
+    const state = run(
+      withJob(),
+      { type: "complete_stop", orderId: "o1", kind: "pickup" },
+      asActor(),
+    ).state;
     expect(refusal(state, { type: "go_off_shift" })).toBe("has_active_jobs");
   });
 
@@ -201,7 +207,7 @@ describe("shift", () => {
     expect(off.route).toEqual([]);
     expect(off.offers).toEqual({});
     expect(off.stats.declined.other).toBe(1);
-    expect(effects).toContainEqual({ kind: "cancel", timer: offerTimer("o2") });
+    expect(effects.filter((e) => e.kind === "cancel" || e.kind === "schedule")).toEqual([]);
     expect(sentTo(effects, "order", "o1")).toEqual([
       { type: "courier_released", courierId: "c1", reason: "off_shift", at: T0 },
     ]);
@@ -272,17 +278,13 @@ describe("location", () => {
 });
 
 describe("offers", () => {
-  it("receives an offer and schedules its time-out", () => {
+  it("receives an offer and records its deadline, leaving the time-out to the market", () => {
     const { state, effects } = run(shifted(), offerMsg("o1"), asActor());
     expect(courierStatus(state)).toBe("offered");
     expect(state.stats.offers).toBe(1);
+    expect(state.offers.o1).toMatchObject({ expiresAt: T0 + 30_000 });
     expect(events(effects)).toEqual(["offer_received"]);
-    expect(effects).toContainEqual({
-      kind: "schedule",
-      timer: "offer:o1",
-      at: T0 + 30_000,
-      msg: { type: "offer_expired", orderId: "o1" },
-    });
+    expect(effects.filter((e) => e.kind === "schedule")).toEqual([]);
   });
 
   it("refuses offers while offline, twice, expired on arrival, or for its own job", () => {
@@ -318,7 +320,7 @@ describe("offers", () => {
     expect(refusal(shifted(), offerMsg("o1"))).toBe("forbidden");
   });
 
-  it("accepts an offer: cancels the timer and tells the order and the market", () => {
+  it("accepts an offer and tells the order and the market", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
     const { state, effects } = run(
       offered,
@@ -332,7 +334,7 @@ describe("offers", () => {
       acceptedAt: T0 + 5_000,
     });
     expect(state.stats.accepted).toBe(1);
-    expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
+    expect(effects.filter((e) => e.kind === "cancel")).toEqual([]);
     expect(events(effects)).toEqual(["offer_accepted"]);
     expect(sentTo(effects, "order", "o1")).toEqual([
       { type: "courier_accepted", courierId: "c1", marketId: "sh-pudong", at: T0 + 5_000 },
@@ -372,7 +374,7 @@ describe("offers", () => {
     });
     expect(courierStatus(state)).toBe("idle");
     expect(state.stats.declined).toEqual({ too_far: 1, busy: 0, vehicle_unsuitable: 0, other: 0 });
-    expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
+    expect(effects.filter((e) => e.kind === "cancel")).toEqual([]);
     expect(events(effects)).toEqual(["offer_declined"]);
     expect(sentTo(effects, "order", "o1")).toEqual([
       {
@@ -394,44 +396,36 @@ describe("offers", () => {
     );
   });
 
-  it("expires an unanswered offer when its timer fires", () => {
+  it("drops an unanswered offer when the market says it expired, telling no one", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
     const { state, effects } = run(
       offered,
       { type: "offer_expired", orderId: "o1" },
-      asTimer(T0 + 30_000),
+      asActor(T0 + 30_000),
     );
     expect(courierStatus(state)).toBe("idle");
     expect(state.stats.expired).toBe(1);
     expect(events(effects)).toEqual(["offer_expired"]);
-    expect(sentTo(effects, "order", "o1")).toEqual([
-      {
-        type: "courier_declined",
-        courierId: "c1",
-        marketId: "sh-pudong",
-        reason: "expired",
-        at: T0 + 30_000,
-      },
-    ]);
-    expect(sentTo(effects, "market", "sh-pudong")).toEqual([
-      { type: "offer_expired", orderId: "o1", courierId: "c1" },
-    ]);
+    // The market's timer ended it and the market told the order: one expiry path.
+    expect(sentTo(effects, "order", "o1")).toEqual([]);
+    expect(sentTo(effects, "market", "sh-pudong")).toEqual([]);
   });
 
-  it("ignores a stale offer timer and refuses one that is not from a timer", () => {
+  it("ignores the expiry of an offer already answered, and takes it only from the market", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
-    const early = run(offered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 1_000));
-    expect(early.state).toBe(offered);
     const answered = run(offered, { type: "decline_offer", orderId: "o1", reason: "busy" }).state;
-    expect(
-      run(answered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 30_000)).effects,
-    ).toEqual([]);
+    const late = run(answered, { type: "offer_expired", orderId: "o1" }, asActor(T0 + 30_000));
+    expect(late.effects).toEqual([]);
+    expect(late.state).toBe(answered);
     expect(refusal(offered, { type: "offer_expired", orderId: "o1" }, asSelf(T0 + 30_000))).toBe(
+      "forbidden",
+    );
+    expect(refusal(offered, { type: "offer_expired", orderId: "o1" }, asTimer(T0 + 30_000))).toBe(
       "forbidden",
     );
   });
 
-  it("drops a withdrawn offer and cancels its timer", () => {
+  it("drops a withdrawn offer; a withdrawal that crossed an answer changes nothing", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
     const { state, effects } = run(
       offered,
@@ -440,9 +434,10 @@ describe("offers", () => {
     );
     expect(state.offers).toEqual({});
     expect(state.stats.withdrawn).toBe(1);
-    expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
     expect(events(effects)).toEqual(["offer_withdrawn"]);
-    expect(refusal(state, { type: "offer_withdrawn", orderId: "o1" }, asActor())).toBe(
+    // From the market it is a fact (it may cross our answer); from a dispatcher, a mistake.
+    expect(run(state, { type: "offer_withdrawn", orderId: "o1" }, asActor()).effects).toEqual([]);
+    expect(refusal(state, { type: "offer_withdrawn", orderId: "o1" }, asDispatcher())).toBe(
       "offer_not_found",
     );
   });
@@ -509,19 +504,21 @@ describe("jobs and route", () => {
     const offered = run(shifted(), offerMsg("o1"), asActor()).state;
     const { state, effects } = run(offered, assignMsg("o1"), asDispatcher());
     expect(state.offers).toEqual({});
-    expect(effects).toContainEqual({ kind: "cancel", timer: "offer:o1" });
+    expect(state.jobs.o1).toMatchObject({ phase: "assigned", pickupCode: "K7Q2" });
+    expect(effects.filter((e) => e.kind === "cancel")).toEqual([]);
   });
 
-  it("completes the pickup, then the drop-off, which finishes the job", () => {
+  it("completes the pickup, then the drop-off, as the order confirms them; the drop-off ends the job", () => {
     let state = withJob("o1");
-    const picked = run(state, { type: "complete_stop", orderId: "o1", kind: "pickup" });
+    const picked = run(state, { type: "complete_stop", orderId: "o1", kind: "pickup" }, asActor());
     state = picked.state;
     expect(state.jobs.o1?.pickedUp).toBe(true);
     expect(routeOf(state)).toEqual(["o1:dropoff"]);
-    expect(sentTo(picked.effects, "order", "o1")).toEqual([
-      { type: "courier_stop_completed", courierId: "c1", kind: "pickup", at: T0 },
-    ]);
-    const dropped = run(state, { type: "complete_stop", orderId: "o1", kind: "dropoff" });
+    const dropped = run(
+      state,
+      { type: "complete_stop", orderId: "o1", kind: "dropoff" },
+      asActor(),
+    );
     expect(events(dropped.effects)).toEqual(["stop_completed", "job_finished"]);
     expect(dropped.state.jobs).toEqual({});
     expect(courierStatus(dropped.state)).toBe("idle");
@@ -530,7 +527,7 @@ describe("jobs and route", () => {
     ]);
   });
 
-  it("does not echo a stop completion back to the order actor that reported it", () => {
+  it("does not echo a stop completion back to the order actor that confirmed it", () => {
     const { effects } = run(
       withJob("o1"),
       { type: "complete_stop", orderId: "o1", kind: "pickup" },
@@ -539,25 +536,35 @@ describe("jobs and route", () => {
     expect(sentTo(effects, "order", "o1")).toEqual([]);
   });
 
+  it("takes stop completions only from the order actor: proof is checked there", () => {
+    const stop: CourierMessage = { type: "complete_stop", orderId: "o1", kind: "pickup" };
+    expect(refusal(withJob("o1"), stop, asSelf())).toBe("forbidden");
+    expect(refusal(withJob("o1"), stop, asDispatcher())).toBe("forbidden");
+  });
+
+  it("keeps the pickup code with the job, and drops it with the job", () => {
+    const state = withJob("o1");
+    expect(state.jobs.o1?.pickupCode).toBe("K7Q2");
+    const released = run(state, { type: "job_released", orderId: "o1", reason: "x" }, asActor());
+    expect(JSON.stringify(courierLogic.view!(released.state))).not.toContain("K7Q2");
+  });
+
   it("refuses a drop-off before the pickup, a stop done twice and an unknown job", () => {
     const state = withJob("o1");
-    expect(refusal(state, { type: "complete_stop", orderId: "o1", kind: "dropoff" })).toBe(
-      "precedence_violation",
-    );
-    const picked = run(state, { type: "complete_stop", orderId: "o1", kind: "pickup" }).state;
-    expect(refusal(picked, { type: "complete_stop", orderId: "o1", kind: "pickup" })).toBe(
-      "stop_not_found",
-    );
-    expect(refusal(state, { type: "complete_stop", orderId: "o9", kind: "pickup" })).toBe(
-      "job_not_found",
-    );
     expect(
-      refusal(
-        state,
-        { type: "complete_stop", orderId: "o1", kind: "pickup" },
-        ctx(T0, { by: { role: "courier", id: "c2" } }),
-      ),
-    ).toBe("wrong_courier");
+      refusal(state, { type: "complete_stop", orderId: "o1", kind: "dropoff" }, asActor()),
+    ).toBe("precedence_violation");
+    const picked = run(
+      state,
+      { type: "complete_stop", orderId: "o1", kind: "pickup" },
+      asActor(),
+    ).state;
+    expect(
+      refusal(picked, { type: "complete_stop", orderId: "o1", kind: "pickup" }, asActor()),
+    ).toBe("stop_not_found");
+    expect(
+      refusal(state, { type: "complete_stop", orderId: "o9", kind: "pickup" }, asActor()),
+    ).toBe("job_not_found");
   });
 
   it("lets a dispatcher reorder stops that keep each pickup before its drop-off", () => {
@@ -592,7 +599,7 @@ describe("jobs and route", () => {
 
   it("allows any place for the drop-off of an order already picked up", () => {
     let state = run(withJob("o1"), assignMsg("o2"), asActor()).state;
-    state = run(state, { type: "complete_stop", orderId: "o1", kind: "pickup" }).state;
+    state = run(state, { type: "complete_stop", orderId: "o1", kind: "pickup" }, asActor()).state;
     const stops = [
       { orderId: "o1", kind: "dropoff" },
       { orderId: "o2", kind: "pickup" },
@@ -670,7 +677,7 @@ describe("persistence", () => {
       [offerMsg("o2", T0 + 60_000), asActor],
       [{ type: "decline_offer", orderId: "o2", reason: "busy" }, asSelf],
       [offerMsg("o3", T0 + 60_000), asActor],
-      [{ type: "complete_stop", orderId: "o1", kind: "pickup" }, asSelf],
+      [{ type: "complete_stop", orderId: "o1", kind: "pickup" }, asActor],
       [{ type: "location", lat: 31.21, lng: 121.41, at: T0 + 9_000 }, asSelf],
     ];
     for (const [msg, who] of steps) {
@@ -687,6 +694,13 @@ describe("persistence", () => {
     expect(courierLogic.transition(restored, next, c)).toEqual(
       courierLogic.transition(state, next, c),
     );
+  });
+
+  it("reads a job persisted before it carried a pickup code", () => {
+    const state = withJob("o1");
+    const { pickupCode: _code, ...job } = state.jobs.o1!;
+    const old = JSON.parse(JSON.stringify({ ...state, jobs: { o1: job } }));
+    expect(courierLogic.restore!(old, 1).jobs.o1?.pickupCode).toBeNull();
   });
 
   it("refuses to restore an unknown version or a corrupt state", () => {

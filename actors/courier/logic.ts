@@ -6,30 +6,29 @@
  * courier is `offered` while an offer awaits an answer, else `busy` while carrying jobs, else
  * `idle`.
  *
- * Offer flow: the market sends `offer` → the courier answers `accept_offer` or `decline_offer`,
- * or the durable timer `offer:<orderId>` delivers `offer_expired` (cancelled on an answer). An
- * accepted offer becomes a job in phase `accepted` that holds capacity; the order actor then
- * confirms with `job_assigned` (its stops join the route) or says no with `job_released`.
- * Completing the drop-off finishes the job.
+ * Offer flow: the market sends `offer` → the courier answers `accept_offer` or `decline_offer`
+ * (from its driver app), or the market's offer timer runs out and the market sends
+ * `offer_expired`; the market may also take it back (`offer_withdrawn`). The courier keeps no
+ * offer timer: it records `expiresAt` and refuses an acceptance at or after it. An accepted
+ * offer becomes a job in phase `accepted` that holds capacity; the order actor then confirms
+ * with `job_assigned` (its stops join the route, and the job gets the pickup code to show at the
+ * store) or says no with `job_released`. The order completes the stops (`complete_stop`) once
+ * it has checked the proof: the pickup code at the store, the PIN or photo at the door.
  *
  * Commands this actor sends (after its turn commits):
  *   to `order/<orderId>`:
  *     courier_accepted       { courierId, marketId, at }          the courier took the offer
- *     courier_declined       { courierId, marketId, reason, at }  reason: DeclineReason | "expired"
+ *     courier_declined       { courierId, marketId, reason, at }  reason: DeclineReason
  *     courier_released       { courierId, reason, at }            the courier dropped an unpicked
  *                                                                 job (off shift, dispatcher)
- *     courier_stop_completed { courierId, kind, at }              the courier (or a dispatcher)
- *                                                                 reported a pickup/drop-off; not
- *                                                                 sent when the order actor itself
- *                                                                 reported it (no echo)
  *   to `market/<marketId>` (see protocol/actors/market.ts):
  *     courier_available    on going on shift and on every change of free capacity or vehicle
  *     courier_unavailable  on going off shift
  *     courier_position     the latest fix, at most every POSITION_FORWARD_INTERVAL_MS
  *     offer_declined       on a decline (to the market that made the offer)
- *     offer_expired        when the offer timer fires unanswered
- * Commands it expects: `offer`/`offer_withdrawn` from the market; `job_assigned`/`job_released`/
- * `complete_stop` from the order actor (or a dispatcher); the rest from the driver app.
+ * Commands it expects: `offer`/`offer_expired`/`offer_withdrawn` from the market;
+ * `job_assigned`/`job_released`/`complete_stop` from the order actor (job_assigned/job_released
+ * also from a dispatcher); the rest from the driver app. See actors/CONTRACT.md.
  *
  * Decisions:
  * - A location fix older than (or as old as) the last one is accepted and ignored: phones send
@@ -55,10 +54,6 @@ import type { CourierStatus, Job, Stop } from "./types.ts";
 export const MAX_FUTURE_SKEW_MS = 60_000;
 /** The market gets at most one position per courier this often (it needs no 1-3 s stream). */
 export const POSITION_FORWARD_INTERVAL_MS = 15_000;
-
-export function offerTimer(orderId: string): string {
-  return `offer:${orderId}`;
-}
 
 type Msg<T extends CourierMessage["type"]> = Extract<CourierMessage, { type: T }>;
 type Result = TurnResult<CourierState>;
@@ -167,10 +162,10 @@ const ALLOWED: Record<CourierMessage["type"], readonly Sender[]> = {
   offer: ["actor", "dispatcher"],
   accept_offer: ["self", "dispatcher"],
   decline_offer: ["self", "dispatcher"],
-  offer_expired: ["timer"],
+  offer_expired: ["actor"],
   offer_withdrawn: ["actor", "dispatcher"],
   job_assigned: ["actor", "dispatcher"],
-  complete_stop: ["self", "dispatcher", "actor"],
+  complete_stop: ["actor"],
   reorder_stops: ["dispatcher", "actor"],
   job_released: ["actor", "dispatcher"],
 };
@@ -245,7 +240,6 @@ function goOffShift(state: CourierState, _msg: Msg<"go_off_shift">, ctx: TurnCon
   const declined = Object.values(state.offers);
   for (const offer of declined) {
     effects.push(
-      { kind: "cancel", timer: offerTimer(offer.orderId) },
       toOrder(offer.orderId, {
         type: "courier_declined",
         courierId: state.id,
@@ -340,14 +334,9 @@ function offer(state: CourierState, msg: Msg<"offer">, ctx: TurnContext): Result
     dropoff: msg.dropoff ?? null,
   };
   const stats = { ...state.stats, offers: state.stats.offers + 1 };
+  // No timer here: the market owns the offer's one time-out and tells us (offer_expired).
   return accept({ ...state, offers: { ...state.offers, [msg.orderId]: pending }, stats }, [
     emit("offer_received", pending),
-    {
-      kind: "schedule",
-      timer: offerTimer(msg.orderId),
-      at: msg.expiresAt,
-      msg: { type: "offer_expired", orderId: msg.orderId },
-    },
   ]);
 }
 
@@ -366,6 +355,7 @@ function acceptOffer(state: CourierState, msg: Msg<"accept_offer">, ctx: TurnCon
     pickedUp: false,
     acceptedAt: ctx.now,
     assignedAt: null,
+    pickupCode: null,
   };
   const next = {
     ...state,
@@ -374,7 +364,6 @@ function acceptOffer(state: CourierState, msg: Msg<"accept_offer">, ctx: TurnCon
     stats: { ...state.stats, accepted: state.stats.accepted + 1 },
   };
   return accept(next, [
-    { kind: "cancel", timer: offerTimer(msg.orderId) },
     emit("offer_accepted", { orderId: msg.orderId, marketId: pending.marketId }),
     toOrder(msg.orderId, {
       type: "courier_accepted",
@@ -395,7 +384,6 @@ function declineOffer(state: CourierState, msg: Msg<"decline_offer">, ctx: TurnC
     declined: { ...state.stats.declined, [msg.reason]: state.stats.declined[msg.reason] + 1 },
   };
   return accept({ ...state, offers: without(state.offers, msg.orderId), stats }, [
-    { kind: "cancel", timer: offerTimer(msg.orderId) },
     emit("offer_declined", { orderId: msg.orderId, reason: msg.reason, note: msg.note ?? null }),
     toOrder(msg.orderId, {
       type: "courier_declined",
@@ -413,35 +401,31 @@ function declineOffer(state: CourierState, msg: Msg<"decline_offer">, ctx: TurnC
   ]);
 }
 
-function offerExpired(state: CourierState, msg: Msg<"offer_expired">, ctx: TurnContext): Result {
+/**
+ * The market's time-out ran out. The market has told the order too, so nothing is sent. An
+ * offer already answered (the answer crossed the time-out) is a fact that changes nothing.
+ */
+function offerExpired(state: CourierState, msg: Msg<"offer_expired">): Result {
   const pending = state.offers[msg.orderId];
-  // A timer racing an answer (cancel is best-effort) or replaced by a newer offer: nothing to do.
-  if (pending === undefined || ctx.now < pending.expiresAt) return accept(state);
+  if (pending === undefined) return accept(state);
   const stats = { ...state.stats, expired: state.stats.expired + 1 };
   return accept({ ...state, offers: without(state.offers, msg.orderId), stats }, [
     emit("offer_expired", { orderId: msg.orderId, expiresAt: pending.expiresAt }),
-    toOrder(msg.orderId, {
-      type: "courier_declined",
-      courierId: state.id,
-      marketId: pending.marketId,
-      reason: "expired",
-      at: ctx.now,
-    }),
-    toMarket(pending.marketId, {
-      type: "offer_expired",
-      orderId: msg.orderId,
-      courierId: state.id,
-    }),
   ]);
 }
 
-function offerWithdrawn(state: CourierState, msg: Msg<"offer_withdrawn">): Result {
+function offerWithdrawn(
+  state: CourierState,
+  msg: Msg<"offer_withdrawn">,
+  ctx: TurnContext,
+): Result {
   if (state.offers[msg.orderId] === undefined) {
+    // From the market, a fact that crossed our answer; from a dispatcher, a mistake to report.
+    if (ctx.origin === "actor") return accept(state);
     return refuse("offer_not_found", `no pending offer for order ${msg.orderId}`);
   }
   const stats = { ...state.stats, withdrawn: state.stats.withdrawn + 1 };
   return accept({ ...state, offers: without(state.offers, msg.orderId), stats }, [
-    { kind: "cancel", timer: offerTimer(msg.orderId) },
     emit("offer_withdrawn", { orderId: msg.orderId, reason: msg.reason ?? null }),
   ]);
 }
@@ -486,12 +470,12 @@ function jobAssigned(state: CourierState, msg: Msg<"job_assigned">, ctx: TurnCon
     pickedUp: false,
     acceptedAt: existing?.acceptedAt ?? null,
     assignedAt: ctx.now,
+    pickupCode: msg.pickupCode,
   };
   const effects: Effect[] = [];
   // A dispatcher may assign an order that is still on offer to this courier: the offer is moot.
   const offers =
     state.offers[msg.orderId] !== undefined ? without(state.offers, msg.orderId) : state.offers;
-  if (offers !== state.offers) effects.push({ kind: "cancel", timer: offerTimer(msg.orderId) });
   effects.push(
     emit("job_assigned", {
       orderId: msg.orderId,
@@ -502,7 +486,8 @@ function jobAssigned(state: CourierState, msg: Msg<"job_assigned">, ctx: TurnCon
   return accept({ ...state, offers, jobs: { ...state.jobs, [msg.orderId]: job }, route }, effects);
 }
 
-function completeStop(state: CourierState, msg: Msg<"complete_stop">, ctx: TurnContext): Result {
+/** The order confirmed a stop (the pickup with the store's code, the drop-off with proof). */
+function completeStop(state: CourierState, msg: Msg<"complete_stop">): Result {
   const job = state.jobs[msg.orderId];
   if (job === undefined)
     return refuse("job_not_found", `order ${msg.orderId} is not this courier's`);
@@ -521,16 +506,6 @@ function completeStop(state: CourierState, msg: Msg<"complete_stop">, ctx: TurnC
   } else {
     jobs = without(state.jobs, msg.orderId);
     effects.push(emit("job_finished", { orderId: msg.orderId }));
-  }
-  if (ctx.origin !== "actor") {
-    effects.push(
-      toOrder(msg.orderId, {
-        type: "courier_stop_completed",
-        courierId: state.id,
-        kind: msg.kind,
-        at: ctx.now,
-      }),
-    );
   }
   return accept({ ...state, jobs, route }, effects);
 }
@@ -603,13 +578,13 @@ function handle(state: CourierState, msg: CourierMessage, ctx: TurnContext): Res
     case "decline_offer":
       return declineOffer(state, msg, ctx);
     case "offer_expired":
-      return offerExpired(state, msg, ctx);
+      return offerExpired(state, msg);
     case "offer_withdrawn":
-      return offerWithdrawn(state, msg);
+      return offerWithdrawn(state, msg, ctx);
     case "job_assigned":
       return jobAssigned(state, msg, ctx);
     case "complete_stop":
-      return completeStop(state, msg, ctx);
+      return completeStop(state, msg);
     case "reorder_stops":
       return reorderStops(state, msg);
     case "job_released":

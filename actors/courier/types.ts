@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { ActorId, LatLng, TemperatureClass } from "../../protocol/ids.ts";
 import { SlotCounts, StopKind, VehicleMode } from "../../protocol/actors/courier.ts";
+import { PickupCode } from "../../protocol/actors/order.ts";
 
 const EpochMs = z.number().int().nonnegative();
 
@@ -48,6 +49,11 @@ export const Job = z.object({
   pickedUp: z.boolean(),
   acceptedAt: EpochMs.nullable(),
   assignedAt: EpochMs.nullable(),
+  /**
+   * Shown at the store to collect the order; known once the order assigned the job (null
+   * before), gone with the job. States persisted before it existed read as null.
+   */
+  pickupCode: PickupCode.nullable().default(null),
 });
 export type Job = z.infer<typeof Job>;
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Effect, Principal, TurnContext } from "../types.ts";
 import { CourierMessage } from "../../protocol/actors/courier.ts";
-import type { MarketMessage } from "../../protocol/actors/market.ts";
+import { MarketMessage } from "../../protocol/actors/market.ts";
+import { OrderMessage } from "../../protocol/actors/order.ts";
 import { AUDIT_LIMIT, dispatchInput, makeOffer, marketLogic } from "./logic.ts";
 import type { MarketState } from "./types.ts";
 
@@ -33,6 +34,10 @@ function refusal(state: MarketState, msg: MarketMessage, c: TurnContext): string
   const result = marketLogic.transition(state, msg, c);
   if (result.ok) throw new Error(`expected a refusal for ${msg.type}`);
   return result.refusal.code;
+}
+/** The order actor confirmed a hold (a dispatcher's, at the order or forwarded from here). */
+function held(state: MarketState, orderId: string): MarketState {
+  return run(state, { type: "order_held", orderId }, asActor()).state;
 }
 function offered(state: MarketState, orderId: string, courierId: string, now = T0): MarketState {
   const result = makeOffer(state, orderId, courierId, now);
@@ -154,11 +159,7 @@ describe("orders", () => {
 
   it("updates an order that is ready again, keeping dispatcher holds", () => {
     let state = run(fresh(), ready("o1"), asActor()).state;
-    state = run(
-      state,
-      { type: "hold", orderId: "o1", reason: "customer call" },
-      asDispatcher(),
-    ).state;
+    state = held(state, "o1");
     const { state: after, effects } = run(
       state,
       ready("o1", { readyAt: T0 + 900_000 }),
@@ -292,7 +293,7 @@ describe("couriers", () => {
 });
 
 describe("offers (the dispatch seam)", () => {
-  it("records an offer that expires after the time-out and sends it to the courier", () => {
+  it("records an offer, its one time-out timer, and tells the courier and the order", () => {
     const result = makeOffer(busy(), "o1", "c1", T0 + 100);
     if (!result.ok) throw new Error(result.refusal.code);
     expect(result.state.offers.o1).toEqual({
@@ -302,7 +303,7 @@ describe("offers (the dispatch seam)", () => {
       expiresAt: T0 + 30_100,
     });
     expect(events(result.effects)).toEqual(["offer_made"]);
-    const [command] = sends(result.effects);
+    const [command, toOrder] = sends(result.effects);
     expect(command?.to).toEqual({ type: "courier", id: "c1" });
     expect(CourierMessage.parse(command?.msg)).toMatchObject({
       type: "offer",
@@ -310,6 +311,39 @@ describe("offers (the dispatch seam)", () => {
       marketId: "sh-pudong",
       expiresAt: T0 + 30_100,
     });
+    expect(toOrder).toEqual({
+      to: { type: "order", id: "o1" },
+      msg: OrderMessage.parse({ type: "offer", courierId: "c1", expiresAt: T0 + 30_100 }),
+    });
+    expect(timers(result.effects)).toEqual([
+      {
+        kind: "schedule",
+        timer: "offer:o1",
+        at: T0 + 30_100,
+        msg: { type: "offer_timeout", orderId: "o1", courierId: "c1", expiresAt: T0 + 30_100 },
+      },
+    ]);
+    const [schedule] = timers(result.effects);
+    // The reminder's message is one the market's own schema accepts.
+    expect(schedule?.kind === "schedule" && MarketMessage.safeParse(schedule.msg).success).toBe(
+      true,
+    );
+  });
+
+  it("lets a dispatcher make an offer, and no one else", () => {
+    const { state, effects } = run(
+      busy(),
+      { type: "offer", orderId: "o1", courierId: "c1" },
+      asDispatcher(),
+    );
+    expect(state.offers.o1).toMatchObject({ courierId: "c1" });
+    expect(events(effects)).toEqual(["offer_made"]);
+    expect(refusal(busy(), { type: "offer", orderId: "o1", courierId: "c1" }, asCourier())).toBe(
+      "forbidden",
+    );
+    expect(refusal(busy(), { type: "offer", orderId: "o9", courierId: "c1" }, asDispatcher())).toBe(
+      "unknown_order",
+    );
   });
 
   it("refuses offers the bookkeeping forbids", () => {
@@ -318,8 +352,7 @@ describe("offers (the dispatch seam)", () => {
     expect(offerRefusal(state, "o1", "c9")).toBe("unknown_courier");
     expect(offerRefusal(offered(state, "o1", "c1"), "o1", "c2")).toBe("offer_pending");
     expect(offerRefusal(offered(state, "o1", "c2"), "o2", "c2")).toBe("over_capacity");
-    const held = run(state, { type: "hold", orderId: "o1", reason: "r" }, asDispatcher()).state;
-    expect(offerRefusal(held, "o1", "c1")).toBe("order_held");
+    expect(offerRefusal(held(state, "o1"), "o1", "c1")).toBe("order_held");
     const locked = run(
       state,
       { type: "lock", orderId: "o1", courierId: "c2", reason: "r" },
@@ -364,6 +397,9 @@ describe("offers (the dispatch seam)", () => {
     expect(after.offers).toEqual({});
     expect(after.passedBy).toEqual({ o1: ["c1"] });
     expect(events(effects)).toEqual(["offer_declined"]);
+    expect(timers(effects)).toEqual([{ kind: "cancel", timer: "offer:o1" }]);
+    // The courier told us itself: nothing to send back.
+    expect(sends(effects)).toEqual([]);
     expect(
       run(
         state,
@@ -373,22 +409,136 @@ describe("offers (the dispatch seam)", () => {
     ).toBe(state);
   });
 
-  it("records an expiry reported by the courier", () => {
+  it("withdraws the offer at the courier actor when the courier declined at the order", () => {
     const state = offered(busy(), "o1", "c1");
     const { state: after, effects } = run(
       state,
-      { type: "offer_expired", orderId: "o1", courierId: "c1" },
+      { type: "offer_declined", orderId: "o1", courierId: "c1", reason: "busy", via: "order" },
       asActor(),
     );
     expect(after.passedBy).toEqual({ o1: ["c1"] });
+    expect(sends(effects)).toEqual([
+      {
+        to: { type: "courier", id: "c1" },
+        msg: { type: "offer_withdrawn", orderId: "o1", reason: "declined" },
+      },
+    ]);
+  });
+
+  it("ends an offer on its own timer and tells the order and the courier", () => {
+    const state = offered(busy(), "o1", "c1");
+    const expiresAt = state.offers.o1!.expiresAt;
+    const { state: after, effects } = run(
+      state,
+      { type: "offer_timeout", orderId: "o1", courierId: "c1", expiresAt },
+      asTimer(expiresAt),
+    );
+    expect(after.offers).toEqual({});
+    expect(after.passedBy).toEqual({ o1: ["c1"] });
     expect(events(effects)).toEqual(["offer_expired"]);
+    expect(sends(effects)).toEqual([
+      {
+        to: { type: "order", id: "o1" },
+        msg: { type: "offer_expired", courierId: "c1", expiresAt },
+      },
+      { to: { type: "courier", id: "c1" }, msg: { type: "offer_expired", orderId: "o1" } },
+    ]);
+    for (const s of sends(effects)) {
+      if (s.to.type === "order") OrderMessage.parse(s.msg);
+    }
+  });
+
+  it("ignores a time-out of an offer that already ended or was replaced, and refuses one not from its timer", () => {
+    const state = offered(busy(), "o1", "c1");
+    const expiresAt = state.offers.o1!.expiresAt;
+    const timeout: MarketMessage = {
+      type: "offer_timeout",
+      orderId: "o1",
+      courierId: "c1",
+      expiresAt,
+    };
+    const answered = run(
+      state,
+      { type: "offer_declined", orderId: "o1", courierId: "c1", reason: "busy" },
+      asActor(),
+    ).state;
+    expect(run(answered, timeout, asTimer(expiresAt)).effects).toEqual([]);
+    const again = offered(answered, "o1", "c2", T0 + 5_000);
+    expect(run(again, timeout, asTimer(expiresAt)).effects).toEqual([]);
+    expect(refusal(state, timeout, asActor())).toBe("forbidden");
+  });
+
+  it("follows an assigned order to pickup and forgets it when finished", () => {
+    let state = offered(busy(), "o1", "c1");
+    state = run(state, { type: "order_assigned", orderId: "o1", courierId: "c1" }, asActor()).state;
+    expect(state.orders.o1).toBeUndefined();
+    expect(state.assigned.o1).toEqual({
+      orderId: "o1",
+      courierId: "c1",
+      pickedUp: false,
+      since: T0,
+    });
+    state = run(
+      state,
+      { type: "order_picked_up", orderId: "o1", courierId: "c1" },
+      asActor(),
+    ).state;
+    expect(state.assigned.o1?.pickedUp).toBe(true);
+    expect(
+      refusal(
+        state,
+        { type: "force_assign", orderId: "o1", courierId: "c2", reason: "faster" },
+        asDispatcher(),
+      ),
+    ).toBe("already_picked_up");
+    const done = run(
+      state,
+      { type: "order_finished", orderId: "o1", courierId: "c1", outcome: "delivered" },
+      asActor(),
+    );
+    expect(done.state.assigned).toEqual({});
+    expect(events(done.effects)).toEqual(["order_finished"]);
+    // Back in the pool (released by its courier): no longer assigned.
+    const back = run(state, ready("o1"), asActor()).state;
+    expect(back.assigned).toEqual({});
+    expect(back.orders.o1).toBeDefined();
+  });
+
+  it("reads a state persisted before assignments were tracked", () => {
+    const { assigned: _assigned, ...old } = busy();
+    expect(marketLogic.restore!(JSON.parse(JSON.stringify(old)), 1).assigned).toEqual({});
+  });
+
+  it("withdraws an offer when the order asks, without counting it as a pass", () => {
+    const state = offered(busy(), "o1", "c1");
+    const { state: after, effects } = run(
+      state,
+      { type: "withdraw_offer", orderId: "o1", courierId: "c1", reason: "reassigned" },
+      asActor(),
+    );
+    expect(after.offers).toEqual({});
+    expect(after.passedBy).toEqual({});
+    expect(timers(effects)).toEqual([{ kind: "cancel", timer: "offer:o1" }]);
+    expect(sends(effects)).toEqual([
+      {
+        to: { type: "courier", id: "c1" },
+        msg: { type: "offer_withdrawn", orderId: "o1", reason: "reassigned" },
+      },
+    ]);
+    expect(
+      run(
+        state,
+        { type: "withdraw_offer", orderId: "o1", courierId: "c2", reason: "reassigned" },
+        asActor(),
+      ).effects,
+    ).toEqual([]);
   });
 
   it("gives dispatch only what it may plan", () => {
     let state = busy();
     state = run(state, ready("o3"), asActor()).state;
     state = run(state, ready("o4"), asActor()).state;
-    state = run(state, { type: "hold", orderId: "o2", reason: "r" }, asDispatcher()).state;
+    state = held(state, "o2");
     state = run(
       state,
       { type: "lock", orderId: "o3", courierId: "c1", reason: "r" },
@@ -411,25 +561,16 @@ describe("offers (the dispatch seam)", () => {
 });
 
 describe("tick", () => {
-  it("expires stale offers, reports it, and keeps ticking while orders are open", () => {
+  it("leaves offers to their own timers, and keeps ticking while orders are open", () => {
     let state = busy();
     state = offered(state, "o1", "c1", T0);
     state = offered(state, "o2", "c2", T0 + 10_000);
     const { state: after, effects } = run(state, { type: "tick" }, asTimer(T0 + 30_000));
-    expect(after.offers).toEqual({ o2: expect.objectContaining({ courierId: "c2" }) });
-    expect(after.passedBy).toEqual({ o1: ["c1"] });
-    expect(events(effects)).toEqual(["tick"]);
-    expect(effects).toContainEqual({
-      kind: "emit",
-      name: "tick",
-      data: {
-        at: T0 + 30_000,
-        expiredOffers: [{ orderId: "o1", courierId: "c1" }],
-        openOrders: 2,
-        pendingOffers: 1,
-        availableCouriers: 2,
-      },
-    });
+    // One expiry path: the offer:o1 timer (offer_timeout), not the tick.
+    expect(Object.keys(after.offers)).toEqual(["o1", "o2"]);
+    expect(after.passedBy).toEqual({});
+    expect(events(effects)).toEqual([]);
+    expect(sends(effects)).toEqual([]);
     expect(timers(effects)).toEqual([
       { kind: "schedule", timer: "tick", at: T0 + 32_000, msg: { type: "tick" } },
     ]);
@@ -459,15 +600,16 @@ describe("tick", () => {
 });
 
 describe("dispatcher overrides", () => {
-  it("holds an order, withdraws its offer and audits who, when and why", () => {
+  it("forwards a hold to the order actor, auditing who, when and why", () => {
     const state = offered(busy(), "o1", "c1");
     const { state: after, effects } = run(
       state,
       { type: "hold", orderId: "o1", reason: "address unclear" },
       asDispatcher(T0 + 7),
     );
-    expect(after.orders.o1?.held).toBe(true);
-    expect(after.offers).toEqual({});
+    // The order owns holds: nothing changes here until it confirms with order_held.
+    expect(after.orders.o1?.held).toBe(false);
+    expect(after.offers).toEqual(state.offers);
     expect(after.audit).toEqual([
       {
         at: T0 + 7,
@@ -479,17 +621,35 @@ describe("dispatcher overrides", () => {
         reason: "address unclear",
       },
     ]);
+    expect(events(effects)).toEqual(["hold_requested"]);
+    expect(sends(effects)).toEqual([
+      { to: { type: "order", id: "o1" }, msg: { type: "hold", reason: "address unclear" } },
+    ]);
+  });
+
+  it("marks an order held when the order confirms, withdrawing its offer", () => {
+    const state = offered(busy(), "o1", "c1");
+    const { state: after, effects } = run(state, { type: "order_held", orderId: "o1" }, asActor());
+    expect(after.orders.o1?.held).toBe(true);
+    expect(after.offers).toEqual({});
     expect(events(effects)).toEqual(["order_held"]);
+    expect(timers(effects)).toEqual([{ kind: "cancel", timer: "offer:o1" }]);
     expect(sends(effects)).toEqual([
       {
         to: { type: "courier", id: "c1" },
         msg: { type: "offer_withdrawn", orderId: "o1", reason: "order_held" },
       },
     ]);
+    const released = run(after, { type: "order_released", orderId: "o1" }, asActor());
+    expect(released.state.orders.o1?.held).toBe(false);
+    expect(events(released.effects)).toEqual(["order_released"]);
+    // Repeats and unknown orders are facts that change nothing.
+    expect(run(after, { type: "order_held", orderId: "o1" }, asActor()).effects).toEqual([]);
+    expect(run(after, { type: "order_held", orderId: "o9" }, asActor()).effects).toEqual([]);
   });
 
   it("refuses holding twice, an unknown order, without a reason, or by a courier", () => {
-    const held = run(busy(), { type: "hold", orderId: "o1", reason: "r" }, asDispatcher()).state;
+    const held = run(busy(), { type: "order_held", orderId: "o1" }, asActor()).state;
     expect(refusal(held, { type: "hold", orderId: "o1", reason: "r" }, asDispatcher())).toBe(
       "invalid_transition",
     );
@@ -507,8 +667,9 @@ describe("dispatcher overrides", () => {
     ).toBe(false);
   });
 
-  it("releases a hold or a lock and refuses releasing a free order", () => {
+  it("releases a lock here and a hold through the order, and refuses releasing a free order", () => {
     let state = run(busy(), { type: "hold", orderId: "o1", reason: "r" }, asDispatcher()).state;
+    state = held(state, "o1");
     state = run(
       state,
       { type: "lock", orderId: "o1", courierId: "c1", reason: "regular" },
@@ -519,12 +680,16 @@ describe("dispatcher overrides", () => {
       { type: "release", orderId: "o1", reason: "ok now" },
       asDispatcher(),
     );
-    expect(after.orders.o1).toMatchObject({ held: false, lockedTo: null });
-    expect(events(effects)).toEqual(["order_released"]);
+    expect(after.orders.o1).toMatchObject({ held: true, lockedTo: null });
+    expect(events(effects)).toEqual(["release_requested"]);
+    expect(sends(effects)).toEqual([
+      { to: { type: "order", id: "o1" }, msg: { type: "release_hold" } },
+    ]);
     expect(after.audit.map((a) => a.action)).toEqual(["hold", "lock", "release"]);
-    expect(refusal(after, { type: "release", orderId: "o1", reason: "r" }, asDispatcher())).toBe(
-      "invalid_transition",
-    );
+    const confirmed = run(after, { type: "order_released", orderId: "o1" }, asActor()).state;
+    expect(
+      refusal(confirmed, { type: "release", orderId: "o1", reason: "r" }, asDispatcher()),
+    ).toBe("invalid_transition");
     expect(refusal(after, { type: "release", orderId: "o9", reason: "r" }, asDispatcher())).toBe(
       "unknown_order",
     );
@@ -546,7 +711,17 @@ describe("dispatcher overrides", () => {
     );
     expect(other.state.offers).toEqual({});
     expect(other.state.orders.o1?.lockedTo).toBe("c2");
-    expect(sends(other.effects)).toHaveLength(1);
+    // The courier loses the offer, and the order hears it (the market, not the order, ended it).
+    expect(sends(other.effects)).toEqual([
+      {
+        to: { type: "courier", id: "c1" },
+        msg: { type: "offer_withdrawn", orderId: "o1", reason: "order_locked" },
+      },
+      {
+        to: { type: "order", id: "o1" },
+        msg: { type: "offer_withdrawn", courierId: "c1", reason: "order_locked" },
+      },
+    ]);
     expect(
       refusal(
         other.state,
@@ -618,7 +793,7 @@ describe("dispatcher overrides", () => {
     for (let i = 0; i < AUDIT_LIMIT + 10; i += 1) {
       const msg: MarketMessage =
         i % 2 === 0
-          ? { type: "hold", orderId: "o1", reason: `n${i}` }
+          ? { type: "lock", orderId: "o1", courierId: "c1", reason: `n${i}` }
           : { type: "release", orderId: "o1", reason: `n${i}` };
       state = run(state, msg, asDispatcher(T0 + i)).state;
     }

@@ -16,17 +16,27 @@
  *   `tick` step will call it for each assignment of its plan, right after the bookkeeping in
  *   `tick` (see the DISPATCH SEAM comment there).
  *
+ * Offers are the market's: each has one durable timer `offer:<orderId>` (delivering
+ * `offer_timeout`), cancelled whenever the offer ends otherwise. The order and the courier only
+ * record the deadline.
+ *
  * Commands this actor sends:
  *   to `courier/<courierId>`: offer { orderId, marketId, expiresAt, temperatureClass, storeId,
- *     pickup, dropoff? } (from makeOffer); offer_withdrawn { orderId, reason } when an order with
- *     a pending offer is cancelled, held, locked or forced to another courier, or assigned to
- *     another courier.
- *   to `order/<orderId>`: dispatcher_assigned { courierId, marketId, by, reason, at } on
- *     `force_assign`: the order actor gives the job to that courier without an offer (releasing
- *     it from a previous courier: a reassign) and then reports `order_assigned` here.
- * Commands it expects: order_ready/order_assigned/order_cancelled from the order actor;
- * courier_available/courier_unavailable/courier_position/offer_declined/offer_expired from courier
- * actors; configure and the overrides from dispatchers; tick from its timer.
+ *     pickup, dropoff? } (from makeOffer); offer_expired { orderId } when its timer fires;
+ *     offer_withdrawn { orderId, reason } when an order with a pending offer is cancelled,
+ *     held, locked or forced to another courier, assigned to another courier, withdrawn by the
+ *     order (`withdraw_offer`) or declined at the order (`offer_declined` via "order").
+ *   to `order/<orderId>`: offer { courierId, expiresAt } (from makeOffer); offer_expired
+ *     { courierId, expiresAt } when its timer fires; offer_withdrawn { courierId, reason } when
+ *     a dispatcher lock takes the offer from its courier; hold / release_hold forwarded from a
+ *     dispatcher (the order owns holds and confirms with order_held / order_released);
+ *     dispatcher_assigned { courierId, marketId, by, reason, at } on `force_assign`: the order
+ *     actor gives the job to that courier without an offer and then reports `order_assigned`.
+ * Commands it expects: order_ready/order_assigned/order_cancelled/order_held/order_released/
+ * order_picked_up/order_finished/withdraw_offer/offer_declined from the order actor;
+ * courier_available/courier_unavailable/courier_position/offer_declined from courier actors;
+ * configure, offer and the overrides from dispatchers; tick and offer_timeout from its timers.
+ * See actors/CONTRACT.md.
  *
  * Decisions:
  * - Facts reported by other actors (an assignment, a cancellation, a decline, a position) about
@@ -34,12 +44,16 @@
  *   happened, and a refusal would only be noise in the logs.
  * - The courier's `courier_available` is the truth about its capacity; the market never
  *   decrements it on `order_assigned` (the courier sends its new capacity itself).
- * - `release` undoes both a hold and a lock. Overrides need a reason and are audited.
+ * - `release` undoes both a hold (through the order) and a lock. Overrides need a reason and
+ *   are audited. An assigned order is tracked (`assigned`) until it is finished, so dispatch
+ *   can plan around it and a force-assignment of a picked-up order is refused here.
  */
 import type { ActorLogic, Effect, Principal, TurnContext, TurnResult } from "../types.ts";
 import { accept, emit, refuse } from "../logic.ts";
 import { MarketMessage } from "../../protocol/actors/market.ts";
 import type { CourierMessage } from "../../protocol/actors/courier.ts";
+import type { OrderMessage } from "../../protocol/actors/order.ts";
+import type { WithdrawReason } from "../../protocol/actors/offers.ts";
 import { MarketState } from "./types.ts";
 import type { AuditEntry, AvailableCourier, OpenOrder, OverrideAction } from "./types.ts";
 
@@ -49,6 +63,11 @@ export const DEFAULT_H3_RESOLUTION = 9;
 /** Audit entries kept in the actor; the projector writes every one to Postgres. */
 export const AUDIT_LIMIT = 200;
 export const TICK_TIMER = "tick";
+
+/** The durable timer that ends the pending offer of one order: the only offer time-out. */
+export function offerTimer(orderId: string): string {
+  return `offer:${orderId}`;
+}
 
 type Msg<T extends MarketMessage["type"]> = Extract<MarketMessage, { type: T }>;
 type Result = TurnResult<MarketState>;
@@ -69,27 +88,42 @@ function toCourier(courierId: string, msg: CourierMessage): Effect {
   return send("courier", courierId, msg);
 }
 
-/** Drops the pending offer on `orderId`, telling its courier unless it is `keepFor`. */
+function toOrder(orderId: string, msg: OrderMessage): Effect {
+  return send("order", orderId, msg);
+}
+
+/**
+ * Drops the pending offer on `orderId` and its timer, telling its courier unless it is
+ * `keepFor` (who gets the order anyway). `tellOrder`: the order did not cause this, so it must
+ * hear that its offer ended.
+ */
 function dropOffer(
   state: MarketState,
   orderId: string,
-  reason: string,
+  reason: WithdrawReason,
   keepFor: string | null = null,
+  tellOrder = false,
 ): { state: MarketState; effects: Effect[] } {
   const offer = state.offers[orderId];
   if (offer === undefined) return { state, effects: [] };
-  const effects: Effect[] =
-    offer.courierId === keepFor
-      ? []
-      : [toCourier(offer.courierId, { type: "offer_withdrawn", orderId, reason })];
+  const effects: Effect[] = [{ kind: "cancel", timer: offerTimer(orderId) }];
+  if (offer.courierId !== keepFor) {
+    effects.push(toCourier(offer.courierId, { type: "offer_withdrawn", orderId, reason }));
+    if (tellOrder) {
+      effects.push(
+        toOrder(orderId, { type: "offer_withdrawn", courierId: offer.courierId, reason }),
+      );
+    }
+  }
   return { state: { ...state, offers: without(state.offers, orderId) }, effects };
 }
 
-/** Forgets an order entirely (assigned or cancelled). */
+/** Forgets an order entirely (finished or cancelled). */
 function removeOrder(state: MarketState, orderId: string): MarketState {
   return {
     ...state,
     orders: without(state.orders, orderId),
+    assigned: without(state.assigned, orderId),
     passedBy: without(state.passedBy, orderId),
   };
 }
@@ -246,9 +280,17 @@ export function makeOffer(
     pickup: order.pickup,
     ...(order.dropoff === null ? {} : { dropoff: order.dropoff }),
   };
+  // One durable timer per offer, here: the order and the courier only record the deadline.
   return accept({ ...state, offers: { ...state.offers, [orderId]: offer } }, [
     emit("offer_made", offer),
     toCourier(courierId, msg),
+    toOrder(orderId, { type: "offer", courierId, expiresAt }),
+    {
+      kind: "schedule",
+      timer: offerTimer(orderId),
+      at: expiresAt,
+      msg: { type: "offer_timeout", orderId, courierId, expiresAt },
+    },
   ]);
 }
 
@@ -261,11 +303,17 @@ const ALLOWED: Record<MarketMessage["type"], readonly Sender[]> = {
   order_ready: ["actor"],
   order_assigned: ["actor"],
   order_cancelled: ["actor"],
+  order_held: ["actor"],
+  order_released: ["actor"],
+  order_picked_up: ["actor"],
+  order_finished: ["actor"],
+  withdraw_offer: ["actor"],
   courier_available: ["actor"],
   courier_unavailable: ["actor", "dispatcher"],
   courier_position: ["actor"],
   offer_declined: ["actor"],
-  offer_expired: ["actor"],
+  offer_timeout: ["timer"],
+  offer: ["dispatcher"],
   hold: ["dispatcher"],
   release: ["dispatcher"],
   lock: ["dispatcher"],
@@ -317,12 +365,19 @@ function orderReady(state: MarketState, msg: Msg<"order_ready">, ctx: TurnContex
     promisedBy: msg.promisedBy ?? null,
     temperatureClass: msg.temperatureClass,
     queuedAt: old?.queuedAt ?? ctx.now,
+    // Only `order_held`/`order_released` from the order move this (the order sends those in
+    // order with its order_ready, so a ready order after a release is not held any more).
     held: old?.held ?? false,
     lockedTo: old?.lockedTo ?? null,
     forcedTo: old?.forcedTo ?? null,
   };
+  // Back from a courier (released, reassigned to the pool): no longer theirs.
   const ticked = tickEffects(
-    { ...state, orders: { ...state.orders, [msg.orderId]: order } },
+    {
+      ...state,
+      orders: { ...state.orders, [msg.orderId]: order },
+      assigned: without(state.assigned, msg.orderId),
+    },
     ctx.now,
   );
   return accept(ticked.state, [
@@ -336,7 +391,17 @@ function orderAssigned(state: MarketState, msg: Msg<"order_assigned">, ctx: Turn
     return accept(state);
   }
   const dropped = dropOffer(state, msg.orderId, "assigned_elsewhere", msg.courierId);
-  const ticked = tickEffects(removeOrder(dropped.state, msg.orderId), ctx.now);
+  const removed = removeOrder(dropped.state, msg.orderId);
+  const assigned = {
+    orderId: msg.orderId,
+    courierId: msg.courierId,
+    pickedUp: false,
+    since: ctx.now,
+  };
+  const ticked = tickEffects(
+    { ...removed, assigned: { ...removed.assigned, [msg.orderId]: assigned } },
+    ctx.now,
+  );
   return accept(ticked.state, [
     emit("order_assigned", { orderId: msg.orderId, courierId: msg.courierId }),
     ...dropped.effects,
@@ -345,7 +410,11 @@ function orderAssigned(state: MarketState, msg: Msg<"order_assigned">, ctx: Turn
 }
 
 function orderCancelled(state: MarketState, msg: Msg<"order_cancelled">, ctx: TurnContext): Result {
-  if (state.orders[msg.orderId] === undefined && state.offers[msg.orderId] === undefined) {
+  if (
+    state.orders[msg.orderId] === undefined &&
+    state.offers[msg.orderId] === undefined &&
+    state.assigned[msg.orderId] === undefined
+  ) {
     return accept(state);
   }
   const dropped = dropOffer(state, msg.orderId, "order_cancelled");
@@ -404,32 +473,145 @@ function courierPosition(
   ]);
 }
 
+/** The courier passed on the offer (declined it, or let it run out): not offered it again. */
 function offerPassed(
   state: MarketState,
   orderId: string,
   courierId: string,
   event: "offer_declined" | "offer_expired",
   reason: string,
-): Result {
+): { state: MarketState; effects: Effect[] } | null {
   const offer = state.offers[orderId];
-  if (offer === undefined || offer.courierId !== courierId) return accept(state);
+  if (offer === undefined || offer.courierId !== courierId) return null;
   const next = recordPass({ ...state, offers: without(state.offers, orderId) }, orderId, courierId);
-  return accept(next, [emit(event, { orderId, courierId, reason })]);
+  return {
+    state: next,
+    effects: [
+      { kind: "cancel", timer: offerTimer(orderId) },
+      emit(event, { orderId, courierId, reason }),
+    ],
+  };
 }
 
+function offerDeclined(state: MarketState, msg: Msg<"offer_declined">): Result {
+  const passed = offerPassed(state, msg.orderId, msg.courierId, "offer_declined", msg.reason);
+  if (passed === null) return accept(state);
+  // Declined at the order: the courier actor still shows the offer, so take it back there.
+  const effects =
+    msg.via === "order"
+      ? [
+          ...passed.effects,
+          toCourier(msg.courierId, {
+            type: "offer_withdrawn",
+            orderId: msg.orderId,
+            reason: "declined",
+          }),
+        ]
+      : passed.effects;
+  return accept(passed.state, effects);
+}
+
+/** The offer's one time-out: the market tells the order and the courier it is over. */
+function offerTimeout(state: MarketState, msg: Msg<"offer_timeout">): Result {
+  const offer = state.offers[msg.orderId];
+  // The timer is cancelled whenever an offer ends; this guards a replaced one all the same.
+  if (offer === undefined || offer.expiresAt !== msg.expiresAt) return accept(state);
+  const passed = offerPassed(state, msg.orderId, msg.courierId, "offer_expired", "expired");
+  if (passed === null) return accept(state);
+  return accept(passed.state, [
+    emit("offer_expired", { orderId: msg.orderId, courierId: msg.courierId, reason: "expired" }),
+    toOrder(msg.orderId, {
+      type: "offer_expired",
+      courierId: msg.courierId,
+      expiresAt: msg.expiresAt,
+    }),
+    toCourier(msg.courierId, { type: "offer_expired", orderId: msg.orderId }),
+  ]);
+}
+
+function withdrawOffer(state: MarketState, msg: Msg<"withdraw_offer">): Result {
+  const offer = state.offers[msg.orderId];
+  if (offer === undefined || offer.courierId !== msg.courierId) return accept(state);
+  const dropped = dropOffer(state, msg.orderId, msg.reason);
+  return accept(dropped.state, [
+    emit("offer_withdrawn", {
+      orderId: msg.orderId,
+      courierId: msg.courierId,
+      reason: msg.reason,
+    }),
+    ...dropped.effects,
+  ]);
+}
+
+/** The order confirmed a hold: dispatch leaves it alone, and an open offer is taken back. */
+function orderHeld(state: MarketState, msg: Msg<"order_held">): Result {
+  const order = state.orders[msg.orderId];
+  if (order === undefined || order.held) return accept(state);
+  const dropped = dropOffer(state, msg.orderId, "order_held");
+  return accept(
+    {
+      ...dropped.state,
+      orders: { ...dropped.state.orders, [msg.orderId]: { ...order, held: true } },
+    },
+    [emit("order_held", { orderId: msg.orderId }), ...dropped.effects],
+  );
+}
+
+function orderReleased(state: MarketState, msg: Msg<"order_released">): Result {
+  const order = state.orders[msg.orderId];
+  if (order === undefined || !order.held) return accept(state);
+  return accept(
+    { ...state, orders: { ...state.orders, [msg.orderId]: { ...order, held: false } } },
+    [emit("order_released", { orderId: msg.orderId })],
+  );
+}
+
+function orderPickedUp(state: MarketState, msg: Msg<"order_picked_up">, ctx: TurnContext): Result {
+  const known = state.assigned[msg.orderId];
+  const assigned = {
+    orderId: msg.orderId,
+    courierId: msg.courierId,
+    pickedUp: true,
+    since: known?.since ?? ctx.now,
+  };
+  return accept({ ...state, assigned: { ...state.assigned, [msg.orderId]: assigned } }, [
+    emit("order_picked_up", { orderId: msg.orderId, courierId: msg.courierId }),
+  ]);
+}
+
+function orderFinished(state: MarketState, msg: Msg<"order_finished">, ctx: TurnContext): Result {
+  if (state.assigned[msg.orderId] === undefined && state.orders[msg.orderId] === undefined) {
+    return accept(state);
+  }
+  const dropped = dropOffer(state, msg.orderId, "assigned_elsewhere", msg.courierId);
+  const ticked = tickEffects(removeOrder(dropped.state, msg.orderId), ctx.now);
+  return accept(ticked.state, [
+    emit("order_finished", {
+      orderId: msg.orderId,
+      courierId: msg.courierId,
+      outcome: msg.outcome,
+    }),
+    ...dropped.effects,
+    ...ticked.effects,
+  ]);
+}
+
+/**
+ * Dispatcher hold, forwarded to the order actor, which owns holds (it refuses one after
+ * assignment, say). The order confirms with `order_held`; the refusal, if any, is the order's.
+ */
 function hold(state: MarketState, msg: Msg<"hold">, ctx: TurnContext, by: Principal): Result {
   const order = state.orders[msg.orderId];
   if (order === undefined) return unknownOrder(msg.orderId);
   if (order.held) return refuse("invalid_transition", `order ${msg.orderId} is already held`);
-  const dropped = dropOffer(state, msg.orderId, "order_held");
-  const held = {
-    ...dropped.state,
-    orders: { ...dropped.state.orders, [msg.orderId]: { ...order, held: true } },
-  };
-  const audited = audit(held, ctx, by, "hold", msg.orderId, null, msg.reason);
-  return accept(audited.state, [emit("order_held", audited.entry), ...dropped.effects]);
+  const audited = audit(state, ctx, by, "hold", msg.orderId, null, msg.reason);
+  return accept(audited.state, [
+    emit("hold_requested", audited.entry),
+    toOrder(msg.orderId, { type: "hold", reason: msg.reason }),
+  ]);
 }
 
+/** Undoes the market's own lock here, and a hold by forwarding `release_hold` to the order. */
 function release(state: MarketState, msg: Msg<"release">, ctx: TurnContext, by: Principal): Result {
   const order = state.orders[msg.orderId];
   if (order === undefined) return unknownOrder(msg.orderId);
@@ -438,10 +620,12 @@ function release(state: MarketState, msg: Msg<"release">, ctx: TurnContext, by: 
   }
   const released = {
     ...state,
-    orders: { ...state.orders, [msg.orderId]: { ...order, held: false, lockedTo: null } },
+    orders: { ...state.orders, [msg.orderId]: { ...order, lockedTo: null } },
   };
   const audited = audit(released, ctx, by, "release", msg.orderId, null, msg.reason);
-  return accept(audited.state, [emit("order_released", audited.entry)]);
+  const effects: Effect[] = [emit("release_requested", audited.entry)];
+  if (order.held) effects.push(toOrder(msg.orderId, { type: "release_hold" }));
+  return accept(audited.state, effects);
 }
 
 function lock(state: MarketState, msg: Msg<"lock">, ctx: TurnContext, by: Principal): Result {
@@ -453,7 +637,7 @@ function lock(state: MarketState, msg: Msg<"lock">, ctx: TurnContext, by: Princi
       `order ${msg.orderId} is already locked to ${msg.courierId}`,
     );
   }
-  const dropped = dropOffer(state, msg.orderId, "order_locked", msg.courierId);
+  const dropped = dropOffer(state, msg.orderId, "order_locked", msg.courierId, true);
   // An offer already out to the locked courier stays valid.
   const kept =
     state.offers[msg.orderId]?.courierId === msg.courierId ? state.offers : dropped.state.offers;
@@ -473,6 +657,12 @@ function forceAssign(
   by: Principal,
 ): Result {
   const order = state.orders[msg.orderId];
+  if (state.assigned[msg.orderId]?.pickedUp) {
+    return refuse(
+      "already_picked_up",
+      `order ${msg.orderId} was picked up; it cannot be reassigned`,
+    );
+  }
   // Not open here: it is already with a courier (or never came through this market).
   const action: OverrideAction = order === undefined ? "reassign" : "force";
   let next = state;
@@ -503,31 +693,12 @@ function forceAssign(
 function tick(state: MarketState, ctx: TurnContext): Result {
   // A tick that outlived a cancel (the market went idle in between) does nothing.
   if (state.tickDueAt === null) return accept(state);
-  let next: MarketState = { ...state, tickDueAt: null };
-  const expired = Object.values(state.offers).filter((o) => o.expiresAt <= ctx.now);
-  for (const offer of expired) {
-    next = recordPass(
-      { ...next, offers: without(next.offers, offer.orderId) },
-      offer.orderId,
-      offer.courierId,
-    );
-  }
+  // Offers end on their own timers (offer_timeout), never here.
+  const next: MarketState = { ...state, tickDueAt: null };
   // DISPATCH SEAM: the dispatch engine plans here, from dispatchInput(next, ctx.now), and each
   // assignment of its plan is applied with makeOffer(next, orderId, courierId, ctx.now).
   const ticked = tickEffects(next, ctx.now);
-  const effects: Effect[] = [];
-  if (expired.length > 0) {
-    effects.push(
-      emit("tick", {
-        at: ctx.now,
-        expiredOffers: expired.map((o) => ({ orderId: o.orderId, courierId: o.courierId })),
-        openOrders: Object.keys(next.orders).length,
-        pendingOffers: Object.keys(next.offers).length,
-        availableCouriers: Object.keys(next.couriers).length,
-      }),
-    );
-  }
-  return accept(ticked.state, [...effects, ...ticked.effects]);
+  return accept(ticked.state, ticked.effects);
 }
 
 // ---------------------------------------------------------------- the logic
@@ -548,6 +719,7 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
         h3Resolution: DEFAULT_H3_RESOLUTION,
       },
       orders: {},
+      assigned: {},
       couriers: {},
       offers: {},
       passedBy: {},
@@ -575,10 +747,22 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
         return courierUnavailable(state, msg);
       case "courier_position":
         return courierPosition(state, msg, ctx);
+      case "order_held":
+        return orderHeld(state, msg);
+      case "order_released":
+        return orderReleased(state, msg);
+      case "order_picked_up":
+        return orderPickedUp(state, msg, ctx);
+      case "order_finished":
+        return orderFinished(state, msg, ctx);
+      case "withdraw_offer":
+        return withdrawOffer(state, msg);
       case "offer_declined":
-        return offerPassed(state, msg.orderId, msg.courierId, "offer_declined", msg.reason);
-      case "offer_expired":
-        return offerPassed(state, msg.orderId, msg.courierId, "offer_expired", "expired");
+        return offerDeclined(state, msg);
+      case "offer_timeout":
+        return offerTimeout(state, msg);
+      case "offer":
+        return makeOffer(state, msg.orderId, msg.courierId, ctx.now);
       case "hold":
         return hold(state, msg, ctx, by);
       case "release":

@@ -64,6 +64,15 @@ export const MarketOffer = z.object({
 });
 export type MarketOffer = z.infer<typeof MarketOffer>;
 
+/** An order a courier has (after `order_assigned`), until it is finished or back in the pool. */
+export const AssignedOrder = z.object({
+  orderId: ActorId,
+  courierId: ActorId,
+  pickedUp: z.boolean(),
+  since: EpochMs,
+});
+export type AssignedOrder = z.infer<typeof AssignedOrder>;
+
 export const OverrideAction = z.enum(["hold", "release", "lock", "reassign", "force"]);
 export type OverrideAction = z.infer<typeof OverrideAction>;
 
@@ -83,7 +92,12 @@ export const MarketState = z.object({
   config: MarketConfig,
   orders: z.record(z.string(), OpenOrder),
   couriers: z.record(z.string(), AvailableCourier),
-  /** At most one pending offer per order, keyed by order id. */
+  /**
+   * Orders couriers have, keyed by order id: dispatch plans around them, and overrides check
+   * them. States persisted before it existed read as empty.
+   */
+  assigned: z.record(z.string(), AssignedOrder).default({}),
+  /** At most one pending offer per order, keyed by order id; each has an `offer:<id>` timer. */
   offers: z.record(z.string(), MarketOffer),
   /** Per open order, couriers who declined it or let the offer expire: not offered again. */
   passedBy: z.record(z.string(), z.array(ActorId)),

@@ -5,7 +5,7 @@ import type { OrderMessage } from "../../protocol/actors/order.ts";
 import { CourierMessage } from "../../protocol/actors/courier.ts";
 import { MarketMessage } from "../../protocol/actors/market.ts";
 import { StoreMessage } from "../../protocol/actors/store.ts";
-import { OFFER_TIMER, TIMELINE_LIMIT, orderLogic, viewOrder } from "./logic.ts";
+import { TIMELINE_LIMIT, orderLogic, viewOrder } from "./logic.ts";
 import type { Order, OrderState } from "./types.ts";
 
 // Monday 2 June 2025, 10:00 in Shanghai.
@@ -382,7 +382,7 @@ describe("order: store side", () => {
 });
 
 describe("order: offers", () => {
-  it("offers to a courier, schedules the durable offer timer and tells the courier", () => {
+  it("records the market's offer and its deadline, with no timer of its own", () => {
     const { state, effects } = ok(
       run(
         accepted(),
@@ -398,13 +398,9 @@ describe("order: offers", () => {
       seq: 1,
     });
     expect(events(effects)).toEqual(["offered"]);
-    expect(effects).toContainEqual({
-      kind: "schedule",
-      timer: OFFER_TIMER,
-      at: T0 + 3 * MIN,
-      msg: { type: "offer_expired", courierId: "c-1", offerSeq: 1 },
-    });
-    // The market tells the courier of its offer; the order only keeps the record and the timer.
+    // The market tells the courier of its offer and owns its one time-out; the order only
+    // keeps the record (and the deadline, to refuse late accepts).
+    expect(timers(effects)).toEqual([]);
     expect(sends(effects)).toEqual([]);
   });
 
@@ -429,14 +425,14 @@ describe("order: offers", () => {
     expect(run(accepted(), msg, ctx(dispatcher)).ok).toBe(true);
   });
 
-  it("is assigned when the offered courier accepts, cancelling the offer timer", () => {
+  it("is assigned when the offered courier accepts; the market ends its offer", () => {
     const { state, effects } = ok(
       run(offered(), { type: "accept_offer", courierId: "c-1" }, ctx(courier1)),
     );
     expect(state.status).toBe("assigned");
     expect(state.courierId).toBe("c-1");
     expect(state.offer).toBeNull();
-    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(timers(effects)).toEqual([]);
     expect(events(effects)).toEqual(["assigned"]);
     expect(sends(effects)).toEqual([
       "courier/c-1 job_assigned",
@@ -498,15 +494,29 @@ describe("order: offers", () => {
     ).toBe("not_offered_courier");
   });
 
-  it("goes back to the pool when the courier declines, cancelling the timer", () => {
+  it("goes back to the pool when the courier declines here, and tells the market", () => {
     const { state, effects } = ok(
-      run(offered(), { type: "decline_offer", courierId: "c-1", reason: "too far" }, ctx(courier1)),
+      run(offered(), { type: "decline_offer", courierId: "c-1", reason: "too_far" }, ctx(courier1)),
     );
     expect(state.status).toBe("accepted");
     expect(state.offer).toBeNull();
-    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(timers(effects)).toEqual([]);
     expect(events(effects)).toEqual(["offer_declined"]);
-    expect(sends(effects)).toEqual(["market/m-sh order_ready"]);
+    // The market owns the offer: it takes it back from the courier actor (`via` "order").
+    expect(sends(effects)).toEqual(["market/m-sh offer_declined", "market/m-sh order_ready"]);
+    expect(sent(effects, "market/m-sh", "offer_declined")).toEqual({
+      type: "offer_declined",
+      orderId: "o-1",
+      courierId: "c-1",
+      reason: "too_far",
+      via: "order",
+    });
+  });
+
+  it("takes only the shared decline reasons", () => {
+    expect(() =>
+      orderLogic.messages.parse({ type: "decline_offer", courierId: "c-1", reason: "too far" }),
+    ).toThrow();
   });
 
   it("returns to the stage its kitchen reached when an offer ends", () => {
@@ -519,12 +529,12 @@ describe("order: offers", () => {
     ).toBe("ready");
   });
 
-  it("expires on its timer: back to the pool, the market told", () => {
+  it("expires when the market says so: back to the pool, the market told", () => {
     const { state, effects } = ok(
       run(
         offered(),
-        { type: "offer_expired", courierId: "c-1", offerSeq: 1 },
-        fromTimer(T0 + 3 * MIN),
+        { type: "offer_expired", courierId: "c-1", expiresAt: T0 + 3 * MIN },
+        fromActor(T0 + 3 * MIN),
       ),
     );
     expect(state.status).toBe("accepted");
@@ -534,7 +544,7 @@ describe("order: offers", () => {
     expect(timers(effects)).toEqual([]);
   });
 
-  it("refuses a stale offer timer from an earlier offer", () => {
+  it("ignores the expiry or withdrawal of an earlier offer", () => {
     const first = offered();
     const declined = ok(
       run(first, { type: "decline_offer", courierId: "c-1" }, ctx(courier1)),
@@ -547,23 +557,51 @@ describe("order: offers", () => {
       ),
     ).state;
     expect(second.offer?.seq).toBe(2);
-    expect(
-      refusedWith(
-        run(second, { type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer()),
+    // Facts about an offer that already ended change nothing (no refusal to retry in vain).
+    const stale: OrderMessage = {
+      type: "offer_expired",
+      courierId: "c-1",
+      expiresAt: T0 + 3 * MIN,
+    };
+    expect(ok(run(second, stale, fromActor())).state).toEqual(second);
+    expect(ok(run(second, stale, fromActor())).effects).toEqual([]);
+    expect(ok(run(declined, stale, fromActor())).effects).toEqual([]);
+    // Same courier, another offer: told apart by the deadline.
+    const again = ok(
+      run(
+        second,
+        { type: "offer_expired", courierId: "c-2", expiresAt: T0 + 4 * MIN },
+        fromActor(),
       ),
-    ).toBe("stale_timer");
-    expect(
-      refusedWith(
-        run(declined, { type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer()),
-      ),
-    ).toBe("stale_timer");
+    );
+    expect(again.effects).toEqual([]);
+    const withdrawn: OrderMessage = {
+      type: "offer_withdrawn",
+      courierId: "c-1",
+      reason: "order_locked",
+    };
+    expect(ok(run(second, withdrawn, fromActor())).effects).toEqual([]);
   });
 
-  it("accepts offer_expired only from its timer", () => {
-    const msg: OrderMessage = { type: "offer_expired", courierId: "c-1", offerSeq: 1 };
+  it("ends its offer when the market withdraws it", () => {
+    const { state, effects } = ok(
+      run(
+        offered(),
+        { type: "offer_withdrawn", courierId: "c-1", reason: "order_locked" },
+        fromActor(),
+      ),
+    );
+    expect(state).toMatchObject({ status: "accepted", offer: null });
+    expect(events(effects)).toEqual(["offer_withdrawn"]);
+    expect(sends(effects)).toEqual(["market/m-sh order_ready"]);
+  });
+
+  it("accepts offer_expired and offer_withdrawn only from the market actor", () => {
+    const msg: OrderMessage = { type: "offer_expired", courierId: "c-1", expiresAt: T0 + 3 * MIN };
     expect(refusedWith(run(offered(), msg, ctx(dispatcher)))).toBe("forbidden");
     expect(refusedWith(run(offered(), msg, ctx(courier1)))).toBe("forbidden");
-    expect(refusedWith(run(offered(), msg, fromActor()))).toBe("forbidden");
+    expect(refusedWith(run(offered(), msg, fromTimer()))).toBe("forbidden");
+    expect(run(offered(), msg, fromActor()).ok).toBe(true);
   });
 
   it("refuses every other message from a timer", () => {
@@ -592,22 +630,26 @@ describe("order: dispatcher overrides", () => {
     ]);
   });
 
-  it("withdraws an open offer from another courier when force-assigned", () => {
-    const { effects } = ok(
+  it("leaves an open offer to another courier for the market to withdraw on order_assigned", () => {
+    const { state, effects } = ok(
       run(offered("c-1"), { type: "assign", courierId: "c-2" }, ctx(dispatcher)),
     );
-    expect(timers(effects)).toEqual(["cancel offer"]);
-    expect(sent(effects, "courier/c-1", "offer_withdrawn")).toMatchObject({
-      reason: "reassigned",
-    });
+    expect(state).toMatchObject({ status: "assigned", courierId: "c-2", offer: null });
+    expect(timers(effects)).toEqual([]);
+    expect(sent(effects, "courier/c-1", "offer_withdrawn")).toBeUndefined();
+    expect(sent(effects, "market/m-sh", "order_assigned")).toMatchObject({ courierId: "c-2" });
   });
 
-  it("only cancels the timer when assigning to the courier it was offered to", () => {
+  it("assigns to the courier it was offered to without any withdrawal", () => {
     const { effects } = ok(
       run(offered("c-1"), { type: "assign", courierId: "c-1" }, ctx(dispatcher)),
     );
-    expect(timers(effects)).toEqual(["cancel offer"]);
-    expect(sent(effects, "courier/c-1", "offer_withdrawn")).toBeUndefined();
+    expect(timers(effects)).toEqual([]);
+    expect(sends(effects)).toEqual([
+      "courier/c-1 job_assigned",
+      "market/m-sh order_assigned",
+      "store/s-1 courier_assigned",
+    ]);
   });
 
   it("lets the market assign directly but not lock, and never a held order", () => {
@@ -661,13 +703,19 @@ describe("order: dispatcher overrides", () => {
     ]);
   });
 
-  it("takes an open offer back when reassigned while offered", () => {
+  it("asks the market to take an open offer back when reassigned to the pool while offered", () => {
     const { state, effects } = ok(
       run(offered(), { type: "reassign", reason: "rebalance" }, fromActor()),
     );
     expect(state.status).toBe("accepted");
-    expect(timers(effects)).toEqual(["cancel offer"]);
-    expect(sends(effects)).toEqual(["courier/c-1 offer_withdrawn", "market/m-sh order_ready"]);
+    expect(timers(effects)).toEqual([]);
+    expect(sends(effects)).toEqual(["market/m-sh withdraw_offer", "market/m-sh order_ready"]);
+    expect(sent(effects, "market/m-sh", "withdraw_offer")).toEqual({
+      type: "withdraw_offer",
+      orderId: "o-1",
+      courierId: "c-1",
+      reason: "reassigned",
+    });
   });
 
   it("refuses reassignment after pickup, to the same courier, or before any courier", () => {
@@ -725,17 +773,21 @@ describe("order: dispatcher overrides", () => {
     expect(refusedWith(run(assigned(), { type: "lock" }, ctx(store)))).toBe("forbidden");
   });
 
-  it("is held and released; a hold withdraws an open offer", () => {
+  it("is held and released, telling the market, which withdraws an open offer", () => {
     const hold = ok(run(offered(), { type: "hold", reason: "address unclear" }, ctx(dispatcher)));
     expect(hold.state.status).toBe("accepted");
+    expect(hold.state.offer).toBeNull();
     expect(hold.state.hold).toEqual({ reason: "address unclear", by: "dispatcher:d-1", at: T0 });
     expect(events(hold.effects)).toEqual(["held"]);
-    expect(timers(hold.effects)).toEqual(["cancel offer"]);
-    expect(sends(hold.effects)).toEqual(["courier/c-1 offer_withdrawn"]);
+    expect(timers(hold.effects)).toEqual([]);
+    expect(sends(hold.effects)).toEqual(["market/m-sh order_held"]);
     const release = ok(run(hold.state, { type: "release_hold" }, ctx(dispatcher)));
     expect(release.state.hold).toBeNull();
     expect(events(release.effects)).toEqual(["hold_released"]);
-    expect(sends(release.effects)).toEqual(["market/m-sh order_ready"]);
+    expect(sends(release.effects)).toEqual([
+      "market/m-sh order_released",
+      "market/m-sh order_ready",
+    ]);
   });
 
   it("holds an order before the store accepts it without telling the market", () => {
@@ -804,11 +856,16 @@ describe("order: courier at the store and hand-off", () => {
     expect(state.prep).toBe("ready");
     expect(state.readyAt).toBe(T0 + 16 * MIN);
     expect(events(effects)).toEqual(["picked_up"]);
-    expect(sends(effects)).toEqual(["courier/c-1 complete_stop"]);
+    expect(sends(effects)).toEqual(["courier/c-1 complete_stop", "market/m-sh order_picked_up"]);
     expect(sent(effects, "courier/c-1", "complete_stop")).toEqual({
       type: "complete_stop",
       orderId: "o-1",
       kind: "pickup",
+    });
+    expect(sent(effects, "market/m-sh", "order_picked_up")).toEqual({
+      type: "order_picked_up",
+      orderId: "o-1",
+      courierId: "c-1",
     });
   });
 
@@ -899,7 +956,13 @@ describe("order: delivery", () => {
       orderId: "o-1",
       kind: "dropoff",
     });
-    expect(sends(effects)).toEqual(["courier/c-1 complete_stop"]);
+    expect(sent(effects, "market/m-sh", "order_finished")).toEqual({
+      type: "order_finished",
+      orderId: "o-1",
+      courierId: "c-1",
+      outcome: "delivered",
+    });
+    expect(sends(effects)).toEqual(["courier/c-1 complete_stop", "market/m-sh order_finished"]);
   });
 
   it("is delivered late with a photo only, straight from picked up", () => {
@@ -974,7 +1037,10 @@ describe("order: delivery", () => {
       orderId: "o-1",
       reason: "returned_to_store",
     });
-    expect(sends(ret.effects)).toEqual(["courier/c-1 job_released"]);
+    expect(sends(ret.effects)).toEqual(["courier/c-1 job_released", "market/m-sh order_finished"]);
+    expect(sent(ret.effects, "market/m-sh", "order_finished")).toMatchObject({
+      outcome: "returned",
+    });
   });
 
   it("lets a dispatcher record a failed delivery; the courier keeps the goods until returned", () => {
@@ -985,11 +1051,11 @@ describe("order: delivery", () => {
     expect(sends(effects)).toEqual([]);
   });
 
-  it("does not echo a delivery relayed by the courier actor back to it", () => {
+  it("completes the courier's drop-off stop whoever relayed the proof: it is the only way", () => {
     const { effects } = ok(
       run(atCustomer(), { type: "deliver", courierId: "c-1", pin: "4821" }, fromActor()),
     );
-    expect(sends(effects)).toEqual([]);
+    expect(sends(effects)).toEqual(["courier/c-1 complete_stop", "market/m-sh order_finished"]);
   });
 
   it("refuses a failed delivery before pickup or by another courier, and a return before failure", () => {
@@ -1030,13 +1096,16 @@ describe("order: cancellation", () => {
     expect(sent(effects, "courier/c-1", "job_released")).toMatchObject({ reason: "cancelled" });
   });
 
-  it("withdraws an open offer when cancelled", () => {
-    const { effects } = ok(
+  it("leaves an open offer for the market to withdraw on order_cancelled", () => {
+    const { state, effects } = ok(
       run(offered(), { type: "cancel", reason: "other", note: "dup" }, ctx(dispatcher)),
     );
-    expect(timers(effects)).toEqual(["cancel offer"]);
-    expect(sent(effects, "courier/c-1", "offer_withdrawn")).toMatchObject({
-      reason: "cancelled",
+    expect(state.offer).toBeNull();
+    expect(timers(effects)).toEqual([]);
+    expect(sent(effects, "courier/c-1", "offer_withdrawn")).toBeUndefined();
+    expect(sent(effects, "market/m-sh", "order_cancelled")).toEqual({
+      type: "order_cancelled",
+      orderId: "o-1",
     });
   });
 
@@ -1111,7 +1180,17 @@ describe("order: facts from the courier and market actors", () => {
   it("completes its own open offer when that courier accepts through its actor", () => {
     const { state, effects } = ok(run(offered(), fact("courier_accepted"), fromActor()));
     expect(state.status).toBe("assigned");
-    expect(timers(effects)).toEqual(["cancel offer"]);
+    expect(timers(effects)).toEqual([]);
+  });
+
+  it("turns away an acceptance at or after the offer's deadline, releasing the courier", () => {
+    const late = ok(run(offered(), fact("courier_accepted"), fromActor(T0 + 3 * MIN)));
+    expect(late.state.status).toBe("offered");
+    expect(sent(late.effects, "courier/c-1", "job_released")).toEqual({
+      type: "job_released",
+      orderId: "o-1",
+      reason: "offer_expired",
+    });
   });
 
   it("turns away a courier when the order is held, taken or cancelled, releasing the job", () => {
@@ -1178,24 +1257,22 @@ describe("order: facts from the courier and market actors", () => {
     });
   });
 
-  it("needs the store's code and the delivery proof, not a bare stop report", () => {
-    const stop = (kind: "pickup" | "dropoff") =>
-      ({ type: "courier_stop_completed", courierId: "c-1", kind, at: T0 }) as const;
-    expect(refusedWith(run(atStore(), stop("pickup"), fromActor()))).toBe("pickup_code_required");
-    expect(refusedWith(run(atCustomer(), stop("dropoff"), fromActor()))).toBe("proof_required");
-    expect(refusedWith(run(atStore(), stop("dropoff"), fromActor()))).toBe("invalid_transition");
-    expect(refusedWith(run(pickedUp(), { ...stop("pickup"), courierId: "c-2" }, fromActor()))).toBe(
-      "not_assigned_courier",
+  it("needs the store's code and the delivery proof: a bare stop report is not a message", () => {
+    // Stops are confirmed here (pick_up with the code, deliver with proof), never reported.
+    expect(
+      OrderMessageSchema.safeParse({
+        type: "courier_stop_completed",
+        courierId: "c-1",
+        kind: "pickup",
+        at: T0,
+      }).success,
+    ).toBe(false);
+    expect(refusedWith(run(atStore(), { type: "pick_up", courierId: "c-1" }, fromActor()))).toBe(
+      "pickup_code_required",
     );
-    // Already reported by the order (store hand-off, delivery): nothing to do.
-    const picked = pickedUp();
-    expect(run(picked, stop("pickup"), fromActor())).toEqual({
-      ok: true,
-      state: picked,
-      effects: [],
-    });
-    const done = delivered();
-    expect(run(done, stop("dropoff"), fromActor())).toEqual({ ok: true, state: done, effects: [] });
+    expect(
+      refusedWith(run(atCustomer(), { type: "deliver", courierId: "c-1" }, ctx(courier1))),
+    ).toBe("proof_required");
   });
 
   it("accepts courier facts only from actors, never from clients or other couriers", () => {
@@ -1263,6 +1340,8 @@ describe("order: cross-actor contract", () => {
       run(accepted(), { type: "mark_ready" }, fromActor()),
       run(offered(), { type: "accept_offer", courierId: "c-1" }, ctx(courier1)),
       run(offered(), { type: "hold", reason: "x" }, ctx(dispatcher)),
+      run(offered(), { type: "reassign", reason: "x" }, ctx(dispatcher)),
+      run(offered(), { type: "decline_offer", courierId: "c-1", reason: "busy" }, ctx(courier1)),
       run(atStore(), { type: "reassign", reason: "x" }, ctx(dispatcher)),
       run(atStore(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(store)),
       run(atCustomer(), { type: "deliver", photoRef: "oss://p.jpg" }, ctx(courier1)),
@@ -1292,13 +1371,14 @@ describe("order: cross-actor contract", () => {
     expect(checked).toBeGreaterThan(15);
   });
 
-  it("schedules a timer message that its own schema accepts", () => {
-    const effect = ok(
+  it("keeps no timers of its own: offers end on the market's timer", () => {
+    const all = [
       run(accepted(), { type: "offer", courierId: "c-1", expiresAt: T0 + MIN }, fromActor()),
-    ).effects.find((e) => e.kind === "schedule");
-    expect(effect?.kind === "schedule" && OrderMessageSchema.safeParse(effect.msg).success).toBe(
-      true,
-    );
+      run(offered(), { type: "hold", reason: "x" }, ctx(dispatcher)),
+      run(offered(), { type: "cancel", reason: "other" }, ctx(dispatcher)),
+      run(offered(), { type: "decline_offer", courierId: "c-1" }, ctx(courier1)),
+    ];
+    for (const result of all) expect(timers(ok(result).effects)).toEqual([]);
   });
 });
 
@@ -1369,7 +1449,10 @@ describe("order: timeline, view and persistence", () => {
       [{ type: "start_preparing" }, fromActor(T0 + MIN)],
       [{ type: "set_ready_at", readyAt: T0 + 14 * MIN }, ctx(store, T0 + 2 * MIN)],
       [{ type: "offer", courierId: "c-1", expiresAt: T0 + 4 * MIN }, fromActor(T0 + 3 * MIN)],
-      [{ type: "offer_expired", courierId: "c-1", offerSeq: 1 }, fromTimer(T0 + 4 * MIN)],
+      [
+        { type: "offer_expired", courierId: "c-1", expiresAt: T0 + 4 * MIN },
+        fromActor(T0 + 4 * MIN),
+      ],
       [{ type: "offer", courierId: "c-2", expiresAt: T0 + 6 * MIN }, fromActor(T0 + 5 * MIN)],
       [{ type: "accept_offer", courierId: "c-2" }, ctx(courier2, T0 + 5 * MIN + 10)],
       [{ type: "lock", reason: "VIP" }, ctx(dispatcher, T0 + 6 * MIN)],

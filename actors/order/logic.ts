@@ -24,39 +24,50 @@
  *                         on cancel; on pick_up only when it did not come from the store actor
  *   → courier/<courierId>   (protocol/actors/courier.ts)
  *       job_assigned     {orderId, temperatureClass, pickup: StopPlace, dropoff: StopPlace,
- *                         pickupCode}  on every assignment (pickupCode: not in the courier
- *                                      schema yet, see types.ts)
+ *                         pickupCode}  on every assignment
  *       job_released     {orderId, reason}   "cancelled" | "reassigned" | "returned_to_store", or
  *                                            why a courier_accepted was turned away
- *       offer_withdrawn  {orderId, reason}   an open offer ended by hold, cancel or reassignment
- *       complete_stop    {orderId, kind}     "pickup" on pick_up; "dropoff" on deliver unless
- *                                            the courier actor itself relayed the delivery
+ *       complete_stop    {orderId, kind}     "pickup" on pick_up, "dropoff" on deliver: the
+ *                                            only way a courier's stops complete
  *   → market/<marketId>   (protocol/actors/market.ts)
  *       order_ready      {orderId, storeId, pickup, dropoff, readyAt, promisedBy, temperatureClass}
  *                        an upsert whenever the order waits for a courier (accepted, ready-at
  *                        changed, offer ended, hold released, back from a courier) and is not held
- *       order_assigned   {orderId, courierId}   on every assignment
- *       order_cancelled  {orderId}              on cancel, if the market ever had the order
+ *       order_assigned   {orderId, courierId}   on every assignment (the market withdraws an
+ *                                               open offer to anyone else)
+ *       order_cancelled  {orderId}              on cancel, if the market ever had the order (the
+ *                                               market withdraws an open offer)
+ *       order_held / order_released {orderId}   on hold / release_hold, if the market had it
+ *       order_picked_up  {orderId, courierId}   on pick_up
+ *       order_finished   {orderId, courierId, outcome: "delivered" | "returned"}
+ *       withdraw_offer   {orderId, courierId, reason: "reassigned"}   reassign of an offered
+ *                                                                      order back to the pool
+ *       offer_declined   {orderId, courierId, reason, via: "order"}   decline_offer here
  *
  * Cross-actor commands EXPECTED (origin "actor", usually without a principal):
  *   from store/<storeId>: accept, start_preparing, mark_ready, set_ready_at, pick_up, cancel
  *     (the store actor forwards its staff's actions; see actors/store/logic.ts)
- *   from market/<marketId>: offer, assign, reassign (refused on a locked assignment), and
+ *   from market/<marketId>: offer {courierId, expiresAt}, offer_expired {courierId, expiresAt}
+ *     (its offer timer ran out), offer_withdrawn {courierId, reason}, hold / release_hold
+ *     (forwarded dispatcher overrides), assign, reassign (refused on a locked assignment), and
  *     dispatcher_assigned {courierId, marketId, by, reason, at} (a force: wins over hold and lock)
- *   from courier/<courierId>: courier_accepted, courier_declined, courier_released,
- *     courier_stop_completed {courierId, …, at}; also accept_offer, decline_offer,
- *     arrive_at_store, arrive_at_customer, deliver, fail_delivery with `courierId`, checked
- *     against the offer or assignment (the driver app may send those directly, as the courier)
- *   from our own "offer" timer (origin "timer"): offer_expired {courierId, offerSeq}
+ *   from courier/<courierId>: courier_accepted, courier_declined, courier_released
+ *   from the driver app directly (principal courier:<id>, checked against the offer or the
+ *     assignment): accept_offer, decline_offer, arrive_at_store, arrive_at_customer, deliver,
+ *     fail_delivery
+ * This order keeps no timers: the market owns each offer and its one time-out. The order
+ * records `expiresAt` and refuses (or turns away) an acceptance at or after it.
  *
  * Decisions:
- * - Facts from couriers about offers this order did not make or jobs it did not give (a decline
- *   of someone else's offer, a release by a courier who no longer has it) change nothing and are
- *   accepted without effects. A courier_accepted the order cannot honour (held, taken, cancelled)
- *   is accepted and answered with job_released, so the courier frees its capacity.
- * - Pickup is confirmed by the store with the courier's code, delivery with a photo or the PIN:
- *   a courier's bare courier_stop_completed cannot do either and is refused
- *   (`pickup_code_required` / `proof_required`) unless the order is already past that stop.
+ * - Facts from couriers and the market about offers this order did not make or jobs it did not
+ *   give (a decline of someone else's offer, the expiry of an offer already answered, a release
+ *   by a courier who no longer has it) change nothing and are accepted without effects. A
+ *   courier_accepted the order cannot honour (held, taken, cancelled, too late) is accepted and
+ *   answered with job_released, so the courier frees its capacity.
+ * - Pickup is confirmed by the store with the courier's code (store hand_off → pick_up), delivery
+ *   by the driver app sending `deliver` with the PIN or a photo straight to this order, so a
+ *   wrong PIN is refused to the driver at once. The order then completes the courier's stop
+ *   (complete_stop); a courier never reports a stop on its own (see actors/CONTRACT.md).
  */
 import { accept, emit, refuse } from "../logic.ts";
 import type { ActorLogic, ActorRef, Effect, TurnContext, TurnResult } from "../types.ts";
@@ -73,8 +84,6 @@ import type {
 } from "./types.ts";
 import { parsePersistedOrder } from "./persisted.ts";
 
-/** The durable timer that ends an offer. */
-export const OFFER_TIMER = "offer";
 /** The timeline keeps the latest status changes only, so the state stays small. */
 export const TIMELINE_LIMIT = 64;
 
@@ -233,7 +242,11 @@ function assignedEffects(order: Order, courierId: string): readonly Effect[] {
   ];
 }
 
-const cancelOfferTimer: Effect = { kind: "cancel", timer: OFFER_TIMER };
+/** Tells the market, which owns the order's offers, something only the order knows. */
+function toMarketIfQueued(order: Order, msg: MarketOrderMessage): readonly Effect[] {
+  // The market hears of an order first on acceptance (order_ready): before that it has nothing.
+  return order.acceptedAt === null ? [] : [toMarket(order, msg)];
+}
 
 // ---- state helpers ----
 
@@ -428,15 +441,9 @@ function offer(order: Order, msg: Msg<"offer">, ctx: TurnContext): Result {
     offer: { courierId: msg.courierId, offeredAt: ctx.now, expiresAt: msg.expiresAt, seq },
     offerCount: seq,
   });
-  // The courier hears of the offer from the market (protocol/actors/courier.ts `offer`).
+  // The market owns the offer: it told the courier and holds the offer's one time-out.
   return accept(next, [
     emit("offered", { courierId: msg.courierId, expiresAt: msg.expiresAt, offerSeq: seq }),
-    {
-      kind: "schedule",
-      timer: OFFER_TIMER,
-      at: msg.expiresAt,
-      msg: { type: "offer_expired", courierId: msg.courierId, offerSeq: seq },
-    },
   ]);
 }
 
@@ -449,34 +456,17 @@ function giveTo(
   patch: Partial<Order> = {},
 ): Result {
   const next = moved(order, "assigned", ctx, { ...patch, courierId, offer: null });
-  const withdrawn: Effect[] = [];
-  if (order.offer !== null) {
-    withdrawn.push(cancelOfferTimer);
-    if (order.offer.courierId !== courierId) {
-      withdrawn.push(offerWithdrawn(order, order.offer.courierId, "reassigned"));
-    }
-  }
+  // An open offer to another courier is withdrawn by the market on `order_assigned`.
   return accept(next, [
-    ...withdrawn,
     emit("assigned", { courierId, via, locked: next.lock !== null }),
     ...assignedEffects(next, courierId),
   ]);
 }
 
-function offerWithdrawn(order: Order, courierId: string, reason: string): Effect {
-  return toCourier(courierId, { type: "offer_withdrawn", orderId: order.id, reason });
-}
-
-/** Effects that take an open offer back from its courier. */
-function withdrawOffer(order: Order, reason: string): readonly Effect[] {
-  if (order.offer === null) return [];
-  return [cancelOfferTimer, offerWithdrawn(order, order.offer.courierId, reason)];
-}
-
 function acceptOffer(order: Order, ctx: TurnContext): Result {
   const open = order.offer;
   if (order.status !== "offered" || open === null) return invalid(order, "accept an offer");
-  if (ctx.now > open.expiresAt) {
+  if (ctx.now >= open.expiresAt) {
     return refuse("offer_expired", `the offer of order ${order.id} has expired`);
   }
   return giveTo(order, open.courierId, ctx, "offer");
@@ -490,27 +480,43 @@ function offerEnded(order: Order, ctx: TurnContext, event: Effect, extra: readon
 
 function declineOffer(order: Order, msg: Msg<"decline_offer">, ctx: TurnContext): Result {
   if (order.status !== "offered" || order.offer === null) return invalid(order, "decline an offer");
-  const reason = msg.reason ?? null;
-  const event = emit("offer_declined", {
-    courierId: msg.courierId,
-    reason,
-    offerSeq: order.offer.seq,
-  });
-  return offerEnded(order, ctx, event, [cancelOfferTimer]);
+  const reason = msg.reason ?? "other";
+  const courierId = order.offer.courierId;
+  const event = emit("offer_declined", { courierId, reason, offerSeq: order.offer.seq });
+  // Declined here, not through the courier actor: the market takes the offer back there.
+  return offerEnded(order, ctx, event, [
+    toMarket(order, {
+      type: "offer_declined",
+      orderId: order.id,
+      courierId,
+      reason,
+      via: "order",
+    }),
+  ]);
 }
 
-function offerExpired(order: Order, msg: Msg<"offer_expired">, ctx: TurnContext): Result {
+/**
+ * The market's offer time-out (or withdrawal): the open offer ends if it is the one meant. A
+ * fact about an offer that already ended (answered first) changes nothing.
+ */
+function offerEndedByMarket(
+  order: Order,
+  msg: Msg<"offer_expired"> | Msg<"offer_withdrawn">,
+  ctx: TurnContext,
+): Result {
   const open = order.offer;
-  if (
-    order.status !== "offered" ||
-    open === null ||
-    open.seq !== msg.offerSeq ||
-    open.courierId !== msg.courierId
-  ) {
-    return refuse("stale_timer", `offer ${msg.offerSeq} of order ${order.id} is no longer open`);
+  if (order.status !== "offered" || open === null || open.courierId !== msg.courierId) {
+    return accept(order);
   }
-  // The courier's own offer timer ends it on the courier's side.
-  const event = emit("offer_expired", { courierId: open.courierId, offerSeq: open.seq });
+  if (msg.type === "offer_expired" && open.expiresAt !== msg.expiresAt) return accept(order);
+  const event =
+    msg.type === "offer_expired"
+      ? emit("offer_expired", { courierId: open.courierId, offerSeq: open.seq })
+      : emit("offer_withdrawn", {
+          courierId: open.courierId,
+          offerSeq: open.seq,
+          reason: msg.reason,
+        });
   return offerEnded(order, ctx, event, []);
 }
 
@@ -538,9 +544,20 @@ function reassign(order: Order, msg: Msg<"reassign">, ctx: TurnContext): Result 
     return refuse("same_courier", `order ${order.id} is already with courier ${previous}`);
   }
   const wasAssigned = order.offer === null;
+  // An open offer is the market's to take back: on `order_assigned` when it goes to another
+  // courier, or on `withdraw_offer` when it goes back to the pool.
   const released: readonly Effect[] = wasAssigned
     ? [toCourier(previous, { type: "job_released", orderId: order.id, reason: "reassigned" })]
-    : withdrawOffer(order, "reassigned");
+    : msg.courierId === undefined
+      ? [
+          toMarket(order, {
+            type: "withdraw_offer",
+            orderId: order.id,
+            courierId: previous,
+            reason: "reassigned",
+          }),
+        ]
+      : [];
   const event = emit("reassigned", {
     previousCourierId: previous,
     courierId: msg.courierId ?? null,
@@ -581,7 +598,11 @@ function hold(order: Order, msg: Msg<"hold">, ctx: TurnContext): Result {
     hold: { reason: msg.reason, by: author(ctx), at: ctx.now },
     offer: null,
   });
-  return accept(next, [...withdrawOffer(order, "held"), emit("held", { reason: msg.reason })]);
+  // The market marks it held and withdraws an open offer from its courier.
+  return accept(next, [
+    emit("held", { reason: msg.reason }),
+    ...toMarketIfQueued(order, { type: "order_held", orderId: order.id }),
+  ]);
 }
 
 function releaseHold(order: Order, ctx: TurnContext): Result {
@@ -590,6 +611,7 @@ function releaseHold(order: Order, ctx: TurnContext): Result {
   const next = moved(order, order.status, ctx, { hold: null });
   return accept(next, [
     emit("hold_released", { heldSince: order.hold.at }),
+    ...toMarketIfQueued(order, { type: "order_released", orderId: order.id }),
     ...waitingForCourier(next),
   ]);
 }
@@ -646,6 +668,7 @@ function pickUp(order: Order, msg: Msg<"pick_up">, ctx: TurnContext): Result {
   const effects: Effect[] = [
     emit("picked_up", { courierId, override: msg.pickupCode === undefined }),
     toCourier(courierId, { type: "complete_stop", orderId: next.id, kind: "pickup" }),
+    toMarket(next, { type: "order_picked_up", orderId: next.id, courierId }),
   ];
   if (ctx.origin !== "actor") {
     effects.push(toStore(next, { type: "order_closed", orderId: next.id, reason: "picked_up" }));
@@ -680,11 +703,15 @@ function deliver(order: Order, msg: Msg<"deliver">, ctx: TurnContext): Result {
       pinVerified: proof.pinVerified,
     }),
   ];
-  if (ctx.origin !== "actor") {
-    effects.push(
-      toCourier(order.courierId, { type: "complete_stop", orderId: next.id, kind: "dropoff" }),
-    );
-  }
+  effects.push(
+    toCourier(order.courierId, { type: "complete_stop", orderId: next.id, kind: "dropoff" }),
+    toMarket(next, {
+      type: "order_finished",
+      orderId: next.id,
+      courierId: order.courierId,
+      outcome: "delivered",
+    }),
+  );
   return accept(next, effects);
 }
 
@@ -717,6 +744,12 @@ function markReturned(order: Order, msg: Msg<"mark_returned">, ctx: TurnContext)
         orderId: next.id,
         reason: "returned_to_store",
       }),
+      toMarket(next, {
+        type: "order_finished",
+        orderId: next.id,
+        courierId: order.courierId,
+        outcome: "returned",
+      }),
     );
   }
   return accept(next, effects);
@@ -734,8 +767,8 @@ function cancel(order: Order, msg: Msg<"cancel">, ctx: TurnContext): Result {
     offer: null,
     cancellation: { reason: msg.reason, note, by: author(ctx), at: ctx.now },
   });
+  // An open offer is withdrawn by the market on `order_cancelled`.
   const effects: Effect[] = [
-    ...withdrawOffer(order, "cancelled"),
     emit("cancelled", {
       reason: msg.reason,
       note,
@@ -774,11 +807,13 @@ function courierAccepted(order: Order, msg: Msg<"courier_accepted">, ctx: TurnCo
     return accept(order); // a repeat: the job is already this courier's
   }
   const offeredToIt = order.status === "offered" && order.offer?.courierId === msg.courierId;
+  const late = offeredToIt && ctx.now >= order.offer!.expiresAt;
   const inPool = inStatus(order, POOL) && order.hold === null;
-  if (offeredToIt || inPool) return giveTo(order, msg.courierId, ctx, "offer");
+  if ((offeredToIt && !late) || inPool) return giveTo(order, msg.courierId, ctx, "offer");
   // Cannot honour it: tell the courier, so it frees the capacity it reserved.
-  const why =
-    order.hold !== null
+  const why = late
+    ? "offer_expired"
+    : order.hold !== null
       ? "order_held"
       : order.status === "offered" || inStatus(order, [...WITH_COURIER, ...CARRYING])
         ? "order_taken"
@@ -796,7 +831,8 @@ function courierDeclined(order: Order, msg: Msg<"courier_declined">, ctx: TurnCo
     reason: msg.reason,
     offerSeq: order.offer.seq,
   });
-  return offerEnded(order, ctx, event, [cancelOfferTimer]);
+  // The courier actor told the market itself.
+  return offerEnded(order, ctx, event, []);
 }
 
 function courierReleased(order: Order, msg: Msg<"courier_released">, ctx: TurnContext): Result {
@@ -815,25 +851,6 @@ function courierReleased(order: Order, msg: Msg<"courier_released">, ctx: TurnCo
     ...waitingForCourier(next),
     toStore(next, { type: "courier_assigned", orderId: next.id, courierId: null }),
   ]);
-}
-
-function courierStopCompleted(order: Order, msg: Msg<"courier_stop_completed">): Result {
-  if (order.courierId !== msg.courierId) {
-    return courierMismatch(order, "assigned", msg.courierId);
-  }
-  const done: readonly OrderStatus[] =
-    msg.kind === "pickup" ? AFTER_PICKUP : ["delivered", "delivery_failed", "returned"];
-  if (inStatus(order, done)) return accept(order); // the order reported it first
-  if (msg.kind === "pickup" && inStatus(order, WITH_COURIER)) {
-    return refuse(
-      "pickup_code_required",
-      "the store confirms a pickup with the courier's code (store hand_off)",
-    );
-  }
-  if (msg.kind === "dropoff" && inStatus(order, CARRYING)) {
-    return refuse("proof_required", "a delivery needs a photo reference or the shopper's PIN");
-  }
-  return invalid(order, `complete the ${msg.kind} stop`);
 }
 
 function dispatcherAssigned(
@@ -887,7 +904,8 @@ function rule(msg: OrderMessage): Rule {
     case "decline_offer":
       return { courier: "offered", actor: true };
     case "offer_expired":
-      return { timer: true, operator: false };
+    case "offer_withdrawn":
+      return { actor: true, operator: false }; // facts from the market, which owns offers
     case "hold":
     case "release_hold":
     case "lock":
@@ -902,7 +920,6 @@ function rule(msg: OrderMessage): Rule {
     case "courier_accepted":
     case "courier_declined":
     case "courier_released":
-    case "courier_stop_completed":
       return {}; // checked in `authorizeCourierFact`
   }
 }
@@ -914,14 +931,12 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
   switch (msg.type) {
     case "courier_accepted":
     case "courier_declined":
-    case "courier_released":
-    case "courier_stop_completed": {
+    case "courier_released": {
       const denied = authorizeCourierFact(ctx, msg.courierId);
       if (denied) return denied;
       if (msg.type === "courier_accepted") return courierAccepted(order, msg, ctx);
       if (msg.type === "courier_declined") return courierDeclined(order, msg, ctx);
-      if (msg.type === "courier_released") return courierReleased(order, msg, ctx);
-      return courierStopCompleted(order, msg);
+      return courierReleased(order, msg, ctx);
     }
     default:
       break;
@@ -944,7 +959,8 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
     case "decline_offer":
       return checkClaimedCourier(order, "offered", msg.courierId) ?? declineOffer(order, msg, ctx);
     case "offer_expired":
-      return offerExpired(order, msg, ctx);
+    case "offer_withdrawn":
+      return offerEndedByMarket(order, msg, ctx);
     case "assign":
       return assign(order, msg, ctx);
     case "reassign":

@@ -35,7 +35,7 @@ export interface Offer {
   readonly courierId: string;
   readonly offeredAt: number;
   readonly expiresAt: number;
-  /** Which offer of this order this is (1, 2, ...): its timer carries it, so a stale one is told apart. */
+  /** Which offer of this order this is (1, 2, ...), for the events and reports. */
   readonly seq: number;
 }
 
@@ -116,17 +116,25 @@ export type OrderView =
 
 // ---- Commands the order sends to other actors: their inbound contracts, see logic.ts ----
 
-/**
- * order → `courier/<id>`, as protocol/actors/courier.ts defines them. `job_assigned` also carries
- * the pickup code, which the courier shows at the store (the courier schema does not list it yet,
- * so until it does zod strips it on arrival).
- */
-export type CourierJobMessage =
-  | (Extract<CourierMessage, { type: "job_assigned" }> & { pickupCode: string })
-  | Extract<CourierMessage, { type: "job_released" | "offer_withdrawn" | "complete_stop" }>;
+/** order → `courier/<id>`, as protocol/actors/courier.ts defines them. */
+export type CourierJobMessage = Extract<
+  CourierMessage,
+  { type: "job_assigned" | "job_released" | "complete_stop" }
+>;
 
 /** order → `market/<id>`, as protocol/actors/market.ts defines them. */
 export type MarketOrderMessage = Extract<
   MarketMessage,
-  { type: "order_ready" | "order_assigned" | "order_cancelled" }
+  {
+    type:
+      | "order_ready"
+      | "order_assigned"
+      | "order_cancelled"
+      | "order_held"
+      | "order_released"
+      | "order_picked_up"
+      | "order_finished"
+      | "withdraw_offer"
+      | "offer_declined";
+  }
 >;

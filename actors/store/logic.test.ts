@@ -947,7 +947,7 @@ describe("store and order together (pure, no runtime)", () => {
     expect(w.refusals).toEqual([]);
     expect(w.order.status).toBe("picked_up");
     expect(w.store.status === "active" && w.store.pending.size).toBe(0);
-    expect(w.outside).toEqual(["courier complete_stop"]);
+    expect(w.outside).toEqual(["courier complete_stop", "market order_picked_up"]);
   });
 
   it("cancels an order placed while the store is paused", () => {

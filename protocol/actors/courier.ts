@@ -1,19 +1,21 @@
 /**
  * Wire contract of the courier actor (`courier/<id>`). Senders: the courier's own driver app
- * (shift, location, answers to offers, stop completion), dispatchers (overrides), the market
- * actor (offers), the order actor (job assigned / released) and the actor's own offer timers.
+ * (shift, location, answers to offers), dispatchers (overrides), the market actor (offers and
+ * their expiry or withdrawal) and the order actor (job assigned / released, stops completed).
+ * The courier keeps no offer timer: the market owns each offer's one time-out. See
+ * actors/CONTRACT.md.
  */
 import { z } from "zod";
 import { ActorId, LatLng, TemperatureClass } from "../ids.ts";
+import { DeclineReason } from "./offers.ts";
+import { PickupCode } from "./order.ts";
+
+export { DeclineReason } from "./offers.ts";
 
 const EpochMs = z.number().int().nonnegative();
 
 export const VehicleMode = z.enum(["foot", "bike", "ebike", "car", "van"]);
 export type VehicleMode = z.infer<typeof VehicleMode>;
-
-/** Why a courier turned an offer down; counted per reason for fairness reports. */
-export const DeclineReason = z.enum(["too_far", "busy", "vehicle_unsuitable", "other"]);
-export type DeclineReason = z.infer<typeof DeclineReason>;
 
 export const StopKind = z.enum(["pickup", "dropoff"]);
 export type StopKind = z.infer<typeof StopKind>;
@@ -85,7 +87,7 @@ export const CourierMessage = z.discriminatedUnion("type", [
     reason: DeclineReason,
     note: z.string().max(500).optional(),
   }),
-  /** Delivered by the durable timer `offer:<orderId>`. */
+  /** From the market, whose one durable timer per offer ran out (the courier keeps no timer). */
   z.object({ type: z.literal("offer_expired"), orderId: ActorId }),
   /** From the market (order cancelled, held, given to someone else) or a dispatcher. */
   z.object({
@@ -96,17 +98,23 @@ export const CourierMessage = z.discriminatedUnion("type", [
   /**
    * From the order actor (or a dispatcher): the courier has the job. The stops go at the end of
    * the route unless `pickupIndex`/`dropoffIndex` (positions in the route after insertion, as
-   * dispatch's best insertion computes them) say otherwise.
+   * dispatch's best insertion computes them) say otherwise. `pickupCode` is what the courier
+   * shows at the store; the courier sees it only while the job is theirs.
    */
   z.object({
     type: z.literal("job_assigned"),
     orderId: ActorId,
     temperatureClass: TemperatureClass,
+    pickupCode: PickupCode,
     pickup: StopPlace,
     dropoff: StopPlace,
     pickupIndex: z.number().int().nonnegative().optional(),
     dropoffIndex: z.number().int().nonnegative().optional(),
   }),
+  /**
+   * From the order actor only: the stop is confirmed there (the pickup by the store with the
+   * code, the drop-off with the PIN or a photo), and the route follows.
+   */
   z.object({ type: z.literal("complete_stop"), orderId: ActorId, kind: StopKind }),
   /** Dispatcher override: the full new order of the remaining stops. */
   z.object({ type: z.literal("reorder_stops"), stops: z.array(StopRef).max(200) }),

@@ -1,10 +1,15 @@
 /**
  * Wire contract of the market actor (`market/<id>`): one per city or service area, the host of
- * that area's dispatch. Senders: order/store actors (order_*), courier actors (courier_*,
- * offer_*), dispatchers (overrides, configure) and the market's own `tick` timer.
+ * that area's dispatch and the owner of offers. Senders: order actors (order_*, withdraw_offer,
+ * offer_declined relayed from the order), courier actors (courier_*, offer_declined),
+ * dispatchers (overrides, offer, configure) and the market's own timers (`tick`, and one
+ * `offer:<orderId>` per pending offer delivering `offer_timeout`). See actors/CONTRACT.md.
  */
 import { z } from "zod";
 import { ActorId, LatLng, TemperatureClass } from "../ids.ts";
+import { DeclineReason, WithdrawReason } from "./offers.ts";
+
+export { OfferOutcome } from "./offers.ts";
 
 /** Milliseconds since the epoch. */
 const EpochMs = z.number().int().nonnegative();
@@ -31,10 +36,6 @@ export const FreeSlots = z.object({
 });
 export type FreeSlots = z.infer<typeof FreeSlots>;
 
-/** Why an offer did not become an assignment, as the market records it. */
-export const OfferOutcome = z.enum(["too_far", "busy", "vehicle_unsuitable", "other", "expired"]);
-export type OfferOutcome = z.infer<typeof OfferOutcome>;
-
 export const MarketMessage = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("configure"),
@@ -59,6 +60,26 @@ export const MarketMessage = z.discriminatedUnion("type", [
   /** From the order actor: a courier now has the job (after an accepted offer or a force). */
   z.object({ type: z.literal("order_assigned"), orderId: ActorId, courierId: ActorId }),
   z.object({ type: z.literal("order_cancelled"), orderId: ActorId }),
+  /** From the order actor: a dispatcher hold; dispatch leaves the order alone until released. */
+  z.object({ type: z.literal("order_held"), orderId: ActorId }),
+  /** From the order actor: the hold is over (an `order_ready` follows when it waits again). */
+  z.object({ type: z.literal("order_released"), orderId: ActorId }),
+  /** From the order actor: its courier has the goods. */
+  z.object({ type: z.literal("order_picked_up"), orderId: ActorId, courierId: ActorId }),
+  /** From the order actor: the job is over; the market forgets the order. */
+  z.object({
+    type: z.literal("order_finished"),
+    orderId: ActorId,
+    courierId: ActorId,
+    outcome: z.enum(["delivered", "returned"]),
+  }),
+  /** From the order actor: take back the offer to `courierId` (a reassignment at the order). */
+  z.object({
+    type: z.literal("withdraw_offer"),
+    orderId: ActorId,
+    courierId: ActorId,
+    reason: WithdrawReason,
+  }),
   /** From the courier actor: an upsert of the courier's availability, sent on every change. */
   z.object({
     type: z.literal("courier_available"),
@@ -76,16 +97,35 @@ export const MarketMessage = z.discriminatedUnion("type", [
     reason: z.string().max(200).optional(),
   }),
   z.object({ type: z.literal("courier_position"), courierId: ActorId, position: CourierFix }),
+  /**
+   * From the courier actor, or from the order when the courier declined there (`via` "order":
+   * the courier actor still holds the offer, so the market withdraws it there).
+   */
   z.object({
     type: z.literal("offer_declined"),
     orderId: ActorId,
     courierId: ActorId,
-    reason: OfferOutcome,
+    reason: DeclineReason,
+    via: z.enum(["courier", "order"]).optional(),
   }),
-  z.object({ type: z.literal("offer_expired"), orderId: ActorId, courierId: ActorId }),
-  /** Dispatcher: keep the order out of dispatch until released. */
+  /** Delivered by the durable timer `offer:<orderId>` that each offer schedules. */
+  z.object({
+    type: z.literal("offer_timeout"),
+    orderId: ActorId,
+    courierId: ActorId,
+    expiresAt: EpochMs,
+  }),
+  /** Dispatcher (and, later, dispatch on a tick): offer the order to this courier now. */
+  z.object({ type: z.literal("offer"), orderId: ActorId, courierId: ActorId }),
+  /**
+   * Dispatcher: hold the order. Forwarded to the order actor, which owns holds; the market
+   * marks the order held when the order confirms with `order_held`.
+   */
   z.object({ type: z.literal("hold"), orderId: ActorId, reason: Reason }),
-  /** Dispatcher: undo a hold and/or a lock; the order goes back to normal dispatch. */
+  /**
+   * Dispatcher: undo a hold and/or a lock; the order goes back to normal dispatch. A lock is the
+   * market's own; a hold is undone by forwarding `release_hold` to the order actor.
+   */
   z.object({ type: z.literal("release"), orderId: ActorId, reason: Reason }),
   /** Dispatcher: dispatch may offer this order only to this courier, and never re-plans it. */
   z.object({ type: z.literal("lock"), orderId: ActorId, courierId: ActorId, reason: Reason }),

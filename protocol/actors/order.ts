@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ActorId, Fen, LatLng, PrincipalSchema, TemperatureClass } from "../ids.ts";
+import { DeclineReason, WithdrawReason } from "./offers.ts";
 
 /** A point in time, in ms since the epoch. */
 export const EpochMs = z.number().int().nonnegative();
@@ -96,16 +97,22 @@ export const OrderMessage = z.discriminatedUnion("type", [
     readyAt: EpochMs,
     readyAtSource: ReadyAtSource.optional(),
   }),
-  /** The market (or a dispatcher) offers the job to one courier until `expiresAt`. */
+  /**
+   * market → order: the market offered the job to one courier until `expiresAt`. The market owns
+   * the offer and its one time-out; the order records the deadline to refuse late accepts.
+   */
   z.object({ type: z.literal("offer"), courierId: ActorId, expiresAt: EpochMs }),
+  /** The offered courier answering here instead of through its courier actor (see CONTRACT). */
   z.object({ type: z.literal("accept_offer"), courierId: ActorId }),
-  z.object({ type: z.literal("decline_offer"), courierId: ActorId, reason: Reason.optional() }),
-  /** Delivered by the "offer" timer; `offerSeq` ties it to the offer that scheduled it. */
   z.object({
-    type: z.literal("offer_expired"),
+    type: z.literal("decline_offer"),
     courierId: ActorId,
-    offerSeq: z.number().int().positive(),
+    reason: DeclineReason.optional(),
   }),
+  /** market → order: the offer to `courierId` expiring at `expiresAt` ran out unanswered. */
+  z.object({ type: z.literal("offer_expired"), courierId: ActorId, expiresAt: EpochMs }),
+  /** market → order: the market took its offer back (a dispatcher lock to another courier, …). */
+  z.object({ type: z.literal("offer_withdrawn"), courierId: ActorId, reason: WithdrawReason }),
   /** Assignment without an offer: a dispatcher's force, or the market's direct assignment. */
   z.object({ type: z.literal("assign"), courierId: ActorId, lock: z.boolean().optional() }),
   /**
@@ -142,7 +149,7 @@ export const OrderMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("mark_returned"), note: Note.optional() }),
   z.object({ type: z.literal("cancel"), reason: CancelReason, note: Note.optional() }),
 
-  // ---- Facts from the courier and market actors (see protocol/actors/courier.ts, market.ts) ----
+  // ---- Facts from the courier and market actors (see actors/CONTRACT.md) ----
 
   /** courier → order: the courier took the market's offer; the order confirms or turns it away. */
   z.object({
@@ -151,12 +158,12 @@ export const OrderMessage = z.discriminatedUnion("type", [
     marketId: ActorId,
     at: EpochMs,
   }),
-  /** courier → order: the courier declined an offer, or it expired (`reason` "expired"). */
+  /** courier → order: the courier declined the offer (expiry comes from the market instead). */
   z.object({
     type: z.literal("courier_declined"),
     courierId: ActorId,
     marketId: ActorId,
-    reason: Reason,
+    reason: DeclineReason,
     at: EpochMs,
   }),
   /** courier → order: the courier dropped a job it had not picked up (off shift, dispatcher). */
@@ -164,13 +171,6 @@ export const OrderMessage = z.discriminatedUnion("type", [
     type: z.literal("courier_released"),
     courierId: ActorId,
     reason: z.string().min(1).max(500),
-    at: EpochMs,
-  }),
-  /** courier → order: the courier reported a stop done in its app. */
-  z.object({
-    type: z.literal("courier_stop_completed"),
-    courierId: ActorId,
-    kind: z.enum(["pickup", "dropoff"]),
     at: EpochMs,
   }),
   /** market → order: a dispatcher's force-assignment (a reassignment when already taken). */
