@@ -24,6 +24,8 @@ import type { ResultRow } from "./report.ts";
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const ACTORS = 1000;
 const FLOOD = 40_000;
+/** The throughput target with 2 hosts; turn latency is judged at half of it. */
+const TARGET_RATE = 8000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function rate(
@@ -280,49 +282,57 @@ export async function benchActors(): Promise<ResultRow[]> {
   const twoHosts = await withHosts(2, async ({ nc, topology, client, hosts }) => {
     const throughput = await flood(nc, topology, client);
     console.log(`2 hosts: ${Math.round(throughput)} commands/s`);
-    // Latency at half that load (or at BENCH_ACTORS_RATES, for exploring the curve).
+    // Latency at half the 8,000/s target (the issue's figure) and at half of what was just
+    // measured (stricter); BENCH_ACTORS_RATES overrides both, for exploring the curve.
     const rates = process.env.BENCH_ACTORS_RATES?.split(",").map(Number) ?? [
+      TARGET_RATE / 2,
       Math.round(throughput / 2),
     ];
-    let last: Awaited<ReturnType<typeof latencyAt>> | null = null;
+    const latencies: Awaited<ReturnType<typeof latencyAt>>[] = [];
     for (const r of rates) {
-      last = await latencyAt(client, hosts, r);
+      const l = await latencyAt(client, hosts, r);
+      latencies.push(l);
       console.log(
-        `at ${r}/s (${last.sent} calls): turn p50 ${last.turnP50.toFixed(2)} ms, p99 ${last.turnP99.toFixed(2)} ms; send→outcome p50 ${last.e2eP50.toFixed(2)} ms, p99 ${last.e2eP99.toFixed(2)} ms`,
+        `at ${r}/s (${l.sent} calls): turn p50 ${l.turnP50.toFixed(2)} ms, p99 ${l.turnP99.toFixed(2)} ms; send→outcome p50 ${l.e2eP50.toFixed(2)} ms, p99 ${l.e2eP99.toFixed(2)} ms`,
       );
     }
-    return { throughput, ...last! };
+    return { throughput, latencies };
   });
 
   const row = (r: Omit<ResultRow, "bench">): ResultRow => ({ bench: "actors", ...r });
+  const higher = { better: "higher" as const, target: null };
+  const lower = { better: "lower" as const, target: null };
   return [
     row({
       figure: "raw acked publish, js.publish (ceiling)",
       value: raw.library,
       unit: "msg/s",
-      target: null,
-      better: "higher",
+      ...higher,
     }),
     row({
       figure: "raw acked publish, pipelined (ceiling)",
       value: raw.pipelined,
       unit: "msg/s",
-      target: null,
-      better: "higher",
+      ...higher,
+    }),
+    row({ figure: "raw KV put (ceiling)", value: raw.kvPut, unit: "op/s", ...higher }),
+    row({
+      figure: "commit shape: KV record + event (as built)",
+      value: shapes.recordAndEvent,
+      unit: "turns/s",
+      ...higher,
     }),
     row({
-      figure: "raw KV put (ceiling)",
-      value: raw.kvPut,
-      unit: "op/s",
-      target: null,
-      better: "higher",
+      figure: "commit shape: event as the write (variant)",
+      value: shapes.eventAsWrite,
+      unit: "turns/s",
+      ...higher,
     }),
     row({
       figure: "commands/s, 1 host",
       value: oneHost,
       unit: "cmd/s",
-      target: null,
-      better: "higher",
+      ...higher,
       ceiling: raw.library,
       ratio: oneHost / raw.library,
     }),
@@ -330,8 +340,8 @@ export async function benchActors(): Promise<ResultRow[]> {
       figure: "commands/s, 2 hosts",
       value: twoHosts.throughput,
       unit: "cmd/s",
-      target: 8000,
       better: "higher",
+      target: TARGET_RATE,
       ceiling: raw.library,
       ratio: twoHosts.throughput / raw.library,
     }),
@@ -339,31 +349,30 @@ export async function benchActors(): Promise<ResultRow[]> {
       figure: "commands/s, 2 hosts vs pipelined ceiling",
       value: twoHosts.throughput,
       unit: "cmd/s",
-      target: null,
-      better: "higher",
+      ...higher,
       ceiling: raw.pipelined,
       ratio: twoHosts.throughput / raw.pipelined,
     }),
-    row({
-      figure: `turn p50 at ${twoHosts.target} cmd/s, 2 hosts`,
-      value: twoHosts.turnP50,
-      unit: "ms",
-      target: null,
-      better: "lower",
-    }),
-    row({
-      figure: `turn p99 at ${twoHosts.target} cmd/s, 2 hosts`,
-      value: twoHosts.turnP99,
-      unit: "ms",
-      target: 20,
-      better: "lower",
-    }),
-    row({
-      figure: `send→outcome p99 at ${twoHosts.target} cmd/s`,
-      value: twoHosts.e2eP99,
-      unit: "ms",
-      target: null,
-      better: "lower",
-    }),
+    ...twoHosts.latencies.flatMap((l) => [
+      row({
+        figure: `turn p50 at ${l.target} cmd/s, 2 hosts`,
+        value: l.turnP50,
+        unit: "ms",
+        ...lower,
+      }),
+      row({
+        figure: `turn p99 at ${l.target} cmd/s, 2 hosts`,
+        value: l.turnP99,
+        unit: "ms",
+        better: "lower",
+        target: l.target === TARGET_RATE / 2 ? 20 : null,
+      }),
+      row({
+        figure: `send→outcome p99 at ${l.target} cmd/s`,
+        value: l.e2eP99,
+        unit: "ms",
+        ...lower,
+      }),
+    ]),
   ];
 }
