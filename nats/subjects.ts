@@ -99,8 +99,26 @@ export class Subjects {
   courierLocation(courierId: string): string {
     return `${this.#p}loc.courier.${courierId}`;
   }
+  /** All fixes of all couriers (the tracker's subscription). */
+  get courierLocationFilter(): string {
+    return `${this.#p}loc.courier.*`;
+  }
+  /** Parses `loc.courier.<id>`; null otherwise. */
+  parseCourierLocation(subject: string): string | null {
+    const prefix = `${this.#p}loc.courier.`;
+    return subject.startsWith(prefix) ? subject.slice(prefix.length) : null;
+  }
   push(kind: "order" | "courier" | "market" | "vehicle", id: string): string {
     return `${this.#p}push.${kind}.${id}`;
+  }
+  get pushStream(): string[] {
+    return [`${this.#p}push.>`];
+  }
+  /** Parses `push.<kind>.<id>` into the live channel `<kind>:<id>`; null otherwise. */
+  parsePush(subject: string): string | null {
+    if (!subject.startsWith(`${this.#p}push.`)) return null;
+    const parts = subject.slice(this.#p.length).split(".");
+    return parts.length === 3 ? `${parts[1]}:${parts[2]}` : null;
   }
 
   actorStateKey(partition: number, ref: ActorRef): string {

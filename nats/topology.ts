@@ -32,6 +32,10 @@ export interface TopologyOptions {
   maxCommandBytes: number;
   /** Window in which a repeated `Nats-Msg-Id` is dropped (ms). Default 2 minutes. */
   duplicateWindowMs: number;
+  /** Live push frames are kept this long for clients resuming after a reconnect. Default 24 h. */
+  pushRetentionMs: number;
+  /** Push frames kept per channel (order, market, courier). Default 512. */
+  pushPerChannel: number;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -46,6 +50,8 @@ export function topologyDefaults(options: Partial<TopologyOptions> = {}): Topolo
     telemetryRetentionMs: options.telemetryRetentionMs ?? 400 * DAY,
     maxCommandBytes: options.maxCommandBytes ?? 64 * 1024,
     duplicateWindowMs: options.duplicateWindowMs ?? 2 * 60 * 1000,
+    pushRetentionMs: options.pushRetentionMs ?? DAY,
+    pushPerChannel: options.pushPerChannel ?? 512,
   };
 }
 
@@ -53,8 +59,14 @@ export function topologyDefaults(options: Partial<TopologyOptions> = {}): Topolo
 export class Topology {
   readonly options: TopologyOptions;
   readonly subjects: Subjects;
-  readonly streams: { commands: string; events: string; dlq: string; telemetry: string };
-  readonly buckets: { actors: string; timers: string; leases: string };
+  readonly streams: {
+    commands: string;
+    events: string;
+    dlq: string;
+    telemetry: string;
+    push: string;
+  };
+  readonly buckets: { actors: string; timers: string; leases: string; positions: string };
 
   constructor(options: Partial<TopologyOptions> = {}) {
     this.options = topologyDefaults(options);
@@ -70,11 +82,13 @@ export class Topology {
       events: stream("EVT"),
       dlq: stream("DLQ"),
       telemetry: stream("TELEMETRY"),
+      push: stream("PUSH"),
     };
     this.buckets = {
       actors: bucket("actors"),
       timers: bucket("timers"),
       leases: bucket("leases"),
+      positions: bucket("positions"),
     };
   }
 
@@ -121,6 +135,16 @@ export class Topology {
         description: "xianda: cold-chain evidence; never thinned before max_age",
         max_age: nanos(o.telemetryRetentionMs),
       },
+      {
+        ...base,
+        name: this.streams.push,
+        subjects: this.subjects.pushStream,
+        description: "xianda: live frames for apps; the sequence is the frame's offset",
+        max_age: nanos(o.pushRetentionMs),
+        max_msgs_per_subject: o.pushPerChannel,
+        // Resuming clients read a channel's frames by sequence with direct gets.
+        allow_direct: true,
+      },
     ] as StreamConfig[];
   }
 }
@@ -131,11 +155,15 @@ export interface TopologyHandles {
   readonly actors: KV;
   readonly timers: KV;
   readonly leases: KV;
+  /** Last known position of each courier (survives restarts). */
+  readonly positions: KV;
 }
 
 const IMMUTABLE: (keyof StreamConfig)[] = ["storage", "retention"];
 const MUTABLE: (keyof StreamConfig)[] = [
   "subjects",
+  "max_msgs_per_subject",
+  "allow_direct",
   "max_age",
   "max_msg_size",
   "duplicate_window",
@@ -154,7 +182,7 @@ export async function ensureTopology(
   }
   const kvm = new Kvm(nc);
   const kvOptions = { history: 1, storage: "file", replicas: topology.options.replicas } as const;
-  const [actors, timers, leases] = await Promise.all([
+  const [actors, timers, leases, positions] = await Promise.all([
     kvm.create(topology.buckets.actors, {
       ...kvOptions,
       description: "xianda: actor state, written with the expected revision",
@@ -167,9 +195,13 @@ export async function ensureTopology(
       ...kvOptions,
       description: "xianda: partition leases, checkpoints and live hosts",
     }),
+    kvm.create(topology.buckets.positions, {
+      ...kvOptions,
+      description: "xianda: last known position per courier",
+    }),
   ]);
   await pinPartitionCount(leases, topology.partitions);
-  return { jsm, actors, timers, leases };
+  return { jsm, actors, timers, leases, positions };
 }
 
 async function ensureStream(jsm: JetStreamManager, config: StreamConfig): Promise<void> {

@@ -5,3 +5,4 @@ export { StoreMessage } from "./actors/store.ts";
 export { CourierMessage } from "./actors/courier.ts";
 export { VehicleMessage } from "./actors/vehicle.ts";
 export { MarketMessage } from "./actors/market.ts";
+export * from "./live.ts";

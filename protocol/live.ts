@@ -1,0 +1,215 @@
+/**
+ * The live wire contract: websocket frames between the apps and the gateway, and the push
+ * frames the tracker publishes on `push.<kind>.<id>` (stream PUSH). Coordinates inside are
+ * WGS-84; a client that says `coord=gcj02` (WeChat, Chinese map tiles) sends and receives GCJ-02,
+ * converted at the gateway.
+ */
+import { z } from "zod";
+import { ActorId } from "./ids.ts";
+
+export const CoordSystem = z.enum(["wgs84", "gcj02"]);
+export type CoordSystem = z.infer<typeof CoordSystem>;
+
+/** One GPS fix as a phone reports it. */
+export const Fix = z.object({
+  lat: z.number().finite().min(-90).max(90),
+  lng: z.number().finite().min(-180).max(180),
+  /** Horizontal accuracy, metres. */
+  accuracy: z.number().finite().nonnegative().max(10_000).optional(),
+  /** When the fix was taken, ms since the epoch (device clock). */
+  at: z.number().int().positive(),
+  /** m/s and degrees, when the device knows them. */
+  speed: z.number().finite().nonnegative().max(100).optional(),
+  heading: z.number().finite().min(0).max(360).optional(),
+});
+export type Fix = z.infer<typeof Fix>;
+
+// --- channels ---------------------------------------------------------------------------
+
+/** What a live connection can watch: `order:<id>`, `market:<id>`, `courier:<id>`. */
+export const Channel = z
+  .string()
+  .regex(/^(order|market|courier|vehicle):[A-Za-z0-9_-]{1,64}$/, "channel: <kind>:<id>");
+export type Channel = z.infer<typeof Channel>;
+export type ChannelKind = "order" | "market" | "courier" | "vehicle";
+
+export function parseChannel(channel: string): { kind: ChannelKind; id: string } | null {
+  const parsed = Channel.safeParse(channel);
+  if (!parsed.success) return null;
+  const [kind, id] = parsed.data.split(":") as [ChannelKind, string];
+  return { kind, id };
+}
+
+// --- frames up (client → gateway) ---------------------------------------------------------
+
+/** From the driver app on /ws/driver. The courier is the token's subject, never a field. */
+export const DriverUpFrame = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("location"), fix: Fix, coord: CoordSystem.default("wgs84") }),
+  /** Fixes buffered while offline, oldest first. */
+  z.object({
+    type: z.literal("locations"),
+    fixes: z.array(Fix).min(1).max(100),
+    coord: CoordSystem.default("wgs84"),
+  }),
+  z.object({ type: z.literal("ping"), id: z.string().max(64).optional() }),
+]);
+export type DriverUpFrame = z.infer<typeof DriverUpFrame>;
+
+/** From any live client on /ws/live (shopper page, console, driver app's own channel). */
+export const LiveUpFrame = z.discriminatedUnion("type", [
+  /** Watch a channel; with `offset`, resume after that offset without gaps. */
+  z.object({
+    type: z.literal("subscribe"),
+    channel: Channel,
+    offset: z.number().int().nonnegative().optional(),
+  }),
+  z.object({ type: z.literal("unsubscribe"), channel: Channel }),
+  z.object({ type: z.literal("ping"), id: z.string().max(64).optional() }),
+]);
+export type LiveUpFrame = z.infer<typeof LiveUpFrame>;
+
+// --- push frames (tracker → PUSH stream → gateway → client) --------------------------------
+
+export const CourierPosition = z.object({
+  kind: z.literal("courier"),
+  courierId: ActorId,
+  lat: z.number(),
+  lng: z.number(),
+  at: z.number().int(),
+  /** True while the shopper must not see the exact position (before pickup). */
+  coarse: z.boolean().default(false),
+  speed: z.number().optional(),
+  heading: z.number().optional(),
+});
+
+export const EtaWindow = z.object({
+  kind: z.literal("eta"),
+  orderId: ActorId,
+  /** Which leg the courier is on. */
+  leg: z.enum(["to_store", "to_customer"]),
+  /** Arrival at the customer: 50 % and 90 % quantiles, ms since the epoch. */
+  p50: z.number().int(),
+  p90: z.number().int(),
+  at: z.number().int(),
+});
+
+export const OrderStatusFrame = z.object({
+  kind: z.literal("status"),
+  orderId: ActorId,
+  status: z.string().max(32),
+  at: z.number().int(),
+  courierId: ActorId.nullable().optional(),
+});
+
+export const TemperatureFrame = z.object({
+  kind: z.literal("temperature"),
+  vehicleId: ActorId,
+  compartmentId: z.string().max(64),
+  celsius: z.number(),
+  inRange: z.boolean(),
+  at: z.number().int(),
+  orderId: ActorId.optional(),
+});
+
+/** The couriers of a market that moved since the last frame (console map). */
+export const CouriersFrame = z.object({
+  kind: z.literal("couriers"),
+  marketId: ActorId,
+  couriers: z.array(
+    z.object({
+      courierId: ActorId,
+      lat: z.number(),
+      lng: z.number(),
+      at: z.number().int(),
+      status: z.string().max(32).optional(),
+    }),
+  ),
+  at: z.number().int(),
+});
+
+export const AlertFrame = z.object({
+  kind: z.literal("alert"),
+  id: z.string().max(128),
+  severity: z.enum(["info", "warning", "critical"]),
+  code: z.string().max(64),
+  message: z.string().max(500),
+  subject: z.string().max(128).optional(),
+  at: z.number().int(),
+});
+
+export const PushFrame = z.discriminatedUnion("kind", [
+  CourierPosition,
+  EtaWindow,
+  OrderStatusFrame,
+  TemperatureFrame,
+  CouriersFrame,
+  AlertFrame,
+]);
+export type PushFrame = z.infer<typeof PushFrame>;
+
+/**
+ * Frames whose newer value replaces the older one for a slow client (latest wins): a client
+ * that cannot keep up gets the latest position, never a queue of stale ones.
+ */
+export const CONFLATED_KINDS: ReadonlySet<PushFrame["kind"]> = new Set([
+  "courier",
+  "eta",
+  "couriers",
+]);
+
+// --- frames down (gateway → client) ---------------------------------------------------------
+
+export const DownFrame = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("welcome"),
+    role: z.string(),
+    subject: z.string(),
+    /** Server time, for clients to correct their clock. */
+    now: z.number().int(),
+    coord: CoordSystem,
+  }),
+  /**
+   * One push. `offset` increases along a channel (it is the PUSH stream sequence); a client
+   * reconnecting sends its last offset to resume.
+   */
+  z.object({
+    type: z.literal("push"),
+    channel: Channel,
+    offset: z.number().int(),
+    frame: PushFrame,
+  }),
+  /** Subscribed, and every frame after `offset` up to now has been sent. */
+  z.object({ type: z.literal("subscribed"), channel: Channel, offset: z.number().int() }),
+  z.object({
+    type: z.literal("error"),
+    code: z.string(),
+    message: z.string(),
+    /** The offending frame's type or channel, when there is one. */
+    ref: z.string().optional(),
+  }),
+  z.object({ type: z.literal("pong"), id: z.string().optional(), now: z.number().int() }),
+  /** Location frames accepted (count) and rejected (with reasons), for the driver app. */
+  z.object({
+    type: z.literal("location_ack"),
+    accepted: z.number().int(),
+    rejected: z.array(z.object({ at: z.number(), code: z.string() })),
+  }),
+]);
+export type DownFrame = z.infer<typeof DownFrame>;
+
+// --- tokens -------------------------------------------------------------------------------
+
+export const Role = z.enum(["courier", "dispatcher", "store", "shopper", "admin"]);
+export type Role = z.infer<typeof Role>;
+
+/** Claims of an access token (JWT, HS256, signed by the gateway's secret). */
+export const TokenClaims = z.object({
+  sub: z.string().min(1).max(128),
+  role: Role,
+  /** Market of a courier or dispatcher. */
+  mkt: ActorId.optional(),
+  /** The one order a shopper's tracking token may see. */
+  ord: ActorId.optional(),
+  exp: z.number().int(),
+});
+export type TokenClaims = z.infer<typeof TokenClaims>;
