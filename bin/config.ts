@@ -34,6 +34,22 @@ export const ConfigSchema = z.object({
   ACTOR_IDLE_MS: int(60_000, 100),
   /** Port of a host's /metrics, /healthz and /readyz; 0 picks a free port. */
   METRICS_PORT: int(9464),
+  /** Address the gateway (HTTP API, websockets, apps) listens on. */
+  GATEWAY_HOST: z.string().default("127.0.0.1"),
+  GATEWAY_PORT: int(8080),
+  /**
+   * HS256 secret that signs access and tracking tokens; every gateway of a deployment shares
+   * it. Required by `npm run gateway`; `npm start` makes one under DATA_DIR when unset.
+   */
+  XIANDA_AUTH_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** The URL people reach the gateway at, for printed and shared links. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** OSRM server for road travel times (its HTTP API); unset: straight lines × detour. */
+  OSRM_URL: z.string().url().optional(),
+  /** Map tile URL template for the console and tracking page; unset: no tiles (plain map). */
+  MAP_TILE_URL: z.string().optional(),
+  /** Location fixes accepted per courier per second. */
+  LOCATION_RATE_PER_S: int(20, 1),
   /** Postgres URL; unset: PGlite under DATA_DIR (demo and development). */
   DATABASE_URL: z.string().url().optional(),
   /** Redis URL; unset: the demo's in-process store (never for production). */

@@ -1,0 +1,483 @@
+/**
+ * The tracker: the live side of xianda. It takes every courier fix the gateways publish on
+ * `loc.courier.<id>` (core NATS: a fix is worth something for seconds, not for ever), keeps each
+ * market's couriers in an H3 index, follows the order events to know who carries what, and
+ * publishes what apps watch into the PUSH stream: a carried order's courier position (coarsened
+ * until pickup) and ETA window, order status changes, and each market's moved couriers once a
+ * second. Last positions are saved to the `positions` bucket and loaded at start.
+ *
+ * One tracker is active per deployment (a lease in the `leases` bucket); others wait to take
+ * over. Its state is rebuilt from `positions` and the last day of order events at start.
+ */
+import { jetstream } from "@nats-io/jetstream";
+import type { ConsumerMessages } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { cellToLatLng, latLngToCell } from "h3-js";
+import type { Logger } from "pino";
+import { Counter, Histogram, Registry } from "prom-client";
+import type { ActorClient, Clock } from "../actors/index.ts";
+import { systemClock } from "../actors/index.ts";
+import { CourierIndex } from "../geo/index.ts";
+import { AckedPublisher } from "../nats/index.ts";
+import type { Topology } from "../nats/index.ts";
+import type { EventEnvelope, PushFrame } from "../protocol/index.ts";
+import type { CourierLive, Delivery, LocationMessage, TrackerView } from "./types.ts";
+
+/** The part of geo's EtaModel the tracker uses: a synchronous straight-line window. */
+export interface StraightEta {
+  estimateStraight(
+    from: { lat: number; lng: number },
+    to: { lat: number; lng: number },
+    mode: "foot" | "bike" | "ebike" | "car" | "van",
+    startAt: number,
+  ): { p50: number; p90: number };
+}
+
+export interface TrackerOptions {
+  readonly nc: NatsConnection;
+  readonly topology: Topology;
+  readonly positions: KV;
+  readonly actors: ActorClient;
+  readonly eta: StraightEta;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly registry?: Registry;
+  /** How often each market's moved couriers are pushed (ms). Default 1000. */
+  readonly marketFlushMs?: number;
+  /** How often moved couriers' positions are saved (ms). Default 5000. */
+  readonly persistMs?: number;
+  /** Least time between two ETA frames of one order (ms). Default 5000. */
+  readonly etaEveryMs?: number;
+  /** H3 resolution a shopper sees the courier at before pickup (7 ≈ 1.2 km cells). */
+  readonly coarseResolution?: number;
+  /** Minutes at the store before leaving with the food (ETA). Default 4. */
+  readonly pickupServiceMinutes?: number;
+  /** Order events replayed at start to learn who carries what (ms back). Default 24 h. */
+  readonly replayMs?: number;
+}
+
+/** Order events that say the status directly; the others are looked up. */
+const STATUS_OF_EVENT: Readonly<Record<string, string>> = {
+  created: "created",
+  accepted: "accepted",
+  preparing: "preparing",
+  ready: "ready",
+  offered: "offered",
+  assigned: "assigned",
+  courier_arrived_at_store: "at_store",
+  picked_up: "picked_up",
+  courier_arrived_at_customer: "at_customer",
+  delivered: "delivered",
+  delivery_failed: "delivery_failed",
+  returned: "returned",
+  cancelled: "cancelled",
+};
+const FINISHED = new Set(["delivered", "returned", "cancelled"]);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class Tracker implements TrackerView {
+  readonly #o: TrackerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #publisher: AckedPublisher;
+  readonly #indexes = new Map<string, CourierIndex>();
+  readonly #couriers = new Map<string, CourierLive>();
+  readonly #deliveries = new Map<string, Delivery>();
+  readonly #carrying = new Map<string, Set<string>>();
+  readonly #movedByMarket = new Map<string, Set<string>>();
+  readonly #unsaved = new Set<string>();
+  readonly #metrics: {
+    fixes: Counter;
+    frames: Counter<"kind">;
+    lag: Histogram;
+  };
+  #sub: Subscription | null = null;
+  #events: ConsumerMessages | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #updates = 0;
+
+  constructor(options: TrackerOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.log.child({ component: "tracker" });
+    this.#publisher = new AckedPublisher(options.nc);
+    const registers = options.registry ? [options.registry] : [];
+    this.#metrics = {
+      fixes: new Counter({
+        name: "xianda_tracker_fixes_total",
+        help: "Courier fixes taken into the index",
+        registers,
+      }),
+      frames: new Counter({
+        name: "xianda_tracker_push_frames_total",
+        help: "Push frames published, by kind",
+        labelNames: ["kind"],
+        registers,
+      }),
+      lag: new Histogram({
+        name: "xianda_tracker_fix_lag_seconds",
+        help: "From a fix's arrival at a gateway to its push frames being published",
+        buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+        registers,
+      }),
+    };
+  }
+
+  get updates(): number {
+    return this.#updates;
+  }
+
+  index(marketId: string): CourierIndex | null {
+    return this.#indexes.get(marketId) ?? null;
+  }
+
+  courier(courierId: string): CourierLive | null {
+    return this.#couriers.get(courierId) ?? null;
+  }
+
+  async start(): Promise<void> {
+    const { nc, topology } = this.#o;
+    await this.#loadPositions();
+    await this.#followOrders();
+    this.#sub = nc.subscribe(topology.subjects.courierLocationFilter, {
+      callback: (err, msg) => {
+        if (err) return;
+        this.#onFix(msg.data);
+      },
+    });
+    const every = (ms: number, run: () => void) => {
+      const t = setInterval(run, ms);
+      t.unref();
+      this.#timers.push(t);
+    };
+    every(this.#o.marketFlushMs ?? 1000, () => this.#flushMarkets());
+    every(this.#o.persistMs ?? 5000, () => void this.#persist());
+    this.#log.info({ couriers: this.#couriers.size }, "tracker started");
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.#sub?.unsubscribe();
+    this.#events?.stop();
+    await this.#persist();
+    this.#publisher.close();
+  }
+
+  // --- fixes ------------------------------------------------------------------------------
+
+  #onFix(data: Uint8Array): void {
+    let fix: LocationMessage;
+    try {
+      fix = JSON.parse(decoder.decode(data)) as LocationMessage;
+    } catch {
+      return;
+    }
+    // Gateways validated the fix; check only what would corrupt the index.
+    if (
+      typeof fix.courierId !== "string" ||
+      typeof fix.marketId !== "string" ||
+      !Number.isFinite(fix.lat) ||
+      !Number.isFinite(fix.lng) ||
+      !Number.isFinite(fix.at)
+    ) {
+      return;
+    }
+    const previous = this.#couriers.get(fix.courierId);
+    if (previous && fix.at <= previous.at) return; // out of order across gateways
+    if (previous && previous.marketId !== fix.marketId) {
+      this.#indexes.get(previous.marketId)?.remove(fix.courierId);
+    }
+    const live: CourierLive = {
+      marketId: fix.marketId,
+      lat: fix.lat,
+      lng: fix.lng,
+      at: fix.at,
+      ...(fix.speed !== undefined ? { speed: fix.speed } : {}),
+    };
+    this.#couriers.set(fix.courierId, live);
+    this.#indexFor(fix.marketId).upsert(fix.courierId, fix.lat, fix.lng, fix.at);
+    this.#updates++;
+    this.#metrics.fixes.inc();
+    this.#unsaved.add(fix.courierId);
+    let moved = this.#movedByMarket.get(fix.marketId);
+    if (!moved) this.#movedByMarket.set(fix.marketId, (moved = new Set()));
+    moved.add(fix.courierId);
+    const orders = this.#carrying.get(fix.courierId);
+    if (orders) for (const orderId of orders) this.#pushCourierToOrder(orderId, fix);
+    this.#metrics.lag.observe(Math.max(0, this.#clock.now() - fix.receivedAt) / 1000);
+  }
+
+  #indexFor(marketId: string): CourierIndex {
+    let index = this.#indexes.get(marketId);
+    if (!index) this.#indexes.set(marketId, (index = new CourierIndex()));
+    return index;
+  }
+
+  #pushCourierToOrder(orderId: string, fix: LocationMessage): void {
+    const delivery = this.#deliveries.get(orderId);
+    if (!delivery) return;
+    let { lat, lng } = fix;
+    if (!delivery.pickedUp) {
+      // Before pickup the shopper sees the courier's neighbourhood, not the courier.
+      [lat, lng] = cellToLatLng(latLngToCell(lat, lng, this.#o.coarseResolution ?? 7));
+    }
+    this.#push("order", orderId, {
+      kind: "courier",
+      courierId: fix.courierId,
+      lat,
+      lng,
+      at: fix.at,
+      coarse: !delivery.pickedUp,
+      ...(fix.speed !== undefined ? { speed: fix.speed } : {}),
+      ...(fix.heading !== undefined && delivery.pickedUp ? { heading: fix.heading } : {}),
+    });
+    const now = this.#clock.now();
+    if (now - delivery.lastEtaAt >= (this.#o.etaEveryMs ?? 5000)) {
+      const eta = this.#eta(delivery, fix, now);
+      if (eta) {
+        delivery.lastEtaAt = now;
+        this.#push("order", orderId, eta);
+      }
+    }
+  }
+
+  #eta(delivery: Delivery, from: { lat: number; lng: number }, now: number): PushFrame | null {
+    if (!delivery.dropoff) {
+      void this.#describe(delivery);
+      return null;
+    }
+    const eta = this.#o.eta;
+    if (delivery.pickedUp) {
+      const w = eta.estimateStraight(from, delivery.dropoff, "ebike", now);
+      return {
+        kind: "eta",
+        orderId: delivery.orderId,
+        leg: "to_customer",
+        p50: w.p50,
+        p90: w.p90,
+        at: now,
+      };
+    }
+    if (!delivery.pickup) return null;
+    const toStore = eta.estimateStraight(from, delivery.pickup, "ebike", now);
+    const service = (this.#o.pickupServiceMinutes ?? 4) * 60_000;
+    const toCustomer = eta.estimateStraight(
+      delivery.pickup,
+      delivery.dropoff,
+      "ebike",
+      toStore.p50 + service,
+    );
+    return {
+      kind: "eta",
+      orderId: delivery.orderId,
+      leg: "to_store",
+      p50: toCustomer.p50,
+      p90: toCustomer.p90 + (toStore.p90 - toStore.p50),
+      at: now,
+    };
+  }
+
+  // --- orders -----------------------------------------------------------------------------
+
+  /** Follows order events from a day back; older ones only rebuild state, newer ones push. */
+  async #followOrders(): Promise<void> {
+    const { nc, topology } = this.#o;
+    const js = jetstream(nc);
+    const startedAt = this.#clock.now();
+    const since = new Date(startedAt - (this.#o.replayMs ?? 24 * 3600_000)).toISOString();
+    const consumer = await js.consumers.get(topology.streams.events, {
+      filter_subjects: topology.subjects.eventFilter("order"),
+      deliver_policy: "by_start_time",
+      opt_start_time: since,
+    });
+    this.#events = await consumer.consume({ max_messages: 512 });
+    const messages = this.#events;
+    const caughtUp = new Promise<void>((resolve) => {
+      void consumer.info(true).then(
+        (info) => info.num_pending === 0 && resolve(),
+        () => resolve(),
+      );
+      void (async () => {
+        for await (const m of messages) {
+          // Events stored before this tracker started were pushed by its predecessor (a
+          // status frame pushed twice is harmless: the client keeps the latest).
+          const live = m.time.getTime() >= startedAt - 2000;
+          try {
+            this.#onOrderEvent(JSON.parse(decoder.decode(m.data)) as EventEnvelope, live);
+          } catch (err) {
+            this.#log.warn({ err, subject: m.subject }, "unreadable order event");
+          }
+          if (m.info.pending === 0) resolve();
+        }
+      })().catch((err) => this.#log.error({ err }, "order event reader ended"));
+    });
+    await caughtUp;
+    for (const delivery of this.#deliveries.values()) void this.#describe(delivery);
+  }
+
+  #onOrderEvent(event: EventEnvelope, live: boolean): void {
+    const orderId = event.actor.id;
+    const data = (event.data ?? {}) as { courierId?: string | null };
+    let delivery = this.#deliveries.get(orderId);
+    switch (event.name) {
+      case "assigned":
+        delivery ??= this.#track(orderId);
+        this.#carry(delivery, data.courierId ?? null);
+        break;
+      case "picked_up":
+        if (delivery) delivery.pickedUp = true;
+        break;
+      case "reassigned":
+      case "courier_released":
+        if (delivery) this.#carry(delivery, null);
+        break;
+    }
+    const status = STATUS_OF_EVENT[event.name];
+    if (status && FINISHED.has(status) && delivery) this.#untrack(delivery);
+    if (!live) return;
+    if (status) {
+      this.#pushStatus(orderId, status, event.at, delivery?.courierId ?? data.courierId ?? null);
+    } else {
+      void this.#o.actors
+        .state<{ status: string; courierId: string | null }>({ type: "order", id: orderId })
+        .then((s) => this.#pushStatus(orderId, s.view.status, event.at, s.view.courierId))
+        .catch((err) => this.#log.warn({ err, orderId }, "order status lookup failed"));
+    }
+    if (event.name === "assigned" && delivery) void this.#describe(delivery);
+  }
+
+  #track(orderId: string): Delivery {
+    const delivery: Delivery = {
+      orderId,
+      courierId: null,
+      pickedUp: false,
+      marketId: null,
+      pickup: null,
+      dropoff: null,
+      lastEtaAt: 0,
+    };
+    this.#deliveries.set(orderId, delivery);
+    return delivery;
+  }
+
+  #carry(delivery: Delivery, courierId: string | null): void {
+    if (delivery.courierId) this.#carrying.get(delivery.courierId)?.delete(delivery.orderId);
+    delivery.courierId = courierId;
+    delivery.pickedUp = false;
+    delivery.lastEtaAt = 0;
+    if (!courierId) return;
+    let set = this.#carrying.get(courierId);
+    if (!set) this.#carrying.set(courierId, (set = new Set()));
+    set.add(delivery.orderId);
+  }
+
+  #untrack(delivery: Delivery): void {
+    if (delivery.courierId) this.#carrying.get(delivery.courierId)?.delete(delivery.orderId);
+    this.#deliveries.delete(delivery.orderId);
+  }
+
+  /** Fills in where the order is picked up and delivered (once per order). */
+  async #describe(delivery: Delivery): Promise<void> {
+    if (delivery.dropoff) return;
+    try {
+      const { view } = await this.#o.actors.state<{
+        status: string;
+        marketId: string;
+        pickup: { lat: number; lng: number };
+        dropoff: { location: { lat: number; lng: number } };
+        pickedUpAt: number | null;
+      }>({ type: "order", id: delivery.orderId });
+      if (view.status === "none" || !view.dropoff) return;
+      delivery.marketId = view.marketId;
+      delivery.pickup = view.pickup;
+      delivery.dropoff = view.dropoff.location;
+      delivery.pickedUp = view.pickedUpAt !== null;
+    } catch (err) {
+      this.#log.warn({ err, orderId: delivery.orderId }, "order lookup failed");
+    }
+  }
+
+  #pushStatus(orderId: string, status: string, at: number, courierId: string | null): void {
+    // Status frames are few and matter: publish with an acknowledgement, retried once.
+    const frame: PushFrame = { kind: "status", orderId, status, at, courierId };
+    const subject = this.#o.topology.subjects.push("order", orderId);
+    const body = encoder.encode(JSON.stringify(frame));
+    this.#publisher
+      .publish(subject, body)
+      .catch(() => this.#publisher.publish(subject, body))
+      .then(
+        () => this.#metrics.frames.inc({ kind: "status" }),
+        (err) => this.#log.warn({ err, orderId }, "status frame not stored"),
+      );
+  }
+
+  // --- markets and persistence --------------------------------------------------------------
+
+  #flushMarkets(): void {
+    for (const [marketId, moved] of this.#movedByMarket) {
+      if (moved.size === 0) continue;
+      const couriers = [];
+      for (const courierId of moved) {
+        const c = this.#couriers.get(courierId);
+        if (c && c.marketId === marketId)
+          couriers.push({ courierId, lat: c.lat, lng: c.lng, at: c.at });
+      }
+      moved.clear();
+      for (let i = 0; i < couriers.length; i += 500) {
+        this.#push("market", marketId, {
+          kind: "couriers",
+          marketId,
+          couriers: couriers.slice(i, i + 500),
+          at: this.#clock.now(),
+        });
+      }
+    }
+  }
+
+  #push(kind: "order" | "market" | "courier", id: string, frame: PushFrame): void {
+    // Positions and ETAs are superseded within seconds: a plain publish, no acknowledgement.
+    this.#o.nc.publish(
+      this.#o.topology.subjects.push(kind, id),
+      encoder.encode(JSON.stringify(frame)),
+    );
+    this.#metrics.frames.inc({ kind: frame.kind });
+  }
+
+  async #loadPositions(): Promise<void> {
+    const kv = this.#o.positions;
+    const keys: string[] = [];
+    for await (const key of await kv.keys()) keys.push(key);
+    await Promise.all(
+      keys.map(async (key) => {
+        const entry = await kv.get(key);
+        if (!entry || entry.operation !== "PUT") return;
+        const c = entry.json<CourierLive>();
+        this.#couriers.set(key, c);
+        this.#indexFor(c.marketId).upsert(key, c.lat, c.lng, c.at);
+      }),
+    );
+  }
+
+  async #persist(): Promise<void> {
+    if (this.#unsaved.size === 0) return;
+    const ids = [...this.#unsaved];
+    this.#unsaved.clear();
+    const bucket = this.#o.topology.buckets.positions;
+    await Promise.all(
+      ids.map((id) => {
+        const c = this.#couriers.get(id);
+        if (!c) return null;
+        return this.#publisher
+          .publish(`$KV.${bucket}.${id}`, encoder.encode(JSON.stringify(c)))
+          .catch((err) => {
+            this.#unsaved.add(id);
+            this.#log.warn({ err, courierId: id }, "position not saved; will retry");
+          });
+      }),
+    );
+  }
+}
