@@ -1,0 +1,85 @@
+/** The gateway's HTTP API: one Hono app of sub-apps, one error boundary. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { ApiError } from "../errors.ts";
+import { appRoutes } from "./apps.ts";
+import type { Env, HttpDeps } from "./context.ts";
+import { courierRoutes } from "./couriers.ts";
+import { healthRoutes } from "./health.ts";
+import { orderRoutes } from "./orders.ts";
+import { tokenRoutes } from "./tokens.ts";
+
+const STATUS_CODES: Record<number, string> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "too_large",
+  429: "rate_limited",
+};
+
+export function createHttpApp(deps: HttpDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  app.use("*", requestId());
+  app.use("*", async (c, next) => {
+    const log = deps.log.child({ reqId: c.get("requestId") });
+    c.set("log", log);
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    deps.metrics.http.inc({ method: c.req.method, status: String(status) });
+    const fields = {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+    if (status >= 500) log.error(fields, "request failed");
+    else log.info(fields, "request");
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: deps.limits.maxBodyBytes,
+      onError: (c) =>
+        c.json(
+          {
+            error: {
+              code: "too_large",
+              message: `the body is over ${deps.limits.maxBodyBytes} bytes`,
+            },
+          },
+          413,
+        ),
+    }),
+  );
+
+  app.route("/", healthRoutes(deps));
+  app.route("/v1/tokens", tokenRoutes(deps));
+  app.route("/v1/orders", orderRoutes(deps));
+  app.route("/v1/couriers", courierRoutes(deps));
+  app.route("/", appRoutes(deps));
+
+  app.notFound((c) =>
+    c.json(
+      { error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
+  );
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
+    if (err instanceof HTTPException) {
+      const code = STATUS_CODES[err.status] ?? "error";
+      return c.json({ error: { code, message: err.message || code } }, err.status);
+    }
+    (c.get("log") ?? deps.log).error({ err }, "unhandled error");
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  });
+  return app;
+}

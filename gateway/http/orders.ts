@@ -1,0 +1,130 @@
+import { Hono } from "hono";
+import { cellToLatLng, latLngToCell } from "h3-js";
+import { ActorTimeoutError } from "../../actors/index.ts";
+import { toGcj02 } from "../../geo/index.ts";
+import { ActorId, CoordSystem } from "../../protocol/index.ts";
+import type { LatLng } from "../../protocol/index.ts";
+import { fetchOrder, orderAccess } from "../access.ts";
+import type { Order } from "../access.ts";
+import { signToken } from "../auth.ts";
+import { ApiError } from "../errors.ts";
+import { authenticate, requireRole } from "./context.ts";
+import type { Env, HttpDeps } from "./context.ts";
+
+/** Until pickup a shopper sees the courier only to the centre of its H3 res-7 cell (~1.2 km edge). */
+const COARSE_RESOLUTION = 7;
+const PICKED_UP: ReadonlySet<string> = new Set(["picked_up", "at_customer"]);
+const ENDED: ReadonlySet<string> = new Set([
+  "delivered",
+  "delivery_failed",
+  "returned",
+  "cancelled",
+]);
+
+export function coarsen(p: LatLng): LatLng {
+  const [lat, lng] = cellToLatLng(latLngToCell(p.lat, p.lng, COARSE_RESOLUTION));
+  return { lat, lng };
+}
+
+/**
+ * POST /v1/orders/:id/tracking-token (store for its own orders, dispatcher of its market, admin)
+ * GET  /v1/orders/:id/track          (the order's shopper, dispatcher of its market, admin)
+ */
+export function orderRoutes(deps: HttpDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  app.use("*", authenticate(deps));
+
+  const loadOrder = async (id: string): Promise<Order> => {
+    if (!ActorId.safeParse(id).success)
+      throw new ApiError(400, "invalid_order_id", `not an order id: ${id}`);
+    let order: Order | null;
+    try {
+      order = await fetchOrder(deps.actors, id);
+    } catch (err) {
+      if (err instanceof ActorTimeoutError) {
+        throw new ApiError(503, "unavailable", `order ${id} cannot be read now; try again`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    if (!order) throw new ApiError(404, "unknown_order", `no order ${id}`);
+    return order;
+  };
+
+  app.post("/:id/tracking-token", async (c) => {
+    requireRole(c, ["store", "dispatcher", "admin"]);
+    const order = await loadOrder(c.req.param("id"));
+    const decision = orderAccess(c.get("claims"), order, "tracking_link", deps.clock());
+    if (!decision.ok) throw new ApiError(403, decision.code, decision.message);
+    const exp = Math.floor(deps.clock() / 1000) + deps.auth.trackingTokenTtlSeconds;
+    const token = await signToken(
+      { role: "shopper", sub: order.shopperId ?? `order-${order.id}`, ord: order.id, exp },
+      deps.auth.secret,
+      { now: deps.clock(), ...(deps.auth.issuer ? { issuer: deps.auth.issuer } : {}) },
+    );
+    return c.json({ token, url: `/t/${token}`, expiresAt: exp * 1000 }, 201);
+  });
+
+  app.get("/:id/track", async (c) => {
+    const claims = requireRole(c, ["shopper", "dispatcher", "admin"]);
+    // A shopper's token names its order: refuse another before asking any actor.
+    if (claims.role === "shopper" && claims.ord !== c.req.param("id")) {
+      throw new ApiError(403, "forbidden", "this tracking token is for another order");
+    }
+    const coord = CoordSystem.safeParse(c.req.query("coord") ?? "wgs84");
+    if (!coord.success) throw new ApiError(400, "invalid_coord", "coord: wgs84 or gcj02");
+    const order = await loadOrder(c.req.param("id"));
+    const decision = orderAccess(claims, order, "snapshot", deps.clock());
+    if (!decision.ok) throw new ApiError(403, decision.code, decision.message);
+
+    const channel = `order:${order.id}`;
+    const [last, position] = await Promise.all([
+      deps.hub.stream.last(channel).catch(() => null),
+      courierPosition(deps, order),
+    ]);
+    let courier: { lat: number; lng: number; at: number; coarse: boolean } | null = null;
+    if (position && !ENDED.has(order.status)) {
+      const coarse = claims.role === "shopper" && !PICKED_UP.has(order.status);
+      const shown = coarse ? coarsen(position) : { lat: position.lat, lng: position.lng };
+      const out = coord.data === "gcj02" ? toGcj02(shown) : shown;
+      courier = { lat: out.lat, lng: out.lng, at: position.at, coarse };
+    }
+    const eta = deps.hub.latestEta.get(order.id);
+    return c.json({
+      orderId: order.id,
+      status: order.status,
+      timeline: order.timeline,
+      promisedAt: order.promisedAt,
+      temperatureClass: order.temperatureClass,
+      courier,
+      eta: eta ? { leg: eta.leg, p50: eta.p50, p90: eta.p90, at: eta.at } : null,
+      channel,
+      offset: last?.seq ?? 0,
+      coord: coord.data,
+    });
+  });
+  return app;
+}
+
+/** The newer of the courier actor's last position and the last exact one pushed here. */
+async function courierPosition(
+  deps: HttpDeps,
+  order: Order,
+): Promise<{ lat: number; lng: number; at: number } | null> {
+  if (!order.courierId) return null;
+  let fromActor: { lat: number; lng: number; at: number } | null = null;
+  try {
+    const { view } = await deps.actors.state<{
+      position?: { lat: number; lng: number; at: number } | null;
+    }>({ type: "courier", id: order.courierId }, 2_000);
+    fromActor = view?.position ?? null;
+  } catch (err) {
+    if (!(err instanceof ActorTimeoutError)) throw err;
+  }
+  const pushed = deps.hub.latestPosition.get(order.courierId) ?? null;
+  if (!pushed) return fromActor;
+  if (!fromActor || pushed.at >= fromActor.at)
+    return { lat: pushed.lat, lng: pushed.lng, at: pushed.at };
+  return fromActor;
+}
