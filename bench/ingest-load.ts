@@ -76,14 +76,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const plan = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as LoadPlan;
-  const couriers = plan.couriers.map((c) => new SimCourier(c.id, `${plan.ws}/ws/driver?token=${c.token}`));
+  const couriers = plan.couriers.map(
+    (c) => new SimCourier(c.id, `${plan.ws}/ws/driver?token=${c.token}`),
+  );
   for (let i = 0; i < couriers.length; i += 200) {
     await Promise.all(couriers.slice(i, i + 200).map((c) => open(c.ws)));
   }
   // Sent fixes awaiting a shopper, by `${courierId}:${at}` → performance.now() at send.
   const sentAt = new Map<string, number>();
   const watched = new Set(plan.shoppers.map((s) => plan.couriers[s.courierIndex]!.id));
-  let histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  let histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   let measuring = false;
   const shoppers = plan.shoppers.map((s) => {
     const ws = new WebSocket(`${plan.ws}/ws/live?token=${s.token}`);
@@ -102,7 +108,8 @@ async function main(): Promise<void> {
     return { ws, orderId: s.orderId };
   });
   await Promise.all(shoppers.map((s) => open(s.ws)));
-  for (const s of shoppers) s.ws.send(JSON.stringify({ type: "subscribe", channel: `order:${s.orderId}` }));
+  for (const s of shoppers)
+    s.ws.send(JSON.stringify({ type: "subscribe", channel: `order:${s.orderId}` }));
   await sleep(500);
 
   const send = (c: SimCourier) => {
@@ -113,7 +120,11 @@ async function main(): Promise<void> {
 
   const results: PhaseResult[] = [];
   for (const phase of plan.phases) {
-    histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    histogram = hdr.build({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 60_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
     sentAt.clear();
     const t0 = performance.now();
     let sent = 0;
@@ -172,11 +183,18 @@ async function main(): Promise<void> {
  * frame on NATS and a subscriber forwards it to the `down` socket; nothing else happens.
  */
 async function rawCeiling(plan: LoadPlan, couriers: number): Promise<PhaseResult> {
-  const rate = plan.phases.filter((p) => p.kind === "rate").at(-1) as { perSecond: number; seconds: number };
+  const rate = plan.phases.filter((p) => p.kind === "rate").at(-1) as {
+    perSecond: number;
+    seconds: number;
+  };
   const ups = Array.from({ length: Math.min(couriers, 500) }, () => new WebSocket(plan.raw!.up));
   const down = new WebSocket(plan.raw!.down);
   await Promise.all([...ups, down].map(open));
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const sentAt = new Map<string, number>();
   down.on("message", (data) => {
     const { id } = JSON.parse(String(data)) as { id: string };
@@ -194,7 +212,9 @@ async function rawCeiling(plan: LoadPlan, couriers: number): Promise<PhaseResult
       const id = String(sent);
       // Only every 20th frame is watched, like the share of couriers with a shopper watching.
       if (sent % 20 === 0) sentAt.set(id, performance.now());
-      ups[sent % ups.length]!.send(JSON.stringify({ id, watched: sent % 20 === 0, at: Date.now() }));
+      ups[sent % ups.length]!.send(
+        JSON.stringify({ id, watched: sent % 20 === 0, at: Date.now() }),
+      );
     }
     await sleep(2);
   }

@@ -132,7 +132,9 @@ function runChild(planFile: string): Promise<string> {
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.on("exit", (code) =>
-      code === 0 ? resolve(out.trim().split("\n").at(-1)!) : reject(new Error(`load generator exited ${code}`)),
+      code === 0
+        ? resolve(out.trim().split("\n").at(-1)!)
+        : reject(new Error(`load generator exited ${code}`)),
     );
   });
 }

@@ -3,11 +3,15 @@
  * figures and the machine, and merges its rows into bench/results.json.
  */
 import { benchActors } from "./actors.ts";
+import { benchGeo } from "./geo.ts";
+import { benchIngest } from "./ingest.ts";
 import { machine, printTable, saveResults } from "./report.ts";
 import type { ResultRow } from "./report.ts";
 
 const benches: Record<string, () => Promise<ResultRow[]>> = {
   actors: benchActors,
+  geo: benchGeo,
+  ingest: benchIngest,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

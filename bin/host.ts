@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { connectNats } from "../nats/index.ts";
 import { loadConfig } from "./config.ts";
-import { actorHostFrom, topologyFrom } from "./wiring.ts";
+import { actorHostFrom, topologyFrom, trackerSingleton } from "./wiring.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "actor-host" } });
@@ -18,13 +18,15 @@ const nc = await connectNats({
   ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
 });
 const topology = topologyFrom(config);
-const host = actorHostFrom(config, nc, topology, log);
+const tracker = trackerSingleton(config, nc, topology, log);
+const host = actorHostFrom(config, nc, topology, log, [tracker]);
 await host.start();
 
 const server = createServer(async (req, res) => {
   if (req.url === "/metrics") {
     res.setHeader("content-type", host.metrics.registry.contentType);
-    res.end(await host.metrics.registry.metrics());
+    const trackerMetrics = (await tracker.current()?.registry.metrics()) ?? "";
+    res.end((await host.metrics.registry.metrics()) + trackerMetrics);
   } else if (req.url === "/healthz") {
     res.end(JSON.stringify({ ok: !nc.isClosed() }));
   } else if (req.url === "/readyz") {

@@ -1,8 +1,11 @@
 /** Building the runtime's parts from the typed config: shared by every entry point. */
-import type { Logger } from "pino";
-import { ActorHost, allActorLogics } from "../actors/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Topology } from "../nats/index.ts";
+import type { Logger } from "pino";
+import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
+import type { Singleton } from "../actors/index.ts";
+import { EtaModel, OsrmClient } from "../geo/index.ts";
+import { ensureTopology, Topology } from "../nats/index.ts";
+import { Tracker } from "../tracking/index.ts";
 import type { Config } from "./config.ts";
 
 export function topologyFrom(config: Config): Topology {
@@ -13,13 +16,47 @@ export function topologyFrom(config: Config): Topology {
   });
 }
 
+/** The tracker runs once per deployment: on whichever host holds partition 0. */
+export function trackerSingleton(
+  config: Config,
+  nc: NatsConnection,
+  topology: Topology,
+  log: Logger,
+): Singleton & { readonly current: () => Tracker | null } {
+  let current: Tracker | null = null;
+  return {
+    current: () => current,
+    name: "tracker",
+    partition: 0,
+    async start() {
+      const { positions } = await ensureTopology(nc, topology);
+      const actors = new ActorClient({ nc, topology });
+      const eta = new EtaModel(
+        config.OSRM_URL ? { source: new OsrmClient({ baseUrl: config.OSRM_URL }) } : {},
+      );
+      const tracker = new Tracker({ nc, topology, positions, actors, eta, log });
+      await tracker.start();
+      current = tracker;
+      return {
+        async stop() {
+          current = null;
+          await tracker.stop();
+          actors.close();
+        },
+      };
+    },
+  };
+}
+
 export function actorHostFrom(
   config: Config,
   nc: NatsConnection,
   topology: Topology,
   log: Logger,
+  singletons: readonly Singleton[] = [],
 ): ActorHost {
   return new ActorHost({
+    singletons,
     nc,
     topology,
     logics: allActorLogics,

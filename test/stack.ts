@@ -82,7 +82,6 @@ export async function startStack(options: { partitions?: number } = {}): Promise
     actors,
     eta: new EtaModel(),
     log,
-    registry,
     etaEveryMs: 1000,
   });
   await tracker.start();
@@ -111,7 +110,8 @@ export async function startStack(options: { partitions?: number } = {}): Promise
   const tokens: Stack["tokens"] = {
     courier: (id, market = "km") => token({ sub: id, role: "courier", mkt: market }),
     dispatcher: (market = "km") => token({ sub: "d-1", role: "dispatcher", mkt: market }),
-    shopper: (orderId, ttl) => token({ sub: `shopper-${orderId}`, role: "shopper", ord: orderId }, ttl),
+    shopper: (orderId, ttl) =>
+      token({ sub: `shopper-${orderId}`, role: "shopper", ord: orderId }, ttl),
     store: (storeId) => token({ sub: storeId, role: "store" }),
     admin: () => token({ sub: "admin", role: "admin" }),
   };
@@ -124,7 +124,9 @@ export async function startStack(options: { partitions?: number } = {}): Promise
   ) => {
     const outcome = await actors.call({ type, id }, msg, { by });
     if (!outcome.ok) {
-      throw new Error(`${type}/${id} refused ${msg.type}: ${outcome.refusal.code} ${outcome.refusal.message}`);
+      throw new Error(
+        `${type}/${id} refused ${msg.type}: ${outcome.refusal.code} ${outcome.refusal.message}`,
+      );
     }
   };
 
@@ -145,16 +147,34 @@ export async function startStack(options: { partitions?: number } = {}): Promise
       const courier: Principal = { role: "courier", id: o.courierId };
       const storeAt = o.store ?? KUNMING_STORE;
       const door = o.door ?? KUNMING_DOOR;
-      const market = await actors.state<{ status?: string; config?: unknown }>({ type: "market", id: marketId });
+      const market = await actors.state<{ status?: string; config?: unknown }>({
+        type: "market",
+        id: marketId,
+      });
       if (!market.seq) {
-        await call("market", marketId, { type: "configure", name: "五华区", city: "昆明" }, dispatcher);
+        await call(
+          "market",
+          marketId,
+          { type: "configure", name: "五华区", city: "昆明" },
+          dispatcher,
+        );
       }
       const store = await actors.state({ type: "store", id: storeId });
       if (!store.seq) {
-        const openHours = Object.fromEntries(["1", "2", "3", "4", "5", "6", "7"].map((d) => [d, ALL_DAY]));
-        await call("store", storeId, { type: "register", name: "鲜果铺", marketId, location: storeAt, openHours }, admin);
+        const openHours = Object.fromEntries(
+          ["1", "2", "3", "4", "5", "6", "7"].map((d) => [d, ALL_DAY]),
+        );
+        await call(
+          "store",
+          storeId,
+          { type: "register", name: "鲜果铺", marketId, location: storeAt, openHours },
+          admin,
+        );
       }
-      const courierState = await actors.state<{ shift?: unknown }>({ type: "courier", id: o.courierId });
+      const courierState = await actors.state<{ shift?: unknown }>({
+        type: "courier",
+        id: o.courierId,
+      });
       if (!courierState.view.shift) {
         await call(
           "courier",
@@ -189,12 +209,23 @@ export async function startStack(options: { partitions?: number } = {}): Promise
       await call("store", storeId, { type: "accept_order", orderId: o.orderId }, staff);
       await call("store", storeId, { type: "mark_ready", orderId: o.orderId }, staff);
       await waitFor("the market to list the order", async () => {
-        const m = await actors.state<{ orders: Record<string, unknown> }>({ type: "market", id: marketId });
+        const m = await actors.state<{ orders: Record<string, unknown> }>({
+          type: "market",
+          id: marketId,
+        });
         return o.orderId in m.view.orders;
       });
-      await call("market", marketId, { type: "offer", orderId: o.orderId, courierId: o.courierId }, dispatcher);
+      await call(
+        "market",
+        marketId,
+        { type: "offer", orderId: o.orderId, courierId: o.courierId },
+        dispatcher,
+      );
       await waitFor("the courier to hold the offer", async () => {
-        const c = await actors.state<{ offers: Record<string, unknown> }>({ type: "courier", id: o.courierId });
+        const c = await actors.state<{ offers: Record<string, unknown> }>({
+          type: "courier",
+          id: o.courierId,
+        });
         return o.orderId in c.view.offers;
       });
       await call("courier", o.courierId, { type: "accept_offer", orderId: o.orderId }, courier);
@@ -209,7 +240,12 @@ export async function startStack(options: { partitions?: number } = {}): Promise
       const known = pickupCodes.get(orderId);
       if (!known) throw new Error(`no pickup code known for ${orderId}`);
       const s = await actors.state<{ courierId: string }>({ type: "order", id: orderId });
-      await call("order", orderId, { type: "arrive_at_store", courierId: s.view.courierId }, { role: "courier", id: s.view.courierId });
+      await call(
+        "order",
+        orderId,
+        { type: "arrive_at_store", courierId: s.view.courierId },
+        { role: "courier", id: s.view.courierId },
+      );
       await call(
         "store",
         known.storeId,

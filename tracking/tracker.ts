@@ -42,7 +42,6 @@ export interface TrackerOptions {
   readonly eta: StraightEta;
   readonly log: Logger;
   readonly clock?: Clock;
-  readonly registry?: Registry;
   /** How often each market's moved couriers are pushed (ms). Default 1000. */
   readonly marketFlushMs?: number;
   /** How often moved couriers' positions are saved (ms). Default 5000. */
@@ -79,6 +78,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class Tracker implements TrackerView {
+  /** The tracker's own metrics (a fresh registry per instance, so one can follow another). */
+  readonly registry = new Registry();
   readonly #o: TrackerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -104,7 +105,7 @@ export class Tracker implements TrackerView {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log.child({ component: "tracker" });
     this.#publisher = new AckedPublisher(options.nc);
-    const registers = options.registry ? [options.registry] : [];
+    const registers = [this.registry];
     this.#metrics = {
       fixes: new Counter({
         name: "xianda_tracker_fixes_total",

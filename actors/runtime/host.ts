@@ -41,6 +41,18 @@ export interface ActorHostOptions {
   /** How often leases are renewed and checkpoints saved (ms). Default 1000. */
   readonly renewMs?: number;
   readonly partition?: Partial<PartitionOptions>;
+  /**
+   * Services that must run exactly once per deployment (the tracker, for one): each is started
+   * by the host that holds `partition` and stopped when it lets that partition go, so it moves
+   * with the partition's lease on failover.
+   */
+  readonly singletons?: readonly Singleton[];
+}
+
+export interface Singleton {
+  readonly name: string;
+  readonly partition: number;
+  start(): Promise<{ stop(): Promise<void> }>;
 }
 
 interface LeaseValue {
@@ -75,6 +87,7 @@ export class ActorHost {
   readonly #observed = new Map<string, Observed>();
   readonly #held = new Map<number, Held>();
   readonly #busy = new Set<number>();
+  readonly #running = new Map<string, Promise<{ stop(): Promise<void> } | null>>();
   #handles: TopologyHandles | null = null;
   #publisher: AckedPublisher | null = null;
   #loop: NodeJS.Timeout | null = null;
@@ -211,6 +224,7 @@ export class ActorHost {
             this.#log.warn({ partition: p }, "lease lost; abandoning partition");
             this.metrics.leaseEvents.inc({ event: "lost" });
             this.#held.delete(p);
+            void this.#stopSingletons(p);
             this.metrics.partitionsHeld.set(this.#held.size);
             await held.worker.stop("abandon");
           } else {
@@ -227,6 +241,7 @@ export class ActorHost {
       for (const p of this.partitions) {
         const held = this.#held.get(p)!;
         this.#held.delete(p);
+        void this.#stopSingletons(p);
         this.metrics.leaseEvents.inc({ event: "lost" });
         await held.worker.stop("abandon");
       }
@@ -301,6 +316,7 @@ export class ActorHost {
       }
       this.#held.set(p, { worker, revision });
       this.metrics.partitionsHeld.set(this.#held.size);
+      this.#startSingletons(p);
       this.metrics.leaseEvents.inc({ event: previous?.holder ? "taken_over" : "acquired" });
       this.#log.info(
         { partition: p, checkpoint, from: previous?.holder ?? null },
@@ -308,6 +324,34 @@ export class ActorHost {
       );
     } finally {
       this.#busy.delete(p);
+    }
+  }
+
+  #startSingletons(p: number): void {
+    for (const singleton of this.#o.singletons ?? []) {
+      if (singleton.partition !== p || this.#running.has(singleton.name)) continue;
+      this.#log.info({ singleton: singleton.name, partition: p }, "starting singleton");
+      this.#running.set(
+        singleton.name,
+        singleton.start().catch((err) => {
+          this.#log.error({ err, singleton: singleton.name }, "singleton failed to start");
+          return null;
+        }),
+      );
+    }
+  }
+
+  async #stopSingletons(p: number): Promise<void> {
+    for (const singleton of this.#o.singletons ?? []) {
+      const running = this.#running.get(singleton.name);
+      if (singleton.partition !== p || !running) continue;
+      this.#running.delete(singleton.name);
+      try {
+        await (await running)?.stop();
+        this.#log.info({ singleton: singleton.name }, "singleton stopped");
+      } catch (err) {
+        this.#log.warn({ err, singleton: singleton.name }, "singleton did not stop cleanly");
+      }
     }
   }
 
@@ -319,6 +363,7 @@ export class ActorHost {
     try {
       this.#held.delete(p);
       this.metrics.partitionsHeld.set(this.#held.size);
+      await this.#stopSingletons(p);
       const checkpoint = await held.worker.stop("abandon");
       this.metrics.leaseEvents.inc({ event });
       await this.#handles!.leases.update(
@@ -338,6 +383,7 @@ export class ActorHost {
     if (!held) return;
     this.#busy.add(p);
     try {
+      await this.#stopSingletons(p);
       const checkpoint = await held.worker.stop("drain");
       this.#held.delete(p);
       this.metrics.partitionsHeld.set(this.#held.size);

@@ -4,7 +4,7 @@ export { ManualClock, systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export { ActorTimeoutError, CommandRejectedError, StaleWriteError } from "./errors.ts";
 export { ActorHost } from "./host.ts";
-export type { ActorHostOptions } from "./host.ts";
+export type { ActorHostOptions, Singleton } from "./host.ts";
 export { RuntimeMetrics } from "./metrics.ts";
 export type { PartitionOptions } from "./partition.ts";
 export type { StoredActor } from "./stored.ts";

@@ -1,0 +1,65 @@
+/**
+ * A gateway process: `npm run gateway`. The HTTP API, the websocket hubs and the apps (driver
+ * app, dispatcher console, shoppers' tracking page) on one port. Stateless: run as many as you
+ * like behind a load balancer with the same XIANDA_AUTH_SECRET.
+ */
+import pino from "pino";
+import { ActorClient } from "../actors/index.ts";
+import { connectRedis, createRateLimiter } from "../db/index.ts";
+import { createGateway } from "../gateway/index.ts";
+import { connectNats, ensureTopology } from "../nats/index.ts";
+import { buildApps } from "./apps.ts";
+import { loadConfig } from "./config.ts";
+import { topologyFrom } from "./wiring.ts";
+
+const config = loadConfig();
+const log = pino({ level: config.LOG_LEVEL, base: { service: "gateway" } });
+if (!config.XIANDA_AUTH_SECRET) {
+  log.fatal("XIANDA_AUTH_SECRET is required: every gateway of a deployment signs with it");
+  process.exit(1);
+}
+
+const nc = await connectNats({
+  servers: config.NATS_URL,
+  name: "xianda-gateway",
+  ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
+});
+const topology = topologyFrom(config);
+await ensureTopology(nc, topology);
+const actors = new ActorClient({ nc, topology });
+const redis = config.REDIS_URL ? await connectRedis({ url: config.REDIS_URL }) : null;
+if (!redis) log.warn("REDIS_URL unset: location rate limits are per gateway process");
+const gateway = createGateway({
+  nc,
+  topology,
+  actors,
+  auth: { secret: config.XIANDA_AUTH_SECRET },
+  ...(redis
+    ? {
+        rateLimiter: createRateLimiter(redis, {
+          name: "courier-location",
+          limit: config.LOCATION_RATE_PER_S,
+          windowMs: 1000,
+        }),
+      }
+    : {}),
+  limits: { locationRate: config.LOCATION_RATE_PER_S },
+  log,
+  apps: buildApps(config),
+});
+const { port } = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+log.info({ port, host: config.GATEWAY_HOST }, "gateway listening");
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "stopping");
+  await gateway.close();
+  actors.close();
+  await redis?.close();
+  await nc.drain();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
