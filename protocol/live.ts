@@ -197,6 +197,20 @@ export const DownFrame = z.discriminatedUnion("type", [
 ]);
 export type DownFrame = z.infer<typeof DownFrame>;
 
+/** Websocket close codes the gateway uses; apps decide from them whether and how to reconnect. */
+export const CloseCode = {
+  /** The gateway is shutting down: reconnect (to another gateway). */
+  goingAway: 1001,
+  /** A frame over `maxFrameBytes` (ws closes the socket itself). */
+  tooLarge: 1009,
+  /** No valid token, or an expired one: get a new token before reconnecting. */
+  unauthorized: 4001,
+  /** The token's role may not use this endpoint, or its order can no longer be tracked. */
+  forbidden: 4003,
+  /** The client fell too far behind: reconnect and resume from the last offset received. */
+  resyncRequired: 4008,
+} as const;
+
 // --- tokens -------------------------------------------------------------------------------
 
 export const Role = z.enum(["courier", "dispatcher", "store", "shopper", "admin"]);

@@ -258,8 +258,8 @@ export class Tracker implements TrackerView {
         kind: "eta",
         orderId: delivery.orderId,
         leg: "to_customer",
-        p50: w.p50,
-        p90: w.p90,
+        p50: Math.round(w.p50),
+        p90: Math.round(w.p90),
         at: now,
       };
     }
@@ -276,8 +276,8 @@ export class Tracker implements TrackerView {
       kind: "eta",
       orderId: delivery.orderId,
       leg: "to_store",
-      p50: toCustomer.p50,
-      p90: toCustomer.p90 + (toStore.p90 - toStore.p50),
+      p50: Math.round(toCustomer.p50),
+      p90: Math.round(toCustomer.p90 + (toStore.p90 - toStore.p50)),
       at: now,
     };
   }

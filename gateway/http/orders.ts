@@ -1,3 +1,5 @@
+import { Kvm } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
 import { Hono } from "hono";
 import { cellToLatLng, latLngToCell } from "h3-js";
 import { ActorTimeoutError } from "../../actors/index.ts";
@@ -98,6 +100,10 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
       promisedAt: order.promisedAt,
       temperatureClass: order.temperatureClass,
       courier,
+      // Where the order goes: the shopper's own door or pickup point (the courier's view of an
+      // address is another matter), in the client's coordinates.
+      destination:
+        coord.data === "gcj02" ? toGcj02(order.dropoff.location) : order.dropoff.location,
       eta: eta ? { leg: eta.leg, p50: eta.p50, p90: eta.p90, at: eta.at } : null,
       channel,
       offset: last?.seq ?? 0,
@@ -107,7 +113,30 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
   return app;
 }
 
-/** The newer of the courier actor's last position and the last exact one pushed here. */
+const positionBuckets = new WeakMap<HttpDeps, Promise<KV>>();
+
+/** The tracker's saved last position of a courier (every few seconds), or null. */
+async function savedPosition(
+  deps: HttpDeps,
+  courierId: string,
+): Promise<{ lat: number; lng: number; at: number } | null> {
+  let bucket = positionBuckets.get(deps);
+  if (!bucket) {
+    bucket = new Kvm(deps.nc).open(deps.topology.buckets.positions);
+    positionBuckets.set(deps, bucket);
+  }
+  try {
+    const entry = await (await bucket).get(courierId);
+    return entry?.operation === "PUT"
+      ? entry.json<{ lat: number; lng: number; at: number }>()
+      : null;
+  } catch (err) {
+    deps.log.warn({ err, courierId }, "saved position unavailable");
+    return null;
+  }
+}
+
+/** The newest of the courier actor's last position, the tracker's saved one and the last exact one pushed here. */
 async function courierPosition(
   deps: HttpDeps,
   order: Order,
@@ -122,9 +151,14 @@ async function courierPosition(
   } catch (err) {
     if (!(err instanceof ActorTimeoutError)) throw err;
   }
+  const saved = await savedPosition(deps, order.courierId);
   const pushed = deps.hub.latestPosition.get(order.courierId) ?? null;
-  if (!pushed) return fromActor;
-  if (!fromActor || pushed.at >= fromActor.at)
-    return { lat: pushed.lat, lng: pushed.lng, at: pushed.at };
-  return fromActor;
+  const candidates = [
+    fromActor,
+    saved,
+    pushed ? { lat: pushed.lat, lng: pushed.lng, at: pushed.at } : null,
+  ];
+  let newest: { lat: number; lng: number; at: number } | null = null;
+  for (const c of candidates) if (c && (!newest || c.at > newest.at)) newest = c;
+  return newest;
 }

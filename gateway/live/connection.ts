@@ -11,18 +11,9 @@ import { OutQueue } from "./queue.ts";
 import type { EnqueueResult, Outgoing } from "./queue.ts";
 
 /** Close codes the gateway uses (the apps reconnect on all but 4001 and 4003). */
-export const CloseCode = {
-  /** The gateway is shutting down: reconnect (to another gateway). */
-  goingAway: 1001,
-  /** A frame over `maxFrameBytes` (ws closes the socket itself). */
-  tooLarge: 1009,
-  /** No valid token, or an expired one: get a new token before reconnecting. */
-  unauthorized: 4001,
-  /** The token's role may not use this endpoint, or its order can no longer be tracked. */
-  forbidden: 4003,
-  /** The client fell too far behind: reconnect and resume from the last offset received. */
-  resyncRequired: 4008,
-} as const;
+import { CloseCode } from "../../protocol/index.ts";
+
+export { CloseCode };
 
 export interface Writer {
   /** Sockets whose buffer is above the high-water mark, re-flushed by the owner's timer. */

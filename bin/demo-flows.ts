@@ -1,0 +1,182 @@
+/**
+ * Domain steps that put an order in a courier's hands through the same actor messages the apps
+ * and the store API send: used by the demo (`npm start`), the test stack and the benchmarks.
+ */
+import type { ActorClient, Principal } from "../actors/index.ts";
+
+export interface AssignedOrderOptions {
+  orderId: string;
+  courierId: string;
+  marketId?: string;
+  storeId?: string;
+  store?: { lat: number; lng: number };
+  door?: { lat: number; lng: number };
+  temperatureClass?: "ambient" | "chilled" | "frozen";
+}
+
+/** Kunming: a store near 南屏街 and a door near 翠湖. */
+export const KUNMING_STORE = { lat: 25.0389, lng: 102.7183 };
+export const KUNMING_DOOR = { lat: 25.0475, lng: 102.7065 };
+
+const ALL_DAY = [{ open: "00:00", close: "24:00" }];
+
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export class DemoFlows {
+  readonly #codes = new Map<string, { code: string; pin: string; storeId: string }>();
+
+  constructor(readonly actors: ActorClient) {}
+
+  async #call(
+    type: string,
+    id: string,
+    msg: { type: string } & Record<string, unknown>,
+    by: Principal,
+  ) {
+    const outcome = await this.actors.call({ type, id }, msg, { by });
+    if (!outcome.ok) {
+      throw new Error(
+        `${type}/${id} refused ${msg.type}: ${outcome.refusal.code} ${outcome.refusal.message}`,
+      );
+    }
+  }
+
+  /** Market, store and an on-shift courier if missing; an order placed, ready and assigned. */
+  async assignedOrder(o: AssignedOrderOptions): Promise<{ pickupCode: string; pin: string }> {
+    const marketId = o.marketId ?? "km";
+    const storeId = o.storeId ?? "s-1";
+    const dispatcher: Principal = { role: "dispatcher", id: "d-1" };
+    const admin: Principal = { role: "admin", id: "admin" };
+    const courier: Principal = { role: "courier", id: o.courierId };
+    const storeAt = o.store ?? KUNMING_STORE;
+    const door = o.door ?? KUNMING_DOOR;
+    const market = await this.actors.state<{ status?: string; config?: unknown }>({
+      type: "market",
+      id: marketId,
+    });
+    if (!market.seq) {
+      await this.#call(
+        "market",
+        marketId,
+        { type: "configure", name: "五华区", city: "昆明" },
+        dispatcher,
+      );
+    }
+    const store = await this.actors.state({ type: "store", id: storeId });
+    if (!store.seq) {
+      const openHours = Object.fromEntries(
+        ["1", "2", "3", "4", "5", "6", "7"].map((d) => [d, ALL_DAY]),
+      );
+      await this.#call(
+        "store",
+        storeId,
+        { type: "register", name: "鲜果铺", marketId, location: storeAt, openHours },
+        admin,
+      );
+    }
+    const courierState = await this.actors.state<{ shift?: unknown }>({
+      type: "courier",
+      id: o.courierId,
+    });
+    if (!courierState.view.shift) {
+      await this.#call(
+        "courier",
+        o.courierId,
+        { type: "go_on_shift", marketId, vehicle: { mode: "ebike" }, capacity: { maxOrders: 3 } },
+        courier,
+      );
+    }
+    const code = `P${Math.floor(Math.random() * 9000 + 1000)}`;
+    const pin = String(Math.floor(Math.random() * 9000 + 1000));
+    await this.#call(
+      "order",
+      o.orderId,
+      {
+        type: "create",
+        storeId,
+        marketId,
+        shopOrderId: `wx-${o.orderId}`,
+        shopperId: `u-${o.orderId}`,
+        temperatureClass: o.temperatureClass ?? "ambient",
+        items: { summary: "2 × 草莓 500g, 1 × 鲜牛奶", count: 3 },
+        amounts: { goodsFen: 5600, deliveryFeeFen: 500, discountFen: 0, totalFen: 6100 },
+        pickup: storeAt,
+        dropoff: { kind: "door", location: door },
+        promisedAt: Date.now() + 45 * 60_000,
+        pickupCode: code,
+        deliveryPin: pin,
+      },
+      { role: "system", id: "shop-backend" },
+    );
+    const staff: Principal = { role: "store", id: storeId };
+    await this.#call("store", storeId, { type: "accept_order", orderId: o.orderId }, staff);
+    await this.#call("store", storeId, { type: "mark_ready", orderId: o.orderId }, staff);
+    await waitFor("the market to list the order", async () => {
+      const m = await this.actors.state<{ orders: Record<string, unknown> }>({
+        type: "market",
+        id: marketId,
+      });
+      return o.orderId in m.view.orders;
+    });
+    await this.#call(
+      "market",
+      marketId,
+      { type: "offer", orderId: o.orderId, courierId: o.courierId },
+      dispatcher,
+    );
+    await waitFor("the courier to hold the offer", async () => {
+      const c = await this.actors.state<{ offers: Record<string, unknown> }>({
+        type: "courier",
+        id: o.courierId,
+      });
+      return o.orderId in c.view.offers;
+    });
+    await this.#call("courier", o.courierId, { type: "accept_offer", orderId: o.orderId }, courier);
+    await waitFor("the order to be assigned", async () => {
+      const s = await this.actors.state<{ status: string }>({ type: "order", id: o.orderId });
+      return s.view.status === "assigned";
+    });
+    this.#codes.set(o.orderId, { code, pin, storeId });
+    return { pickupCode: code, pin };
+  }
+
+  async pickUp(orderId: string): Promise<void> {
+    const known = this.#codes.get(orderId);
+    if (!known) throw new Error(`no pickup code known for ${orderId}`);
+    const s = await this.actors.state<{ courierId: string }>({ type: "order", id: orderId });
+    await this.#call(
+      "order",
+      orderId,
+      { type: "arrive_at_store", courierId: s.view.courierId },
+      { role: "courier", id: s.view.courierId },
+    );
+    await this.#call(
+      "store",
+      known.storeId,
+      { type: "hand_off", orderId, pickupCode: known.code, courierId: s.view.courierId },
+      { role: "store", id: known.storeId },
+    );
+    await waitFor("the order to be picked up", async () => {
+      const v = await this.actors.state<{ status: string }>({ type: "order", id: orderId });
+      return v.view.status === "picked_up";
+    });
+  }
+
+  async deliver(orderId: string, courierId: string): Promise<void> {
+    const known = this.#codes.get(orderId);
+    if (!known) throw new Error(`no PIN known for ${orderId}`);
+    const by: Principal = { role: "courier", id: courierId };
+    await this.#call("order", orderId, { type: "arrive_at_customer", courierId }, by);
+    await this.#call("order", orderId, { type: "deliver", courierId, pin: known.pin }, by);
+  }
+}

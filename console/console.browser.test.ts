@@ -1,0 +1,209 @@
+/**
+ * The dispatcher console in headless Chromium against the whole live stack: sign-in, the market's
+ * couriers (markers, side panel, H3 supply shading), vans and alerts from the market channel, and
+ * no alert lost or repeated across a dropped connection (resume by offset). Screenshots go to
+ * test-results/screens/. The courier moving live from a driver app is in
+ * driver-app/driver.browser.test.ts.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PushFrame } from "../protocol/index.ts";
+import { startStack } from "../test/stack.ts";
+import type { Stack } from "../test/stack.ts";
+
+const SCREENS = path.resolve(import.meta.dirname, "../test-results/screens");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+interface ConsoleHook {
+  state(): { status: string; frames: number; alerts: number };
+  markers(): Array<{ courierId: string; lat: number; lng: number }>;
+  dropConnection(holdMs: number): void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENS, `${name}.png`) });
+}
+
+function hook<T>(page: Page, read: (hook: ConsoleHook) => T): Promise<T> {
+  return page.evaluate(`(${read.toString()})(window.__xiandaConsole)`) as Promise<T>;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("dispatcher console (Chromium, live stack)", () => {
+  let stack: Stack;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack();
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function desk(): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      locale: "zh-CN",
+      timezoneId: "Asia/Shanghai",
+    });
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  /** Publishes a push frame on the market's channel, as the tracker and alerting do. */
+  async function push(frame: PushFrame): Promise<void> {
+    stack.nc.publish(stack.topology.subjects.push("market", "km"), JSON.stringify(frame));
+    await stack.nc.flush();
+  }
+
+  it("asks for a dispatcher token and refuses a courier's", async () => {
+    const page = await desk();
+    await page.goto(`${stack.url}/console`);
+    await page.getByRole("heading", { name: "调度员登录" }).waitFor();
+    await page.fill("#login-token", await stack.tokens.courier("c-1"));
+    await page.getByRole("button", { name: "登录" }).click();
+    expect(await page.textContent("#login-error")).toBe("这不是调度员令牌");
+    await screenshot(page, "console-login");
+
+    await page.fill("#login-token", await stack.tokens.dispatcher("km"));
+    await page.getByRole("button", { name: "登录" }).click();
+    await page.waitForSelector('#conn[data-state="open"]');
+    expect(await page.textContent("#market")).toBe("昆明");
+    expect(await page.textContent("#conn")).toBe("实时连接正常");
+  });
+
+  it("shows couriers, supply, vans and alerts, and loses no alert across a reconnect", async () => {
+    const page = await desk();
+    await page.goto(`${stack.url}/console#token=${await stack.tokens.dispatcher("km")}`);
+    await page.waitForSelector('#conn[data-state="open"]');
+
+    const now = Date.now();
+    // Couriers around 五华 and 盘龙: three share a cell near 东风广场.
+    const couriers = [
+      { courierId: "c-101", lat: 25.0406, lng: 102.7123, status: "busy" },
+      { courierId: "c-102", lat: 25.0409, lng: 102.7129, status: "idle" },
+      { courierId: "c-103", lat: 25.0401, lng: 102.7118, status: "offered" },
+      { courierId: "c-104", lat: 25.0475, lng: 102.7065, status: "busy" },
+      { courierId: "c-105", lat: 25.0552, lng: 102.7211, status: "idle" },
+      { courierId: "c-106", lat: 25.0318, lng: 102.7302, status: "busy" },
+      { courierId: "c-107", lat: 25.0263, lng: 102.7001, status: "idle" },
+      { courierId: "c-108", lat: 25.0621, lng: 102.6953, status: "offline" },
+    ].map((c, i) => ({ ...c, at: now - i * 7_000 }));
+    await push({ kind: "couriers", marketId: "km", couriers, at: now });
+    await push({
+      kind: "temperature",
+      vehicleId: "van-3",
+      compartmentId: "冷藏",
+      celsius: 6.8,
+      inRange: false,
+      at: now,
+    });
+    await push({
+      kind: "temperature",
+      vehicleId: "van-1",
+      compartmentId: "冷冻",
+      celsius: -19.5,
+      inRange: true,
+      at: now,
+    });
+    await push({
+      kind: "alert",
+      id: "a-1",
+      severity: "critical",
+      code: "excursion",
+      message: "冷藏仓温度 6.8°C，已超出 0–4°C 超过 5 分钟",
+      subject: "van-3",
+      at: now - 60_000,
+    });
+
+    await page.waitForSelector('.courier-row[data-courier-id="c-108"]');
+    const markers = await hook(page, (h) => h.markers());
+    expect(markers.map((m) => m.courierId).sort()).toEqual(couriers.map((c) => c.courierId));
+    const rows = page.locator(".courier-row");
+    expect(await rows.count()).toBe(8);
+    // Offers first, then deliveries, idle, off shift.
+    expect(await rows.first().getAttribute("data-courier-id")).toBe("c-103");
+    expect(await rows.last().getAttribute("data-courier-id")).toBe("c-108");
+    expect(await rows.last().textContent()).toMatch(/已下班.*c-108.*秒前/);
+    expect(await page.textContent("#sum-active")).toBe("7");
+    expect(await page.textContent("#sum-busy")).toBe("4");
+    // Supply: off-shift couriers are not supply; three couriers share one res-8 cell.
+    const cells = page.locator("path.supply-cell");
+    expect(await cells.count()).toBe(5);
+    expect(await page.locator("path.supply-cell.level-3").count()).toBe(1);
+    await page.waitForSelector(".van-row");
+    expect(await page.locator(".van-row").first().textContent()).toContain("温度超标");
+    await page.waitForSelector('[data-alert-id="a-1"]');
+
+    // The network drops; two alerts are published meanwhile; the console resumes after its
+    // last offset and shows both, once.
+    await hook(page, (h) => h.dropConnection(2_500));
+    await until(
+      "the console to notice",
+      async () => (await hook(page, (h) => h.state().status)) === "waiting",
+    );
+    await push({
+      kind: "alert",
+      id: "a-2",
+      severity: "warning",
+      code: "order_late",
+      message: "订单 o-2291 预计晚到 12 分钟",
+      subject: "o-2291",
+      at: Date.now(),
+    });
+    await push({
+      kind: "alert",
+      id: "a-3",
+      severity: "info",
+      code: "store_delay",
+      message: "鲜果铺（南屏街店）备货延迟约 5 分钟",
+      subject: "s-1",
+      at: Date.now() + 1,
+    });
+    expect(await page.textContent("#conn")).toMatch(/已断开，\d+ 秒后重连/);
+    await page.waitForSelector('[data-alert-id="a-2"]', { timeout: 10_000 });
+    await page.waitForSelector('[data-alert-id="a-3"]');
+    await page.waitForSelector('#conn[data-state="open"]');
+    expect(
+      await page
+        .locator(".alert-row")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-alert-id"))),
+    ).toEqual(["a-3", "a-2", "a-1"]);
+    expect(await page.textContent("#sum-alerts")).toBe("3");
+    await screenshot(page, "console-fleet");
+
+    await page.getByRole("button", { name: "EN" }).click();
+    expect(await page.textContent("#conn")).toBe("Live");
+    expect(await rows.first().textContent()).toContain("Offer pending");
+    await screenshot(page, "console-fleet-en");
+  }, 60_000);
+});

@@ -1,0 +1,252 @@
+/**
+ * The dispatcher's city map (Leaflet). With no tile server it draws a schematic of the city on a
+ * neutral background; with one configured it draws the tiles instead. Couriers are div markers
+ * (no images) that glide to each new position; supply is shaded per H3 cell.
+ */
+import * as L from "leaflet";
+import "leaflet/dist/leaflet.css";
+import type { CourierView } from "./fleet.ts";
+import { STALE_AFTER_MS } from "./fleet.ts";
+import type { Lang } from "./i18n.ts";
+import { Glide, glideDuration, metresBetween } from "./motion.ts";
+import type { CityOutline } from "./outline.ts";
+import type { SupplyCell } from "./supply.ts";
+import { supplyKey } from "./supply.ts";
+
+interface CourierMarker {
+  marker: L.Marker;
+  glide: Glide;
+  view: CourierView;
+  receivedAt: number;
+}
+
+const SUPPLY_COLOURS: Record<SupplyCell["level"], string> = {
+  1: "#bfe8cf",
+  2: "#7fd3a2",
+  3: "#35b46e",
+  4: "#0f7f41",
+};
+
+export class CityMap {
+  private readonly map: L.Map;
+  private readonly couriers = new Map<string, CourierMarker>();
+  private readonly supplyLayer = L.layerGroup();
+  private readonly placeLabels: Array<{ marker: L.Marker; name: { zh: string; en: string } }> = [];
+  private lastSupply = "";
+  private fitted = false;
+  private frame: number | null = null;
+
+  constructor(
+    element: HTMLElement,
+    private readonly options: {
+      tileUrl: string | null;
+      outline: CityOutline;
+      onSelect: (courierId: string) => void;
+    },
+  ) {
+    this.map = L.map(element, {
+      center: options.outline.center,
+      zoom: options.outline.zoom,
+      zoomControl: true,
+      attributionControl: options.tileUrl !== null,
+      preferCanvas: false,
+    });
+    L.control.scale({ imperial: false, position: "bottomright" }).addTo(this.map);
+    if (options.tileUrl !== null) {
+      L.tileLayer(options.tileUrl, { maxZoom: 19 }).addTo(this.map);
+    } else {
+      this.drawOutline(options.outline);
+    }
+    this.supplyLayer.addTo(this.map);
+  }
+
+  private drawOutline(outline: CityOutline): void {
+    L.polygon(outline.urban, {
+      color: "#b9b2a2",
+      weight: 1.5,
+      dashArray: "6 5",
+      fillColor: "#f7f3ea",
+      fillOpacity: 0.9,
+      interactive: false,
+    }).addTo(this.map);
+    for (const water of outline.water) {
+      L.polygon(water.ring, {
+        color: "#8fb8d8",
+        weight: 1,
+        fillColor: "#cfe3f3",
+        fillOpacity: 1,
+        interactive: false,
+      }).addTo(this.map);
+    }
+    const labels = [
+      ...outline.water.map((w) => ({ name: w.name, at: centroid(w.ring), water: true })),
+      ...outline.places.map((p) => ({ ...p, water: false })),
+    ];
+    for (const label of labels) {
+      const marker = L.marker(label.at, {
+        icon: placeIcon(label.name.zh, label.water),
+        interactive: false,
+        keyboard: false,
+      }).addTo(this.map);
+      this.placeLabels.push({ marker, name: label.name });
+    }
+  }
+
+  setLang(lang: Lang): void {
+    for (const label of this.placeLabels) {
+      const element = label.marker.getElement()?.querySelector(".place-label");
+      if (element) element.textContent = label.name[lang];
+    }
+  }
+
+  /** Places or moves a courier's marker; the move glides over about the reporting interval. */
+  showCourier(view: CourierView, wallNow: number, label: string, title: string): void {
+    const now = performance.now();
+    const existing = this.couriers.get(view.courierId);
+    const target = { lat: view.lat, lng: view.lng };
+    if (existing === undefined) {
+      const marker = L.marker([view.lat, view.lng], {
+        icon: L.divIcon({
+          className: "courier-icon",
+          html: courierElement(),
+          iconSize: [16, 16],
+          iconAnchor: [8, 8],
+        }),
+        keyboard: false,
+        riseOnHover: true,
+      });
+      marker.on("click", () => this.options.onSelect(view.courierId));
+      marker.addTo(this.map);
+      const entry: CourierMarker = { marker, glide: new Glide(target), view, receivedAt: now };
+      this.couriers.set(view.courierId, entry);
+      this.decorate(entry, label, title, wallNow);
+      return;
+    }
+    const drawn = existing.glide.at(now);
+    const duration = glideDuration(now - existing.receivedAt, metresBetween(drawn, target));
+    existing.glide.retarget(target, now, duration);
+    existing.view = view;
+    existing.receivedAt = now;
+    this.decorate(existing, label, title, wallNow);
+    this.animate();
+  }
+
+  /** Refreshes labels and staleness (called every second and on a language change). */
+  restyle(
+    describe: (view: CourierView) => { label: string; title: string },
+    wallNow: number,
+  ): void {
+    for (const entry of this.couriers.values()) {
+      const { label, title } = describe(entry.view);
+      this.decorate(entry, label, title, wallNow);
+    }
+  }
+
+  setSupply(cells: readonly SupplyCell[]): void {
+    const key = supplyKey(cells);
+    if (key === this.lastSupply) return;
+    this.lastSupply = key;
+    this.supplyLayer.clearLayers();
+    for (const cell of cells) {
+      L.polygon(cell.boundary, {
+        color: SUPPLY_COLOURS[cell.level],
+        weight: 1,
+        fillColor: SUPPLY_COLOURS[cell.level],
+        fillOpacity: 0.45,
+        interactive: false,
+        className: `supply-cell level-${cell.level}`,
+      }).addTo(this.supplyLayer);
+    }
+  }
+
+  focus(courierId: string): void {
+    const entry = this.couriers.get(courierId);
+    if (entry === undefined) return;
+    this.map.setView(entry.marker.getLatLng(), Math.max(this.map.getZoom(), 15));
+    for (const other of this.couriers.values()) {
+      other.marker.getElement()?.classList.toggle("selected", other === entry);
+    }
+  }
+
+  /** Where each marker is drawn right now (for tests and the side panel). */
+  drawn(): Array<{ courierId: string; lat: number; lng: number }> {
+    return [...this.couriers.entries()].map(([courierId, entry]) => {
+      const at = entry.marker.getLatLng();
+      return { courierId, lat: at.lat, lng: at.lng };
+    });
+  }
+
+  refresh(): void {
+    this.map.invalidateSize();
+  }
+
+  /** `wallNow` is the wall clock (ms since the epoch), compared with the report's `at`. */
+  private decorate(entry: CourierMarker, label: string, title: string, wallNow: number): void {
+    const element = entry.marker.getElement();
+    if (element === undefined) return;
+    element.dataset["courierId"] = entry.view.courierId;
+    element.dataset["status"] = entry.view.status;
+    element.dataset["lat"] = entry.view.lat.toFixed(6);
+    element.dataset["lng"] = entry.view.lng.toFixed(6);
+    element.title = title;
+    element.classList.toggle("stale", wallNow - entry.view.at > STALE_AFTER_MS);
+    const marker = element.querySelector(".courier-marker");
+    if (marker !== null) marker.className = `courier-marker status-${entry.view.status}`;
+    const tag = element.querySelector(".courier-tag");
+    if (tag !== null && tag.textContent !== label) tag.textContent = label;
+  }
+
+  /**
+   * The first time couriers are known, makes sure they are in view (zooming in only as far as
+   * needed); after that the dispatcher's own panning and zooming are left alone.
+   */
+  fitOnce(): void {
+    if (this.fitted) return;
+    const points = [...this.couriers.values()].map((e) => e.marker.getLatLng());
+    if (points.length === 0) return;
+    this.fitted = true;
+    const bounds = L.latLngBounds(points);
+    if (!this.map.getBounds().pad(-0.1).contains(bounds)) {
+      this.map.fitBounds(bounds.pad(0.5), { maxZoom: 15, animate: false });
+    }
+  }
+
+  private animate(): void {
+    if (this.frame !== null) return;
+    const step = (): void => {
+      const now = performance.now();
+      let moving = false;
+      for (const entry of this.couriers.values()) {
+        const at = entry.glide.at(now);
+        entry.marker.setLatLng([at.lat, at.lng]);
+        moving ||= entry.glide.moving(now);
+      }
+      this.frame = moving ? requestAnimationFrame(step) : null;
+    };
+    this.frame = requestAnimationFrame(step);
+  }
+}
+
+function courierElement(): HTMLElement {
+  const marker = document.createElement("div");
+  marker.className = "courier-marker";
+  const dot = document.createElement("span");
+  dot.className = "courier-dot";
+  const tag = document.createElement("span");
+  tag.className = "courier-tag";
+  marker.append(dot, tag);
+  return marker;
+}
+
+function placeIcon(text: string, water: boolean): L.DivIcon {
+  const label = document.createElement("span");
+  label.className = water ? "place-label water" : "place-label";
+  label.textContent = text;
+  return L.divIcon({ className: "place-icon", html: label, iconSize: [0, 0] });
+}
+
+function centroid(ring: Array<[number, number]>): [number, number] {
+  const lat = ring.reduce((sum, p) => sum + p[0], 0) / ring.length;
+  const lng = ring.reduce((sum, p) => sum + p[1], 0) / ring.length;
+  return [lat, lng];
+}
