@@ -167,9 +167,15 @@ async function withHosts<T>(
   const topology = new Topology({ namespace: `bench${Date.now().toString(36)}`, partitions: 32 });
   await ensureTopology(nc, topology);
   const env = { XIANDA_NAMESPACE: topology.options.namespace, XIANDA_PARTITIONS: "32" };
-  const hosts = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: count }, (_, i) => startHost(`bench-h${i + 1}`, env)),
   );
+  const hosts = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    for (const h of hosts) h.kill("SIGKILL");
+    throw (failed as PromiseRejectedResult).reason;
+  }
   const client = new ActorClient({ nc, topology });
   try {
     // Wait until the hosts hold every partition between them.

@@ -22,13 +22,17 @@ export interface LoadPlan {
   /** Shoppers watching an order carried by couriers[courierIndex]. */
   readonly shoppers: readonly { token: string; orderId: string; courierIndex: number }[];
   readonly phases: readonly (
+    /** Every courier keeps `inFlightPerCourier` unacknowledged fixes: as fast as the gateway takes them. */
     | { kind: "flood"; seconds: number; inFlightPerCourier: number }
+    /** A fixed rate, unmeasured (the main process reads what the index took). */
+    | { kind: "step"; perSecond: number; seconds: number }
     | { kind: "rate"; perSecond: number; seconds: number }
   )[];
 }
 
 export interface PhaseResult {
   kind: string;
+  rejected?: number;
   perSecond?: number;
   sent: number;
   seconds: number;
@@ -41,6 +45,8 @@ const METERS_PER_DEG_LAT = 111_320;
 class SimCourier {
   readonly ws: WebSocket;
   lastAt = 0;
+  /** Fixes sent and not yet acknowledged by a `location_ack` (closed-loop flooding). */
+  unacked = 0;
   readonly heading = Math.random() * 2 * Math.PI;
   readonly t0 = Date.now();
   readonly origin = {
@@ -52,7 +58,19 @@ class SimCourier {
     url: string,
   ) {
     this.ws = new WebSocket(url);
+    this.ws.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as {
+        type: string;
+        accepted?: number;
+        rejected?: unknown[];
+      };
+      if (frame.type === "location_ack") {
+        this.unacked -= (frame.accepted ?? 0) + (frame.rejected?.length ?? 0);
+        this.rejected += frame.rejected?.length ?? 0;
+      }
+    });
   }
+  rejected = 0;
   nextFix(): { lat: number; lng: number; at: number; accuracy: number; speed: number } {
     const at = Math.max(this.lastAt + 1, Date.now());
     this.lastAt = at;
@@ -107,6 +125,9 @@ async function main(): Promise<void> {
     });
     return { ws, orderId: s.orderId };
   });
+  console.error(`load: ${couriers.length} couriers connected`);
+  // Phase boundaries for the main process, which reads the index's own count.
+  const mark = (what: string) => console.log(JSON.stringify({ mark: what, at: Date.now() }));
   await Promise.all(shoppers.map((s) => open(s.ws)));
   for (const s of shoppers)
     s.ws.send(JSON.stringify({ type: "subscribe", channel: `order:${s.orderId}` }));
@@ -115,11 +136,14 @@ async function main(): Promise<void> {
   const send = (c: SimCourier) => {
     const fix = c.nextFix();
     if (watched.has(c.id)) sentAt.set(`${c.id}:${fix.at}`, performance.now());
+    c.unacked++;
     c.ws.send(JSON.stringify({ type: "location", fix, coord: "wgs84" }));
   };
 
   const results: PhaseResult[] = [];
   for (const phase of plan.phases) {
+    console.error(`load: phase ${phase.kind}`);
+    mark(`start:${results.length}`);
     histogram = hdr.build({
       lowestDiscernibleValue: 1,
       highestTrackableValue: 60_000_000,
@@ -129,17 +153,32 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let sent = 0;
     if (phase.kind === "flood") {
-      // As fast as the sockets drain: each courier keeps a few frames in flight.
+      // Closed loop: a courier sends while fewer than `inFlightPerCourier` fixes await an ack,
+      // so the rate is what the gateway sustains, not what the sockets can buffer.
       const until = t0 + phase.seconds * 1000;
       while (performance.now() < until) {
         for (const c of couriers) {
-          if (c.ws.bufferedAmount < 512 * phase.inFlightPerCourier) {
+          while (c.unacked < phase.inFlightPerCourier) {
             send(c);
             sent++;
           }
         }
-        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 1));
       }
+      // Let the last acks come back before the next phase.
+      await sleep(1000);
+    } else if (phase.kind === "step") {
+      const until = t0 + phase.seconds * 1000;
+      let i = 0;
+      while (performance.now() < until) {
+        const due = Math.floor(((performance.now() - t0) / 1000) * phase.perSecond);
+        for (; sent < due; sent++) send(couriers[i++ % couriers.length]!);
+        await sleep(2);
+      }
+      console.error(
+        `load: step ${phase.perSecond}/s done (${Math.round(sent / phase.seconds)}/s sent)`,
+      );
+      await sleep(1000);
     } else {
       measuring = true;
       const until = t0 + phase.seconds * 1000;
@@ -153,9 +192,11 @@ async function main(): Promise<void> {
       measuring = false;
     }
     const seconds = (performance.now() - t0) / 1000;
+    mark(`end:${results.length}`);
     results.push({
       kind: phase.kind,
-      ...(phase.kind === "rate" ? { perSecond: phase.perSecond } : {}),
+      rejected: couriers.reduce((n, c) => n + c.rejected, 0),
+      ...(phase.kind !== "flood" ? { perSecond: phase.perSecond } : {}),
       sent,
       seconds,
       ...(phase.kind === "rate"

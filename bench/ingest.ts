@@ -4,10 +4,10 @@
  *
  * The gateway, tracker and an actor host run in this process (test/stack.ts); the couriers and
  * shoppers are real websocket clients in a child process (bench/ingest-load.ts). 2,000 couriers
- * connect; 50 of them carry an order whose shopper watches it. Phases: a flood (every courier
- * sends as fast as its socket drains) for the ingest rate, read from the tracker's own count of
- * fixes taken into the index; then 10,000 fixes/s for 10 s for latency (send → the shopper's
- * push frame carrying that fix).
+ * connect; 50 of them carry an order whose shopper watches it. Phases: 10,000 fixes/s for 10 s
+ * for latency (send → the shopper's push frame carrying that fix); then offered rates rising
+ * from 20,000 to 60,000/s, 5 s each, with what the tracker took into the index read from its
+ * own count: "sustained" is the highest rate taken while keeping up (≥ 95 % of offered).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,14 +21,17 @@ import { startStack } from "../test/stack.ts";
 import type { LoadPlan, PhaseResult } from "./ingest-load.ts";
 import type { ResultRow } from "./report.ts";
 
-const COURIERS = 2000;
+const COURIERS = Number(process.env.BENCH_INGEST_COURIERS ?? 2000);
 const WATCHED = 50;
-const FLOOD_SECONDS = 10;
+/** Offered rates for the ingest figure, ascending; each for STEP_SECONDS. */
+const STEPS = [20_000, 30_000, 40_000, 50_000, 60_000];
+const STEP_SECONDS = 5;
 const RATE = 10_000;
 const RATE_SECONDS = 10;
 
 export async function benchIngest(): Promise<ResultRow[]> {
-  const stack = await startStack();
+  // 2,000 couriers and their shoppers come from one address here.
+  const stack = await startStack({ limits: { maxConnectionsPerIp: 10_000 } });
   const dir = mkdtempSync(join(tmpdir(), "xianda-ingest-"));
   const relay = await rawRelay(stack.nc, `benchraw${process.pid}`);
   try {
@@ -54,43 +57,73 @@ export async function benchIngest(): Promise<ResultRow[]> {
       raw: { up: `${relay.url}/up`, down: `${relay.url}/down` },
       couriers,
       shoppers,
+      // Latency first, on a quiet system; then the ingest steps, which end in overload.
       phases: [
-        { kind: "flood", seconds: FLOOD_SECONDS, inFlightPerCourier: 4 },
+        { kind: "step", perSecond: RATE, seconds: 5 }, // warm-up, unmeasured
         { kind: "rate", perSecond: RATE, seconds: RATE_SECONDS },
+        ...STEPS.map((perSecond) => ({ kind: "step" as const, perSecond, seconds: STEP_SECONDS })),
       ],
     };
+    console.log(`ingest: ${COURIERS} couriers, ${shoppers.length} watched orders set up`);
     const planFile = join(dir, "plan.json");
     writeFileSync(planFile, JSON.stringify(plan));
 
     // Sample the tracker's count of fixes taken into the index while the load runs.
     const samples: { t: number; updates: number }[] = [];
     const sampler = setInterval(
-      () => samples.push({ t: performance.now(), updates: stack.tracker.updates }),
-      100,
+      () => samples.push({ t: Date.now(), updates: stack.tracker.updates }),
+      50,
     );
     const output = await runChild(planFile);
     clearInterval(sampler);
-    const { results, raw } = JSON.parse(output) as { results: PhaseResult[]; raw: PhaseResult };
+    const lines = output.trim().split("\n");
+    const { results, raw } = JSON.parse(lines.at(-1)!) as {
+      results: PhaseResult[];
+      raw: PhaseResult;
+    };
+    const starts = new Map<number, number>();
+    for (const line of lines.slice(0, -1)) {
+      const m = JSON.parse(line) as { mark?: string; at?: number };
+      if (m.mark?.startsWith("start:")) starts.set(Number(m.mark.slice(6)), m.at!);
+    }
+    const updatesAt = (t: number) =>
+      samples.find((s) => s.t >= t)?.updates ?? samples.at(-1)?.updates ?? 0;
+    // What the index took during each step (from 1 s in, once the pipes are full, to its end).
+    const steps = STEPS.map((offered, i) => {
+      const start = starts.get(i + 2)! + 1000;
+      const end = starts.get(i + 2)! + STEP_SECONDS * 1000;
+      const ingested = ((updatesAt(end) - updatesAt(start)) / (end - start)) * 1000;
+      console.log(`offered ${offered}/s: ingested into the H3 index ${Math.round(ingested)}/s`);
+      return { offered, ingested };
+    });
+    // Sustained: the highest rate taken while keeping up with what was offered (≥ 95 %).
+    const sustained = steps.filter((s) => s.ingested >= 0.95 * s.offered).at(-1)?.ingested ?? 0;
+    const peak = Math.max(...steps.map((s) => s.ingested));
 
-    const first = samples.find((s) => s.updates > 0);
-    const floodEnd = first ? samples.find((s) => s.t >= first.t + FLOOD_SECONDS * 1000) : undefined;
-    const ingested =
-      first && floodEnd ? ((floodEnd.updates - first.updates) / (floodEnd.t - first.t)) * 1000 : 0;
-    const flood = results.find((r) => r.kind === "flood")!;
+    if (process.env.BENCH_INGEST_DEBUG) {
+      const lag = await stack.tracker.registry.getSingleMetricAsString(
+        "xianda_tracker_fix_lag_seconds",
+      );
+      console.log(lag);
+    }
     const rate = results.find((r) => r.kind === "rate")!;
-    console.log(
-      `flood: sent ${Math.round(flood.sent / flood.seconds)}/s, ingested into the H3 index ${Math.round(ingested)}/s`,
-    );
     console.log(
       `at ${RATE}/s: courier→shopper p50 ${rate.latency!.p50.toFixed(2)} ms, p99 ${rate.latency!.p99.toFixed(2)} ms (${rate.latency!.count} samples); raw ws→NATS→ws p50 ${raw.latency!.p50.toFixed(2)} ms, p99 ${raw.latency!.p99.toFixed(2)} ms`,
     );
     const row = (r: Omit<ResultRow, "bench">): ResultRow => ({ bench: "ingest", ...r });
     return [
       row({
-        figure: "fixes ingested into the H3 index (flood, 2,000 couriers)",
-        value: ingested,
+        figure: `fixes ingested into the H3 index, sustained (${COURIERS} couriers over ws)`,
+        value: sustained,
         unit: "updates/s",
         target: 50_000,
+        better: "higher",
+      }),
+      row({
+        figure: "fixes ingested into the H3 index, peak under overload",
+        value: peak,
+        unit: "updates/s",
+        target: null,
         better: "higher",
       }),
       row({
@@ -132,9 +165,7 @@ function runChild(planFile: string): Promise<string> {
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.on("exit", (code) =>
-      code === 0
-        ? resolve(out.trim().split("\n").at(-1)!)
-        : reject(new Error(`load generator exited ${code}`)),
+      code === 0 ? resolve(out) : reject(new Error(`load generator exited ${code}`)),
     );
   });
 }

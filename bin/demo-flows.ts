@@ -42,8 +42,14 @@ export class DemoFlows {
     id: string,
     msg: { type: string } & Record<string, unknown>,
     by: Principal,
+    commandId?: string,
   ) {
-    const outcome = await this.actors.call({ type, id }, msg, { by });
+    // Set-up steps carry a fixed command id, so that two flows racing to set up the same store
+    // or market apply it once and both get its outcome.
+    const outcome = await this.actors.call({ type, id }, msg, {
+      by,
+      ...(commandId ? { id: commandId } : {}),
+    });
     if (!outcome.ok) {
       throw new Error(
         `${type}/${id} refused ${msg.type}: ${outcome.refusal.code} ${outcome.refusal.message}`,
@@ -70,6 +76,7 @@ export class DemoFlows {
         marketId,
         { type: "configure", name: "五华区", city: "昆明" },
         dispatcher,
+        `setup.market.${marketId}`,
       );
     }
     const store = await this.actors.state({ type: "store", id: storeId });
@@ -82,6 +89,7 @@ export class DemoFlows {
         storeId,
         { type: "register", name: "鲜果铺", marketId, location: storeAt, openHours },
         admin,
+        `setup.store.${storeId}`,
       );
     }
     const courierState = await this.actors.state<{ shift?: unknown }>({

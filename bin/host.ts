@@ -18,7 +18,7 @@ const nc = await connectNats({
   ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
 });
 const topology = topologyFrom(config);
-const tracker = trackerSingleton(config, nc, topology, log);
+const tracker = trackerSingleton(config, topology, log);
 const host = actorHostFrom(config, nc, topology, log, [tracker]);
 await host.start();
 

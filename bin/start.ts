@@ -55,7 +55,7 @@ const secret = demoSecret();
 
 const nc = await connectNats({ servers: nats.url, name: "xianda-start" });
 const topology = topologyFrom(config);
-const tracker = trackerSingleton(config, nc, topology, log);
+const tracker = trackerSingleton(config, topology, log);
 const host = actorHostFrom(config, nc, topology, log, [tracker]);
 await host.start();
 const actors = new ActorClient({ nc, topology });

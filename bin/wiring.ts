@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
 import type { Singleton } from "../actors/index.ts";
 import { EtaModel, OsrmClient } from "../geo/index.ts";
-import { ensureTopology, Topology } from "../nats/index.ts";
+import { connectNats, ensureTopology, Topology } from "../nats/index.ts";
 import { Tracker } from "../tracking/index.ts";
 import type { Config } from "./config.ts";
 
@@ -19,7 +19,6 @@ export function topologyFrom(config: Config): Topology {
 /** The tracker runs once per deployment: on whichever host holds partition 0. */
 export function trackerSingleton(
   config: Config,
-  nc: NatsConnection,
   topology: Topology,
   log: Logger,
 ): Singleton & { readonly current: () => Tracker | null } {
@@ -29,12 +28,19 @@ export function trackerSingleton(
     name: "tracker",
     partition: 0,
     async start() {
-      const { positions } = await ensureTopology(nc, topology);
-      const actors = new ActorClient({ nc, topology });
+      // Its own connection: a tracker that falls behind a flood of fixes must not make the
+      // server drop the host's connection as a slow consumer.
+      const own = await connectNats({
+        servers: config.NATS_URL,
+        name: "xianda-tracker",
+        ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
+      });
+      const { positions } = await ensureTopology(own, topology);
+      const actors = new ActorClient({ nc: own, topology });
       const eta = new EtaModel(
         config.OSRM_URL ? { source: new OsrmClient({ baseUrl: config.OSRM_URL }) } : {},
       );
-      const tracker = new Tracker({ nc, topology, positions, actors, eta, log });
+      const tracker = new Tracker({ nc: own, topology, positions, actors, eta, log });
       await tracker.start();
       current = tracker;
       return {
@@ -42,6 +48,7 @@ export function trackerSingleton(
           current = null;
           await tracker.stop();
           actors.close();
+          await own.drain();
         },
       };
     },

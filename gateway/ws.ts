@@ -21,6 +21,7 @@ import { ActorTimeoutError } from "../actors/index.ts";
 import type { ActorClient } from "../actors/index.ts";
 import { FixFilter, toWgs84 } from "../geo/index.ts";
 import type { AcceptedFix } from "../geo/index.ts";
+import { CoalescingPublisher } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
 import { CoordSystem, DriverUpFrame, LiveUpFrame } from "../protocol/index.ts";
 import type { DownFrame, Fix, TokenClaims } from "../protocol/index.ts";
@@ -62,11 +63,14 @@ export class WsEndpoints {
   readonly #connections = new Set<Connection>();
   readonly #servers = new Set<Server>();
   readonly #filter = new FixFilter();
+  /** Fixes from many sockets go to NATS in one write per loop turn (see nats/coalesce.ts). */
+  readonly #fixes: CoalescingPublisher;
   readonly #pinger: NodeJS.Timeout;
   #closing = false;
 
   constructor(deps: WsDeps) {
     this.#d = deps;
+    this.#fixes = new CoalescingPublisher(deps.nc);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxFrameBytes });
     this.#pinger = setInterval(() => this.#ping(), PING_INTERVAL_MS);
     this.#pinger.unref();
@@ -291,7 +295,7 @@ export class WsEndpoints {
           heading,
           receivedAt,
         };
-        d.nc.publish(subject, encoder.encode(JSON.stringify(location)));
+        this.#fixes.publish(subject, encoder.encode(JSON.stringify(location)));
         ack.accepted++;
       }
       scheduleAck();

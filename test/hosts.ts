@@ -36,10 +36,11 @@ export async function startHost(
   let out = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`host ${id} did not start:\n${out}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Never leave a half-started host behind: it would hold partitions for ever.
+      child.kill("SIGKILL");
+      reject(new Error(`host ${id} did not start:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       if (out.length > 2_000_000) out = out.slice(-1_000_000);

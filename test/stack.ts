@@ -13,6 +13,7 @@ import { buildConsoleApp } from "../console/build.ts";
 import { buildTrackingPage } from "../customer-mini/h5/build.ts";
 import { buildDriverApp } from "../driver-app/build.ts";
 import { createGateway, createMemoryRateLimiter, signToken } from "../gateway/index.ts";
+import type { GatewayLimits } from "../gateway/index.ts";
 import { EtaModel } from "../geo/index.ts";
 import { ensureTopology } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
@@ -48,7 +49,9 @@ export interface Stack {
 
 const SECRET = "test-secret-not-for-production-0123456789";
 
-export async function startStack(options: { partitions?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: { partitions?: number; limits?: Partial<GatewayLimits> } = {},
+): Promise<Stack> {
   const log = pino({ level: process.env.STACK_LOG_LEVEL ?? "silent" });
   const nc = await connectForTest("stack");
   const topology = testTopology({ partitions: options.partitions ?? 4 });
@@ -65,11 +68,14 @@ export async function startStack(options: { partitions?: number } = {}): Promise
   await waitFor("partitions held", () => host.partitions.length === topology.partitions);
   const actors = new ActorClient({ nc, topology });
   const registry = new Registry();
+  // The tracker has a connection of its own, as in production (bin/wiring.ts).
+  const trackerNc = await connectForTest("stack-tracker");
+  const trackerActors = new ActorClient({ nc: trackerNc, topology });
   const tracker = new Tracker({
-    nc,
+    nc: trackerNc,
     topology,
     positions: handles.positions,
-    actors,
+    actors: trackerActors,
     eta: new EtaModel(),
     log,
     etaEveryMs: 1000,
@@ -81,6 +87,7 @@ export async function startStack(options: { partitions?: number } = {}): Promise
     actors,
     auth: { secret: SECRET },
     rateLimiter: createMemoryRateLimiter({ limit: 1000, windowMs: 1000 }),
+    ...(options.limits ? { limits: options.limits } : {}),
     log,
     metrics: registry,
     apps: {
@@ -121,6 +128,8 @@ export async function startStack(options: { partitions?: number } = {}): Promise
     async stop() {
       await gateway.close();
       await tracker.stop();
+      trackerActors.close();
+      await trackerNc.close();
       actors.close();
       await host.stop();
       await cleanup(nc, topology);

@@ -468,17 +468,21 @@ export class Tracker implements TrackerView {
     const ids = [...this.#unsaved];
     this.#unsaved.clear();
     const bucket = this.#o.topology.buckets.positions;
-    await Promise.all(
-      ids.map((id) => {
-        const c = this.#couriers.get(id);
-        if (!c) return null;
-        return this.#publisher
-          .publish(`$KV.${bucket}.${id}`, encoder.encode(JSON.stringify(c)))
-          .catch((err) => {
-            this.#unsaved.add(id);
-            this.#log.warn({ err, courierId: id }, "position not saved; will retry");
-          });
-      }),
-    );
+    // In slices, yielding between them: thousands of writes at once would stall the fixes.
+    for (let i = 0; i < ids.length; i += 100) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      await Promise.all(
+        ids.slice(i, i + 100).map((id) => {
+          const c = this.#couriers.get(id);
+          if (!c) return null;
+          return this.#publisher
+            .publish(`$KV.${bucket}.${id}`, encoder.encode(JSON.stringify(c)))
+            .catch((err) => {
+              this.#unsaved.add(id);
+              this.#log.warn({ err, courierId: id }, "position not saved; will retry");
+            });
+        }),
+      );
+    }
   }
 }

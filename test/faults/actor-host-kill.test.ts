@@ -35,7 +35,10 @@ describe("actor hosts under SIGKILL", () => {
       XIANDA_NAMESPACE: topology.options.namespace,
       XIANDA_PARTITIONS: String(PARTITIONS),
     };
-    hosts.push(...(await Promise.all(["h1", "h2", "h3"].map((id) => startHost(id, env)))));
+    const started = await Promise.allSettled(["h1", "h2", "h3"].map((id) => startHost(id, env)));
+    for (const s of started) if (s.status === "fulfilled") hosts.push(s.value);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     client = new ActorClient({ nc, topology });
   });
 
