@@ -2,10 +2,10 @@
  * Builds the dispatcher console in memory for the gateway to serve at `/console`: one HTML page
  * and its assets (`app-<hash>.js`, `app-<hash>.css`), bundled by esbuild with nothing on disk.
  */
-import { buildApp } from "./bundle.ts";
-import type { BuiltApp } from "./bundle.ts";
+import { buildApp } from "../app-kit/bundle.ts";
+import type { BuiltApp } from "../app-kit/bundle.ts";
 
-export type { BuiltApp, Asset } from "./bundle.ts";
+export type { BuiltApp, Asset } from "../app-kit/bundle.ts";
 
 export interface ConsoleAppOptions {
   /**

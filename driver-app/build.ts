@@ -2,10 +2,10 @@
  * Builds the driver app in memory for the gateway to serve at `/driver`: one HTML page and its
  * assets (`app-<hash>.js`, `app-<hash>.css`), bundled by esbuild with nothing written to disk.
  */
-import { buildApp } from "./bundle.ts";
-import type { BuiltApp } from "./bundle.ts";
+import { buildApp } from "../app-kit/bundle.ts";
+import type { BuiltApp } from "../app-kit/bundle.ts";
 
-export type { BuiltApp, Asset } from "./bundle.ts";
+export type { BuiltApp, Asset } from "../app-kit/bundle.ts";
 
 export interface DriverAppOptions {
   /** Gateway origin the app talks to. Default: the origin the page was served from. */

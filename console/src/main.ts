@@ -6,18 +6,18 @@
  */
 import type { Channel, PushFrame } from "../../protocol/index.ts";
 import { AlertBook } from "./alerts.ts";
-import { gatewayBases, parseConfig } from "./config.ts";
+import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { Fleet, STALE_AFTER_MS, ageOf } from "./fleet.ts";
 import type { CourierView } from "./fleet.ts";
 import { ageText, clockTime, dateTime, preferredLang, statusText, translator } from "./i18n.ts";
 import type { Lang, MessageKey, Translate } from "./i18n.ts";
-import { LiveChannels, memoryOffsets } from "./live.ts";
+import { LiveChannels, memoryOffsets } from "../../app-kit/index.ts";
 import { CityMap } from "./map.ts";
 import { MARKET_NAMES, outlineFor } from "./outline.ts";
-import { sessionFromToken, tokenFromHash } from "./session.ts";
-import type { Session } from "./session.ts";
-import { ReconnectingSocket } from "./socket.ts";
-import type { SocketStatus } from "./socket.ts";
+import { sessionFromToken, tokenFromHash } from "../../app-kit/index.ts";
+import type { Session } from "../../app-kit/index.ts";
+import { ReconnectingSocket } from "../../app-kit/index.ts";
+import type { SocketStatus } from "../../app-kit/index.ts";
 import { supplyCells } from "./supply.ts";
 import { VanBoard } from "./vans.ts";
 import "./styles.css";

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
-import { sessionFromToken, tokenFromHash } from "./session.ts";
+import { sessionFromToken, tokenFromHash } from "../../app-kit/session.ts";
 
 function token(claims: Record<string, unknown>): string {
   const encode = (value: unknown): string =>

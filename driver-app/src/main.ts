@@ -5,15 +5,15 @@
  */
 import type { Channel, Fix, PushFrame } from "../../protocol/index.ts";
 import { setShift } from "./api.ts";
-import { gatewayBases, parseConfig } from "./config.ts";
+import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { clockTime, preferredLang, refusalText, rejectionText, translator } from "./i18n.ts";
 import type { Lang, MessageKey, Translate } from "./i18n.ts";
-import { LiveChannels, storageOffsets } from "./live.ts";
+import { LiveChannels, storageOffsets } from "../../app-kit/index.ts";
 import { OwnPositionMap } from "./map.ts";
-import { sessionFromToken, tokenFromHash } from "./session.ts";
-import type { Session } from "./session.ts";
-import { ReconnectingSocket } from "./socket.ts";
-import type { SocketStatus } from "./socket.ts";
+import { sessionFromToken, tokenFromHash } from "../../app-kit/index.ts";
+import type { Session } from "../../app-kit/index.ts";
+import { ReconnectingSocket } from "../../app-kit/index.ts";
+import type { SocketStatus } from "../../app-kit/index.ts";
 import { LocationUplink, fixFromPosition, storageFixStore } from "./uplink.ts";
 import type { UplinkCounts } from "./uplink.ts";
 import "./styles.css";

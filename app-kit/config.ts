@@ -1,14 +1,14 @@
 /** What the build bakes into the page (`<script id="xianda-config" type="application/json">`). */
-export interface ConsoleConfig {
+export interface AppConfig {
   /** Gateway origin, e.g. `https://api.example.cn`; null means the page's own origin. */
   gatewayUrl: string | null;
   /** Leaflet tile URL template; null shows the plain background. */
   tileUrl: string | null;
 }
 
-export const DEFAULT_CONFIG: ConsoleConfig = { gatewayUrl: null, tileUrl: null };
+export const DEFAULT_CONFIG: AppConfig = { gatewayUrl: null, tileUrl: null };
 
-export function parseConfig(text: string | null | undefined): ConsoleConfig {
+export function parseConfig(text: string | null | undefined): AppConfig {
   try {
     const raw: unknown = JSON.parse(text ?? "{}");
     if (typeof raw !== "object" || raw === null) return DEFAULT_CONFIG;
@@ -23,10 +23,7 @@ export function parseConfig(text: string | null | undefined): ConsoleConfig {
 }
 
 /** HTTP and websocket bases for the gateway, without a trailing slash. */
-export function gatewayBases(
-  config: ConsoleConfig,
-  pageOrigin: string,
-): { http: string; ws: string } {
+export function gatewayBases(config: AppConfig, pageOrigin: string): { http: string; ws: string } {
   const http = (config.gatewayUrl ?? pageOrigin).replace(/\/+$/, "");
   return { http, ws: http.replace(/^http/, "ws") };
 }

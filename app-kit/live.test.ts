@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PushFrame } from "../../protocol/index.ts";
+import type { PushFrame } from "../protocol/index.ts";
 import { LiveChannels, memoryOffsets } from "./live.ts";
 
 const position = (at: number): PushFrame => ({

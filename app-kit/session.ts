@@ -3,8 +3,8 @@
  * localStorage. The claims are read (not verified: the gateway verifies) to show who is signed in
  * and to know which channel is one's own.
  */
-import { TokenClaims } from "../../protocol/index.ts";
-import type { Role } from "../../protocol/index.ts";
+import { TokenClaims } from "../protocol/index.ts";
+import type { Role } from "../protocol/index.ts";
 
 export interface Session {
   token: string;

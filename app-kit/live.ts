@@ -3,7 +3,7 @@
  * kept (and persisted, so a reload resumes too) and sent with the subscribe after every
  * reconnect; a push at or below that offset is a replay the app has already applied.
  */
-import type { Channel, DownFrame, PushFrame } from "../../protocol/index.ts";
+import type { Channel, DownFrame, PushFrame } from "../protocol/index.ts";
 
 export interface OffsetStore {
   load(channel: string): number | null;

@@ -4,7 +4,7 @@
  * against the protocol before anyone sees it. Who subscribes to what, and what is re-sent after
  * a reconnect, is the caller's business (`onOpen`).
  */
-import { CloseCode, DownFrame } from "../../protocol/index.ts";
+import { CloseCode, DownFrame } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
 
 export type SocketStatus = "connecting" | "open" | "waiting" | "unauthorized" | "stopped";
