@@ -19,7 +19,7 @@ export const TRACKING_TOKEN_TTL_S = 24 * 60 * 60;
 /** The server pings every socket this often and drops one that did not answer the last ping. */
 export const PING_INTERVAL_MS = 15_000;
 /** At most one `location_ack` per connection per this many ms; counts in between coalesce. */
-export const ACK_INTERVAL_MS = 250;
+export const ACK_INTERVAL_MS = 1000;
 /** How long an authorization check may wait for an actor's state. */
 export const ACTOR_QUERY_TIMEOUT_MS = 2_000;
 /** A shopper connection re-checks that its order is still trackable this often. */

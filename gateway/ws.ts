@@ -21,7 +21,7 @@ import { ActorTimeoutError } from "../actors/index.ts";
 import type { ActorClient } from "../actors/index.ts";
 import { FixFilter, toWgs84 } from "../geo/index.ts";
 import type { AcceptedFix } from "../geo/index.ts";
-import { CoalescingPublisher } from "../nats/index.ts";
+import { BatchingPublisher } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
 import { CoordSystem, DriverUpFrame, LiveUpFrame } from "../protocol/index.ts";
 import type { DownFrame, Fix, TokenClaims } from "../protocol/index.ts";
@@ -63,14 +63,14 @@ export class WsEndpoints {
   readonly #connections = new Set<Connection>();
   readonly #servers = new Set<Server>();
   readonly #filter = new FixFilter();
-  /** Fixes from many sockets go to NATS in one write per loop turn (see nats/coalesce.ts). */
-  readonly #fixes: CoalescingPublisher;
+  /** Fixes from every socket, one NATS message per loop turn (see nats/coalesce.ts). */
+  readonly #fixes: BatchingPublisher<Record<string, unknown>>;
   readonly #pinger: NodeJS.Timeout;
   #closing = false;
 
   constructor(deps: WsDeps) {
     this.#d = deps;
-    this.#fixes = new CoalescingPublisher(deps.nc);
+    this.#fixes = new BatchingPublisher(deps.nc, deps.topology.subjects.courierFixBatch());
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxFrameBytes });
     this.#pinger = setInterval(() => this.#ping(), PING_INTERVAL_MS);
     this.#pinger.unref();
@@ -227,7 +227,6 @@ export class WsEndpoints {
     const d = this.#d;
     const courierId = connection.claims.sub;
     const marketId = connection.claims.mkt!;
-    const subject = d.topology.subjects.courierLocation(courierId);
     let previous: AcceptedFix | null = null;
     let chain: Promise<void> = Promise.resolve();
     let pending = 0;
@@ -295,7 +294,7 @@ export class WsEndpoints {
           heading,
           receivedAt,
         };
-        this.#fixes.publish(subject, encoder.encode(JSON.stringify(location)));
+        this.#fixes.publish(location);
         ack.accepted++;
       }
       scheduleAck();

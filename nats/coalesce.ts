@@ -38,3 +38,38 @@ export class CoalescingPublisher {
     for (let i = 0; i < subjects.length; i++) this.#nc.publish(subjects[i]!, payloads[i]!);
   }
 }
+
+/**
+ * Values gathered over one turn of the event loop and published as one JSON array on one
+ * subject (in chunks of `maxPerMessage`), for consumers that take them in bulk.
+ */
+export class BatchingPublisher<T> {
+  readonly #nc: NatsConnection;
+  readonly #subject: string;
+  readonly #max: number;
+  #items: T[] = [];
+
+  constructor(nc: NatsConnection, subject: string, maxPerMessage = 500) {
+    this.#nc = nc;
+    this.#subject = subject;
+    this.#max = maxPerMessage;
+  }
+
+  publish(item: T): void {
+    if (this.#items.length === 0) setImmediate(() => this.flush());
+    this.#items.push(item);
+  }
+
+  flush(): void {
+    const items = this.#items;
+    this.#items = [];
+    for (let i = 0; i < items.length; i += this.#max) {
+      this.#nc.publish(
+        this.#subject,
+        encoder.encode(JSON.stringify(items.slice(i, i + this.#max))),
+      );
+    }
+  }
+}
+
+const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 export { AckedPublisher } from "./acked.ts";
-export { CoalescingPublisher } from "./coalesce.ts";
+export { BatchingPublisher, CoalescingPublisher } from "./coalesce.ts";
 export type { AckedPublisherOptions, PublishOptions } from "./acked.ts";
 export { connectNats } from "./connection.ts";
 export type { NatsOptions } from "./connection.ts";

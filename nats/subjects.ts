@@ -99,7 +99,15 @@ export class Subjects {
   courierLocation(courierId: string): string {
     return `${this.#p}loc.courier.${courierId}`;
   }
-  /** All fixes of all couriers (the tracker's subscription). */
+  /**
+   * Fixes batched by a gateway: one message with every fix it accepted in one turn of its event
+   * loop (a JSON array), so that tens of thousands of fixes a second cost the server and the
+   * tracker hundreds of messages, not tens of thousands.
+   */
+  courierFixBatch(): string {
+    return `${this.#p}loc.fixes`;
+  }
+  /** All single fixes of all couriers (the tracker's subscription). */
   get courierLocationFilter(): string {
     return `${this.#p}loc.courier.*`;
   }

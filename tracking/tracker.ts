@@ -95,7 +95,7 @@ export class Tracker implements TrackerView {
     frames: Counter<"kind">;
     lag: Histogram;
   };
-  #sub: Subscription | null = null;
+  #subs: Subscription[] = [];
   #events: ConsumerMessages | null = null;
   #timers: NodeJS.Timeout[] = [];
   #updates = 0;
@@ -143,12 +143,18 @@ export class Tracker implements TrackerView {
     const { nc, topology } = this.#o;
     await this.#loadPositions();
     await this.#followOrders();
-    this.#sub = nc.subscribe(topology.subjects.courierLocationFilter, {
-      callback: (err, msg) => {
-        if (err) return;
-        this.#onFix(msg.data);
-      },
-    });
+    this.#subs = [
+      nc.subscribe(topology.subjects.courierLocationFilter, {
+        callback: (err, msg) => {
+          if (!err) this.#onFixes(msg.data);
+        },
+      }),
+      nc.subscribe(topology.subjects.courierFixBatch(), {
+        callback: (err, msg) => {
+          if (!err) this.#onFixes(msg.data);
+        },
+      }),
+    ];
     const every = (ms: number, run: () => void) => {
       const t = setInterval(run, ms);
       t.unref();
@@ -162,7 +168,7 @@ export class Tracker implements TrackerView {
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    this.#sub?.unsubscribe();
+    for (const sub of this.#subs) sub.unsubscribe();
     this.#events?.stop();
     await this.#persist();
     this.#publisher.close();
@@ -170,13 +176,20 @@ export class Tracker implements TrackerView {
 
   // --- fixes ------------------------------------------------------------------------------
 
-  #onFix(data: Uint8Array): void {
-    let fix: LocationMessage;
+  /** One fix (`loc.courier.<id>`) or a gateway's batch of them (`loc.fixes`). */
+  #onFixes(data: Uint8Array): void {
+    let parsed: LocationMessage | LocationMessage[];
     try {
-      fix = JSON.parse(decoder.decode(data)) as LocationMessage;
+      parsed = JSON.parse(decoder.decode(data)) as LocationMessage | LocationMessage[];
     } catch {
       return;
     }
+    if (Array.isArray(parsed)) for (const fix of parsed) this.#onFix(fix);
+    else this.#onFix(parsed);
+  }
+
+  #onFix(fix: LocationMessage): void {
+    if (typeof fix !== "object" || fix === null) return;
     // Gateways validated the fix; check only what would corrupt the index.
     if (
       typeof fix.courierId !== "string" ||
