@@ -111,6 +111,22 @@ export const TemperatureFrame = z.object({
   orderId: ActorId.optional(),
 });
 
+/** An order of a market changed (dispatcher console): first with where it goes, then status. */
+export const OrderFrame = z.object({
+  kind: z.literal("order"),
+  orderId: ActorId,
+  marketId: ActorId,
+  status: z.string().max(32),
+  at: z.number().int(),
+  storeId: ActorId.optional(),
+  courierId: ActorId.nullable().optional(),
+  temperatureClass: z.enum(["ambient", "chilled", "frozen"]).optional(),
+  promisedAt: z.number().int().optional(),
+  /** Where it is picked up and delivered (WGS-84 inside; converted for gcj02 clients). */
+  pickup: z.object({ lat: z.number(), lng: z.number() }).optional(),
+  dropoff: z.object({ lat: z.number(), lng: z.number() }).optional(),
+});
+
 /** The couriers of a market that moved since the last frame (console map). */
 export const CouriersFrame = z.object({
   kind: z.literal("couriers"),
@@ -141,6 +157,7 @@ export const PushFrame = z.discriminatedUnion("kind", [
   CourierPosition,
   EtaWindow,
   OrderStatusFrame,
+  OrderFrame,
   TemperatureFrame,
   CouriersFrame,
   AlertFrame,

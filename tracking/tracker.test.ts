@@ -198,6 +198,28 @@ describe("the tracker", () => {
       return last?.kind === "courier" && !last.coarse && last.lat === exact.lat + 0.0001;
     });
     expect(framesFor(channel, "eta").at(-1)).toMatchObject({ leg: "to_customer" });
+
+    // The market's channel heard of the order, first with where it goes, then of each change.
+    const market = topology.subjects.push("market", "km");
+    const orders = framesFor(market, "order");
+    expect(orders[0]).toMatchObject({
+      kind: "order",
+      orderId: "o1",
+      marketId: "km",
+      status: "created",
+      storeId: "s1",
+      pickup: STORE,
+      dropoff: DOOR,
+    });
+    expect(orders.map((f) => (f.kind === "order" ? f.status : null))).toEqual(
+      expect.arrayContaining(["created", "accepted", "ready", "assigned", "picked_up"]),
+    );
+    const last = framesFor(market, "couriers").at(-1);
+    expect(
+      last?.kind === "couriers" && last.couriers.find((c) => c.courierId === "c1"),
+    ).toMatchObject({
+      status: "busy",
+    });
   });
 
   it("keeps the last positions across a restart", async () => {

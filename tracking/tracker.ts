@@ -90,6 +90,8 @@ export class Tracker implements TrackerView {
   readonly #carrying = new Map<string, Set<string>>();
   readonly #movedByMarket = new Map<string, Set<string>>();
   readonly #unsaved = new Set<string>();
+  /** The market of each open order seen (from its `created` event), for the market's channel. */
+  readonly #orderMarkets = new Map<string, string>();
   readonly #metrics: {
     fixes: Counter;
     frames: Counter<"kind">;
@@ -335,7 +337,8 @@ export class Tracker implements TrackerView {
 
   #onOrderEvent(event: EventEnvelope, live: boolean): void {
     const orderId = event.actor.id;
-    const data = (event.data ?? {}) as { courierId?: string | null };
+    const data = (event.data ?? {}) as { courierId?: string | null; marketId?: string };
+    if (event.name === "created" && data.marketId) this.#orderMarkets.set(orderId, data.marketId);
     let delivery = this.#deliveries.get(orderId);
     switch (event.name) {
       case "assigned":
@@ -352,7 +355,10 @@ export class Tracker implements TrackerView {
     }
     const status = STATUS_OF_EVENT[event.name];
     if (status && FINISHED.has(status) && delivery) this.#untrack(delivery);
-    if (!live) return;
+    if (!live) {
+      if (status && FINISHED.has(status)) this.#orderMarkets.delete(orderId);
+      return;
+    }
     if (status) {
       this.#pushStatus(orderId, status, event.at, delivery?.courierId ?? data.courierId ?? null);
     } else {
@@ -416,6 +422,7 @@ export class Tracker implements TrackerView {
   }
 
   #pushStatus(orderId: string, status: string, at: number, courierId: string | null): void {
+    this.#pushOrderToMarket(orderId, status, at, courierId);
     // Status frames are few and matter: publish with an acknowledgement, retried once.
     const frame: PushFrame = { kind: "status", orderId, status, at, courierId };
     const subject = this.#o.topology.subjects.push("order", orderId);
@@ -429,6 +436,40 @@ export class Tracker implements TrackerView {
       );
   }
 
+  /**
+   * The market's channel hears of every order change; a new order's first frame says where it
+   * is picked up and delivered (looked up once), for the console's list and demand shading.
+   */
+  #pushOrderToMarket(orderId: string, status: string, at: number, courierId: string | null): void {
+    const marketId = this.#orderMarkets.get(orderId);
+    if (!marketId) return;
+    if (FINISHED.has(status)) this.#orderMarkets.delete(orderId);
+    const base: PushFrame = { kind: "order", orderId, marketId, status, at, courierId };
+    if (status !== "created") {
+      this.#push("market", marketId, base);
+      return;
+    }
+    void this.#o.actors
+      .state<{
+        storeId: string;
+        temperatureClass: "ambient" | "chilled" | "frozen";
+        promisedAt: number;
+        pickup: { lat: number; lng: number };
+        dropoff: { location: { lat: number; lng: number } };
+      }>({ type: "order", id: orderId })
+      .then(({ view }) =>
+        this.#push("market", marketId, {
+          ...base,
+          storeId: view.storeId,
+          temperatureClass: view.temperatureClass,
+          promisedAt: view.promisedAt,
+          pickup: view.pickup,
+          dropoff: view.dropoff.location,
+        }),
+      )
+      .catch(() => this.#push("market", marketId, base));
+  }
+
   // --- markets and persistence --------------------------------------------------------------
 
   #flushMarkets(): void {
@@ -437,8 +478,15 @@ export class Tracker implements TrackerView {
       const couriers = [];
       for (const courierId of moved) {
         const c = this.#couriers.get(courierId);
-        if (c && c.marketId === marketId)
-          couriers.push({ courierId, lat: c.lat, lng: c.lng, at: c.at });
+        if (!c || c.marketId !== marketId) continue;
+        const busy = (this.#carrying.get(courierId)?.size ?? 0) > 0;
+        couriers.push({
+          courierId,
+          lat: c.lat,
+          lng: c.lng,
+          at: c.at,
+          status: busy ? "busy" : "idle",
+        });
       }
       moved.clear();
       for (let i = 0; i < couriers.length; i += 500) {

@@ -191,6 +191,7 @@ function applyPush(state: TrackingState, frame: PushFrame): TrackingState {
       };
     }
     case "couriers":
+    case "order":
     case "alert":
       // Market frames and alerts are for the console; a shopper channel does not carry them.
       return state;

@@ -246,6 +246,7 @@ function describe(frame: PushFrame): FeedItem["text"] | null {
     case "alert":
       return () => frame.message;
     case "couriers":
+    case "order":
       return null;
   }
 }

@@ -94,6 +94,13 @@ export function inCoord(frame: PushFrame, coord: CoordSystem): PushFrame {
       couriers: frame.couriers.map((c) => ({ ...c, ...toGcj02({ lat: c.lat, lng: c.lng }) })),
     };
   }
+  if (frame.kind === "order") {
+    return {
+      ...frame,
+      ...(frame.pickup ? { pickup: toGcj02(frame.pickup) } : {}),
+      ...(frame.dropoff ? { dropoff: toGcj02(frame.dropoff) } : {}),
+    };
+  }
   return frame;
 }
 
