@@ -1,7 +1,8 @@
 /**
  * The dispatcher console in headless Chromium against the whole live stack: sign-in, the market's
  * couriers (markers, side panel, H3 supply shading), vans and alerts from the market channel, and
- * no alert lost or repeated across a dropped connection (resume by offset). Screenshots go to
+ * no alert lost or repeated across a dropped connection (resume by offset); the market's open
+ * orders (panel, late badge, KPIs), store markers and demand / balance shading from `order` frames. Screenshots go to
  * test-results/screens/. The courier moving live from a driver app is in
  * driver-app/driver.browser.test.ts.
  */
@@ -29,6 +30,7 @@ const CHROMIUM_ARGS = [
 interface ConsoleHook {
   state(): { status: string; frames: number; alerts: number };
   markers(): Array<{ courierId: string; lat: number; lng: number }>;
+  orders(): Array<{ orderId: string; status: string; storeId?: string }>;
   dropConnection(holdMs: number): void;
 }
 
@@ -205,5 +207,134 @@ describe("dispatcher console (Chromium, live stack)", () => {
     expect(await page.textContent("#conn")).toBe("Live");
     expect(await rows.first().textContent()).toContain("Offer pending");
     await screenshot(page, "console-fleet-en");
+  }, 60_000);
+
+  it("lists open orders by promised time, flags late ones, and maps stores and demand", async () => {
+    const page = await desk();
+    await page.goto(`${stack.url}/console#token=${await stack.tokens.dispatcher("km")}`);
+    await page.waitForSelector('#conn[data-state="open"]');
+
+    const now = Date.now();
+    const min = 60_000;
+    const stores = {
+      "s-nanping": { lat: 25.0395, lng: 102.7105 },
+      "s-cuihu": { lat: 25.049, lng: 102.704 },
+      "s-guandu": { lat: 25.021, lng: 102.735 },
+    } as const;
+    await push({
+      kind: "couriers",
+      marketId: "km",
+      couriers: [
+        { courierId: "c-201", lat: 25.0402, lng: 102.7112, at: now, status: "busy" },
+        { courierId: "c-202", lat: 25.045, lng: 102.709, at: now, status: "busy" },
+        { courierId: "c-203", lat: 25.0212, lng: 102.7352, at: now, status: "idle" },
+        { courierId: "c-204", lat: 25.0213, lng: 102.7349, at: now, status: "idle" },
+      ],
+      at: now,
+    });
+    const order = (
+      orderId: string,
+      storeId: keyof typeof stores,
+      promisedIn: number,
+      temperatureClass: "ambient" | "chilled" | "frozen" = "ambient",
+    ): PushFrame => ({
+      kind: "order",
+      orderId,
+      marketId: "km",
+      status: "created",
+      at: now - 20 * min,
+      courierId: null,
+      storeId,
+      temperatureClass,
+      promisedAt: now + promisedIn * min,
+      pickup: stores[storeId],
+      dropoff: { lat: stores[storeId].lat + 0.008, lng: stores[storeId].lng - 0.006 },
+    });
+    const change = (orderId: string, status: string, ago: number, courierId: string | null) =>
+      push({ kind: "order", orderId, marketId: "km", status, at: now - ago * min, courierId });
+
+    await push(order("o-3001", "s-nanping", 25, "chilled"));
+    await push(order("o-3002", "s-nanping", -3));
+    await push(order("o-3003", "s-cuihu", 35, "frozen"));
+    await push(order("o-3004", "s-cuihu", 15));
+    await push(order("o-3005", "s-guandu", 45));
+    await push(order("o-3006", "s-guandu", 5));
+    await change("o-3002", "assigned", 10, "c-201");
+    await change("o-3003", "preparing", 5, null);
+    await change("o-3004", "picked_up", 4, "c-202");
+    await change("o-3005", "ready", 2, null);
+    await change("o-3006", "delivered", 1, "c-203");
+
+    await page.waitForSelector('.order-row[data-order-id="o-3006"].finished');
+    await page.waitForSelector('.order-row[data-order-id="o-3005"][data-status="ready"]');
+    const ids = await page
+      .locator(".order-row")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-order-id")));
+    // Soonest promise first (the late one), the delivered one greyed at the end.
+    expect(ids).toEqual(["o-3002", "o-3004", "o-3001", "o-3003", "o-3005", "o-3006"]);
+    const late = page.locator('.order-row[data-order-id="o-3002"]');
+    expect(await late.getAttribute("class")).toContain("late");
+    expect(await late.locator(".badge.late").textContent()).toBe("超时");
+    expect(await late.textContent()).toMatch(
+      /骑手已接单.*o-3002.*门店 s-nanping.*已超 3 分钟.*c-201/,
+    );
+    expect(await page.locator(".badge.late").count()).toBe(1);
+    const cold = page.locator('.order-row[data-order-id="o-3001"]');
+    expect(await cold.locator(".badge.cold").textContent()).toBe("❄ 冷藏");
+    expect(await cold.textContent()).toContain("待派骑手");
+    expect(await page.locator('.order-row[data-order-id="o-3003"] .badge.cold').textContent()).toBe(
+      "❄ 冷冻",
+    );
+    expect(await page.locator('.order-row[data-order-id="o-3004"]').textContent()).toContain(
+      "已取货",
+    );
+    expect(await page.locator('.order-row[data-order-id="o-3006"]').textContent()).toContain(
+      "已送达",
+    );
+    expect(await page.textContent("#order-count")).toBe("(5)");
+    expect(await page.textContent("#sum-waiting")).toBe("3");
+    expect(await page.textContent("#sum-delivering")).toBe("2");
+    expect(await page.textContent("#sum-late")).toBe("1");
+    expect(await page.textContent("#sum-delivered")).toBe("1");
+
+    // One marker per store, labelled with its id, counting the orders waiting there.
+    await page.waitForSelector('.store-icon[data-store-id="s-guandu"]');
+    expect(await page.locator(".store-icon").count()).toBe(3);
+    expect(await page.locator('.store-icon[data-store-id="s-nanping"]').textContent()).toBe(
+      "店s-nanping2",
+    );
+    // Demand: orders still at a store (o-3004 is picked up, o-3006 delivered), per res-8 cell.
+    expect(await page.locator("path.demand-cell").count()).toBe(3);
+    expect(await page.locator("path.demand-cell.level-2").count()).toBe(1);
+    expect(await page.locator("path.supply-cell").count()).toBeGreaterThan(0);
+    // Couriers are coloured by the status the tracker sends.
+    expect(
+      await page
+        .locator('.courier-icon[data-courier-id="c-203"] .courier-marker')
+        .getAttribute("class"),
+    ).toContain("status-idle");
+    expect(
+      await page
+        .locator('.courier-icon[data-courier-id="c-201"] .courier-marker')
+        .getAttribute("class"),
+    ).toContain("status-busy");
+    await screenshot(page, "console-orders");
+
+    // The balance view: the store with orders and no idle courier is short, the one with two
+    // idle couriers and one order has spare.
+    await page.getByRole("button", { name: "供需差" }).click();
+    expect(await page.locator("path.demand-cell").count()).toBe(0);
+    expect(await page.locator("path.supply-cell").count()).toBe(0);
+    expect(await page.locator("path.balance-cell.short").count()).toBeGreaterThan(0);
+    expect(await page.locator("path.balance-cell.spare").count()).toBeGreaterThan(0);
+    expect(await page.locator('.legend-block[data-for="balance"]').isVisible()).toBe(true);
+    await screenshot(page, "console-orders-balance");
+
+    // A later frame moves an order on.
+    await change("o-3001", "assigned", 0, "c-204");
+    await page.waitForSelector('.order-row[data-order-id="o-3001"][data-status="assigned"]');
+    expect(await page.locator('.order-row[data-order-id="o-3001"]').textContent()).toContain(
+      "c-204",
+    );
   }, 60_000);
 });

@@ -3,6 +3,7 @@
  * (Asia/Shanghai), which is the time dispatchers and couriers agree on.
  */
 import type { Age, CourierStatus } from "./fleet.ts";
+import type { OrderStatus } from "./orders.ts";
 
 export type Lang = "zh" | "en";
 
@@ -28,6 +29,53 @@ const zh = {
   "summary.busy": "配送中",
   "summary.idle": "空闲",
   "summary.alerts": "告警",
+  "summary.couriers": "骑手",
+  "summary.orders": "订单",
+  "summary.waiting": "待派单",
+  "summary.delivering": "在途",
+  "summary.late": "超时",
+  "summary.delivered": "已送达",
+  "orders.title": "进行中订单",
+  "orders.empty": "暂无进行中的订单。新订单会实时出现在这里。",
+  "orders.late": "超时",
+  "orders.due": "{time} 前送达",
+  "orders.left": "剩 {value} 分钟",
+  "orders.over": "已超 {value} 分钟",
+  "orders.noCourier": "待派骑手",
+  "orders.courier": "骑手 {id}",
+  "orders.noPromise": "未约定送达时间",
+  "orders.locate": "在地图上查看取货点",
+  "order.created": "新订单",
+  "order.accepted": "商家已接单",
+  "order.preparing": "备货中",
+  "order.ready": "待取货",
+  "order.offered": "派单中",
+  "order.assigned": "骑手已接单",
+  "order.at_store": "骑手到店",
+  "order.picked_up": "已取货",
+  "order.at_customer": "骑手已到达",
+  "order.delivery_failed": "配送失败",
+  "order.delivered": "已送达",
+  "order.returned": "已退回",
+  "order.cancelled": "已取消",
+  "order.unknown": "处理中",
+  "temp.chilled": "冷藏",
+  "temp.frozen": "冷冻",
+  "store.title": "门店 {id} · {waiting} 单待取货",
+  "layer.both": "全部",
+  "layer.supply": "运力",
+  "layer.demand": "需求",
+  "layer.balance": "供需差",
+  "legend.demand": "需求分布（待取货订单，按门店）",
+  "legend.orderOne": "1 单",
+  "legend.orderTwo": "2 单",
+  "legend.orderThree": "3–4 单",
+  "legend.orderFive": "5 单以上",
+  "legend.balance": "供需差（空闲骑手 − 待派订单）",
+  "legend.short": "缺骑手",
+  "legend.even": "持平",
+  "legend.spare": "有富余",
+  "legend.store": "门店",
   "couriers.title": "骑手",
   "couriers.empty": "暂无骑手位置。骑手上班并开始定位后会显示在这里。",
   "couriers.locate": "在地图上查看",
@@ -81,6 +129,53 @@ const en: Record<MessageKey, string> = {
   "summary.busy": "Delivering",
   "summary.idle": "Idle",
   "summary.alerts": "Alerts",
+  "summary.couriers": "Couriers",
+  "summary.orders": "Orders",
+  "summary.waiting": "To dispatch",
+  "summary.delivering": "En route",
+  "summary.late": "Late",
+  "summary.delivered": "Delivered",
+  "orders.title": "Open orders",
+  "orders.empty": "No open orders. New orders appear here live.",
+  "orders.late": "Late",
+  "orders.due": "due {time}",
+  "orders.left": "{value} min left",
+  "orders.over": "{value} min over",
+  "orders.noCourier": "No courier yet",
+  "orders.courier": "Courier {id}",
+  "orders.noPromise": "No promised time",
+  "orders.locate": "Show pickup on map",
+  "order.created": "New",
+  "order.accepted": "Accepted",
+  "order.preparing": "Preparing",
+  "order.ready": "Ready",
+  "order.offered": "Offering",
+  "order.assigned": "Assigned",
+  "order.at_store": "At store",
+  "order.picked_up": "Picked up",
+  "order.at_customer": "At customer",
+  "order.delivery_failed": "Delivery failed",
+  "order.delivered": "Delivered",
+  "order.returned": "Returned",
+  "order.cancelled": "Cancelled",
+  "order.unknown": "In progress",
+  "temp.chilled": "Chilled",
+  "temp.frozen": "Frozen",
+  "store.title": "Store {id} · {waiting} awaiting pickup",
+  "layer.both": "All",
+  "layer.supply": "Supply",
+  "layer.demand": "Demand",
+  "layer.balance": "Balance",
+  "legend.demand": "Demand (orders awaiting pickup, at the store)",
+  "legend.orderOne": "1",
+  "legend.orderTwo": "2",
+  "legend.orderThree": "3–4",
+  "legend.orderFive": "5+",
+  "legend.balance": "Balance (idle couriers − unassigned orders)",
+  "legend.short": "Short",
+  "legend.even": "Even",
+  "legend.spare": "Spare",
+  "legend.store": "Store",
   "couriers.title": "Couriers",
   "couriers.empty": "No courier positions yet. Couriers appear once they start a shift.",
   "couriers.locate": "Show on map",
@@ -126,6 +221,10 @@ export function statusText(t: Translate, status: CourierStatus): string {
   return t(`status.${status}`);
 }
 
+export function orderStatusText(t: Translate, status: OrderStatus): string {
+  return t(`order.${status}`);
+}
+
 export function ageText(t: Translate, age: Age): string {
   return age.unit === "now" ? t("age.now") : t(`age.${age.unit}`, { value: age.value });
 }
@@ -147,6 +246,11 @@ function format(lang: Lang, withDate: boolean): Intl.DateTimeFormat {
     formats.set(key, f);
   }
   return f;
+}
+
+/** HH:mm on Beijing time (promised times: seconds would be noise). */
+export function shortTime(lang: Lang, ms: number): string {
+  return format(lang, false).format(ms).slice(0, 5);
 }
 
 /** HH:mm:ss on Beijing time. */

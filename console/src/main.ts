@@ -1,7 +1,8 @@
 /**
  * The dispatcher console in the browser: sign-in, the market channel on `/ws/live` (resumed by
- * offset after a reconnect), the city map with gliding courier markers and H3 supply shading,
- * and the side panel (couriers with last-seen age, vans, alerts). Logic lives in the modules
+ * offset after a reconnect), the city map with gliding courier markers, store markers and H3
+ * supply / demand shading, and the side panel (KPIs, open orders, couriers with last-seen age,
+ * vans, alerts). Logic lives in the modules
  * beside this one; this file wires them to the page.
  */
 import type { Channel, PushFrame } from "../../protocol/index.ts";
@@ -9,10 +10,23 @@ import { AlertBook } from "./alerts.ts";
 import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { Fleet, STALE_AFTER_MS, ageOf } from "./fleet.ts";
 import type { CourierView } from "./fleet.ts";
-import { ageText, clockTime, dateTime, preferredLang, statusText, translator } from "./i18n.ts";
+import { balanceCells, demandCells } from "./demand.ts";
+import {
+  ageText,
+  clockTime,
+  dateTime,
+  orderStatusText,
+  preferredLang,
+  shortTime,
+  statusText,
+  translator,
+} from "./i18n.ts";
 import type { Lang, MessageKey, Translate } from "./i18n.ts";
 import { LiveChannels, memoryOffsets } from "../../app-kit/index.ts";
 import { CityMap } from "./map.ts";
+import type { ShadingMode } from "./map.ts";
+import { OrderBook, awaitingPickup, isLate, phaseOf } from "./orders.ts";
+import type { OrderView, StoreView } from "./orders.ts";
 import { MARKET_NAMES, outlineFor } from "./outline.ts";
 import { sessionFromToken, tokenFromHash } from "../../app-kit/index.ts";
 import type { Session } from "../../app-kit/index.ts";
@@ -22,7 +36,12 @@ import { supplyCells } from "./supply.ts";
 import { VanBoard } from "./vans.ts";
 import "./styles.css";
 
-const KEYS = { token: "xianda.console.token", lang: "xianda.console.lang" } as const;
+const KEYS = {
+  token: "xianda.console.token",
+  lang: "xianda.console.lang",
+  shading: "xianda.console.shading",
+} as const;
+const SHADINGS: readonly ShadingMode[] = ["both", "supply", "demand", "balance"];
 /** A dispatcher token without a market (an admin's) watches Kunming, the default market. */
 const DEFAULT_MARKET = "km";
 
@@ -45,11 +64,15 @@ const state = {
   retryMs: undefined as number | undefined,
   selected: null as string | null,
   frames: 0,
+  shading: (SHADINGS as readonly string[]).includes(localStorage.getItem(KEYS.shading) ?? "")
+    ? (localStorage.getItem(KEYS.shading) as ShadingMode)
+    : "both",
 };
 
 const fleet = new Fleet();
 const alerts = new AlertBook();
 const vans = new VanBoard();
+const orders = new OrderBook();
 let socket: ReconnectingSocket | null = null;
 let map: CityMap | null = null;
 let panelDirty = true;
@@ -109,10 +132,17 @@ function apply(frame: PushFrame): void {
       if (changed.length > 0) {
         map?.fitOnce();
         map?.setSupply(supplyCells(fleet.list()));
+        map?.setBalance(balanceCells(fleet.list(), orders.open()));
         panelDirty = true;
       }
       break;
     }
+    case "order":
+      if (orders.apply(frame, Date.now())) {
+        drawOrders();
+        panelDirty = true;
+      }
+      break;
     case "alert":
       if (alerts.add(frame)) panelDirty = true;
       break;
@@ -123,6 +153,19 @@ function apply(frame: PushFrame): void {
     case "eta":
       break;
   }
+}
+
+/** Demand, balance and stores follow the orders. */
+function drawOrders(): void {
+  if (map === null) return;
+  const open = orders.open();
+  map.setDemand(demandCells(open));
+  map.setBalance(balanceCells(fleet.list(), open));
+  map.showStores(orders.storeList(), describeStore);
+}
+
+function describeStore(store: StoreView): string {
+  return t("store.title", { id: store.storeId, waiting: store.waiting });
 }
 
 function describeCourier(view: CourierView, now: number): { label: string; title: string } {
@@ -177,6 +220,66 @@ function span(className: string, text: string): HTMLSpanElement {
   return element;
 }
 
+/**
+ * One order: status, id, badges (late, cold chain) on the first line; store, promised time and
+ * the courier on the second. Clicking shows where it is picked up (or delivered, once picked up).
+ */
+function orderRow(order: OrderView, now: number): HTMLLIElement {
+  const phase = phaseOf(order.status);
+  const late = isLate(order, now);
+  const head = document.createElement("div");
+  head.className = "order-head";
+  head.append(span(`badge order-status phase-${phase}`, orderStatusText(t, order.status)));
+  head.append(span("name", order.orderId));
+  if (late) head.append(span("badge late", t("orders.late")));
+  if (order.temperatureClass === "chilled" || order.temperatureClass === "frozen") {
+    head.append(
+      span(`badge cold ${order.temperatureClass}`, `❄ ${t(`temp.${order.temperatureClass}`)}`),
+    );
+  }
+
+  const meta = document.createElement("div");
+  meta.className = "order-meta";
+  if (order.storeId !== undefined)
+    meta.append(span("store", `${t("legend.store")} ${order.storeId}`));
+  if (order.promisedAt !== undefined) {
+    // Minutes left round up (14:10 left reads 15), minutes over round down (3:20 over reads 3).
+    const gap = Math.abs(order.promisedAt - now) / 60_000;
+    const minutes = late ? Math.max(1, Math.floor(gap)) : Math.ceil(gap);
+    const due = span("due", t("orders.due", { time: shortTime(lang, order.promisedAt) }));
+    meta.append(due);
+    if (phase !== "done") {
+      meta.append(
+        span(
+          late ? "left over" : "left",
+          late ? t("orders.over", { value: minutes }) : t("orders.left", { value: minutes }),
+        ),
+      );
+    }
+  } else {
+    meta.append(span("due muted", t("orders.noPromise")));
+  }
+  meta.append(
+    order.courierId !== null
+      ? span("courier", t("orders.courier", { id: order.courierId }))
+      : span("courier none", phase === "waiting" ? t("orders.noCourier") : ""),
+  );
+
+  const li = document.createElement("li");
+  li.className = `order-row phase-${phase}`;
+  li.classList.toggle("late", late);
+  li.classList.toggle("finished", order.finishedAt !== undefined);
+  li.dataset["orderId"] = order.orderId;
+  li.dataset["status"] = order.status;
+  li.append(head, meta);
+  const spot = awaitingPickup(order.status) ? order.pickup : (order.dropoff ?? order.pickup);
+  if (spot !== undefined) {
+    li.title = t("orders.locate");
+    li.addEventListener("click", () => map?.focusPoint(spot.lat, spot.lng));
+  }
+  return li;
+}
+
 function renderPanel(): void {
   const now = Date.now();
   const couriers = fleet.list();
@@ -186,6 +289,17 @@ function renderPanel(): void {
   $("sum-idle").textContent = String(counts.idle);
   $("sum-alerts").textContent = String(alerts.count());
   $("courier-count").textContent = couriers.length > 0 ? `(${couriers.length})` : "";
+
+  const orderCounts = orders.counts(now);
+  $("sum-waiting").textContent = String(orderCounts.waiting);
+  $("sum-delivering").textContent = String(orderCounts.delivering + orderCounts.problem);
+  $("sum-late").textContent = String(orderCounts.late);
+  $("sum-delivered").textContent = String(orderCounts.delivered);
+  const listed = orders.list();
+  const open = listed.filter((o) => o.finishedAt === undefined).length;
+  $("order-count").textContent = open > 0 ? `(${open})` : "";
+  $("order-list").replaceChildren(...listed.map((order) => orderRow(order, now)));
+  $("order-empty").hidden = listed.length > 0;
 
   $("courier-list").replaceChildren(
     ...couriers.map((view) => {
@@ -256,9 +370,29 @@ function renderAll(): void {
       onSelect: select,
     });
     map.setLang(lang);
+    map.setShading(state.shading);
     $("schematic").hidden = config.tileUrl !== null;
   }
+  renderShading();
   renderPanel();
+}
+
+function renderShading(): void {
+  for (const button of document.querySelectorAll<HTMLButtonElement>("#layer-toggle button")) {
+    const on = button.dataset["layer"] === state.shading;
+    button.classList.toggle("on", on);
+    button.setAttribute("aria-pressed", String(on));
+  }
+  for (const block of document.querySelectorAll<HTMLElement>(".legend-block")) {
+    block.hidden = !(block.dataset["for"] ?? "").split(" ").includes(state.shading);
+  }
+}
+
+function setShading(mode: ShadingMode): void {
+  state.shading = mode;
+  localStorage.setItem(KEYS.shading, mode);
+  map?.setShading(mode);
+  renderShading();
 }
 
 function select(courierId: string): void {
@@ -276,6 +410,7 @@ $("lang").addEventListener("click", () => {
   translateStatic();
   map?.setLang(lang);
   map?.restyle((view) => describeCourier(view, Date.now()), Date.now());
+  drawOrders();
   renderAll();
 });
 
@@ -288,12 +423,18 @@ $("login-form").addEventListener("submit", (event) => {
 
 $("logout").addEventListener("click", signOut);
 
+for (const button of document.querySelectorAll<HTMLButtonElement>("#layer-toggle button")) {
+  button.addEventListener("click", () => setShading(button.dataset["layer"] as ShadingMode));
+}
+
 // Ages, staleness and the clock move with time even when no frame arrives.
 setInterval(() => {
   renderBar();
   if (state.session === null) return;
   const now = Date.now();
   map?.restyle((view) => describeCourier(view, now), now);
+  // Finished orders leave after their grey moment; late badges and minutes left move on.
+  if (orders.prune(now)) drawOrders();
   renderPanel();
 }, 1000);
 
@@ -314,6 +455,8 @@ Object.assign(window, {
     }),
     couriers: () => fleet.list(),
     markers: () => map?.drawn() ?? [],
+    orders: () => orders.list(),
+    shading: () => map?.shading ?? state.shading,
     /** Simulates losing the network for `holdMs`; the console resumes from its last offset. */
     dropConnection: (holdMs?: number) => socket?.drop(holdMs),
   },

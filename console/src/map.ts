@@ -1,7 +1,9 @@
 /**
  * The dispatcher's city map (Leaflet). With no tile server it draws a schematic of the city on a
  * neutral background; with one configured it draws the tiles instead. Couriers are div markers
- * (no images) that glide to each new position; supply is shaded per H3 cell.
+ * (no images) that glide to each new position; stores are square markers. Supply (couriers) and
+ * demand (orders waiting at a store) are shaded per H3 cell, together or one at a time, or as
+ * their balance (see demand.ts).
  */
 import * as L from "leaflet";
 import "leaflet/dist/leaflet.css";
@@ -10,8 +12,14 @@ import { STALE_AFTER_MS } from "./fleet.ts";
 import type { Lang } from "./i18n.ts";
 import { Glide, glideDuration, metresBetween } from "./motion.ts";
 import type { CityOutline } from "./outline.ts";
+import type { BalanceCell, DemandCell } from "./demand.ts";
+import { balanceKey } from "./demand.ts";
+import type { StoreView } from "./orders.ts";
 import type { SupplyCell } from "./supply.ts";
 import { supplyKey } from "./supply.ts";
+
+/** What the cells show: couriers, orders, both overlaid, or couriers minus orders. */
+export type ShadingMode = "both" | "supply" | "demand" | "balance";
 
 interface CourierMarker {
   marker: L.Marker;
@@ -27,10 +35,30 @@ const SUPPLY_COLOURS: Record<SupplyCell["level"], string> = {
   4: "#0f7f41",
 };
 
+const DEMAND_COLOURS: Record<DemandCell["level"], string> = {
+  1: "#fdd9b0",
+  2: "#fbb067",
+  3: "#f3862b",
+  4: "#c85a09",
+};
+
+const BALANCE_COLOURS: Record<BalanceCell["tone"], Record<BalanceCell["level"], string>> = {
+  short: { 1: "#f7b7b0", 2: "#ec6e62", 3: "#c62f24" },
+  even: { 1: "#c9ced4", 2: "#c9ced4", 3: "#c9ced4" },
+  spare: { 1: "#bfe8cf", 2: "#6fcb96", 3: "#1f9a55" },
+};
+
 export class CityMap {
   private readonly map: L.Map;
   private readonly couriers = new Map<string, CourierMarker>();
   private readonly supplyLayer = L.layerGroup();
+  private readonly demandLayer = L.layerGroup();
+  private readonly balanceLayer = L.layerGroup();
+  private readonly storeLayer = L.layerGroup();
+  private readonly stores = new Map<string, { marker: L.Marker; key: string }>();
+  private mode: ShadingMode = "both";
+  private lastDemand = "";
+  private lastBalance = "";
   private readonly placeLabels: Array<{ marker: L.Marker; name: { zh: string; en: string } }> = [];
   private lastSupply = "";
   private fitted = false;
@@ -58,6 +86,24 @@ export class CityMap {
       this.drawOutline(options.outline);
     }
     this.supplyLayer.addTo(this.map);
+    this.demandLayer.addTo(this.map);
+    this.storeLayer.addTo(this.map);
+  }
+
+  /** Which shading to draw; the others stay computed, just off the map. */
+  setShading(mode: ShadingMode): void {
+    this.mode = mode;
+    const show = (layer: L.LayerGroup, on: boolean) => {
+      if (on && !this.map.hasLayer(layer)) layer.addTo(this.map);
+      if (!on && this.map.hasLayer(layer)) layer.remove();
+    };
+    show(this.supplyLayer, mode === "both" || mode === "supply");
+    show(this.demandLayer, mode === "both" || mode === "demand");
+    show(this.balanceLayer, mode === "balance");
+  }
+
+  get shading(): ShadingMode {
+    return this.mode;
   }
 
   private drawOutline(outline: CityOutline): void {
@@ -159,6 +205,82 @@ export class CityMap {
     }
   }
 
+  setDemand(cells: readonly DemandCell[]): void {
+    const key = supplyKey(cells);
+    if (key === this.lastDemand) return;
+    this.lastDemand = key;
+    this.demandLayer.clearLayers();
+    for (const cell of cells) {
+      L.polygon(cell.boundary, {
+        color: DEMAND_COLOURS[Math.min(4, cell.level + 1) as DemandCell["level"]],
+        weight: 2,
+        dashArray: "5 3",
+        fillColor: DEMAND_COLOURS[cell.level],
+        fillOpacity: 0.4,
+        interactive: false,
+        className: `demand-cell level-${cell.level}`,
+      }).addTo(this.demandLayer);
+    }
+  }
+
+  setBalance(cells: readonly BalanceCell[]): void {
+    const key = balanceKey(cells);
+    if (key === this.lastBalance) return;
+    this.lastBalance = key;
+    this.balanceLayer.clearLayers();
+    for (const cell of cells) {
+      const colour = BALANCE_COLOURS[cell.tone][cell.level];
+      L.polygon(cell.boundary, {
+        color: colour,
+        weight: 1,
+        fillColor: colour,
+        fillOpacity: 0.5,
+        interactive: false,
+        className: `balance-cell ${cell.tone} level-${cell.level}`,
+      }).addTo(this.balanceLayer);
+    }
+  }
+
+  /** Places each store's marker (labelled with its id) and its count of orders waiting. */
+  showStores(stores: readonly StoreView[], title: (store: StoreView) => string): void {
+    for (const store of stores) {
+      const key = `${store.lat},${store.lng},${store.waiting},${title(store)}`;
+      const known = this.stores.get(store.storeId);
+      if (known?.key === key) continue;
+      const icon = L.divIcon({
+        className: "store-icon",
+        html: storeElement(store),
+        iconSize: [22, 22],
+        iconAnchor: [11, 11],
+      });
+      if (known === undefined) {
+        // Below the couriers: a courier waiting at a store stays visible.
+        const marker = L.marker([store.lat, store.lng], {
+          icon,
+          keyboard: false,
+          riseOnHover: true,
+          zIndexOffset: -1000,
+        });
+        marker.addTo(this.storeLayer);
+        this.stores.set(store.storeId, { marker, key });
+      } else {
+        known.marker.setLatLng([store.lat, store.lng]);
+        known.marker.setIcon(icon);
+        known.key = key;
+      }
+      const element = this.stores.get(store.storeId)?.marker.getElement();
+      if (element !== undefined) {
+        element.dataset["storeId"] = store.storeId;
+        element.title = title(store);
+      }
+    }
+  }
+
+  /** Shows a point (an order's pickup or drop-off) without changing the zoom out of reach. */
+  focusPoint(lat: number, lng: number): void {
+    this.map.setView([lat, lng], Math.max(this.map.getZoom(), 15));
+  }
+
   focus(courierId: string): void {
     const entry = this.couriers.get(courierId);
     if (entry === undefined) return;
@@ -235,6 +357,25 @@ function courierElement(): HTMLElement {
   const tag = document.createElement("span");
   tag.className = "courier-tag";
   marker.append(dot, tag);
+  return marker;
+}
+
+function storeElement(store: StoreView): HTMLElement {
+  const marker = document.createElement("div");
+  marker.className = "store-marker";
+  const glyph = document.createElement("span");
+  glyph.className = "store-glyph";
+  glyph.textContent = "店";
+  const tag = document.createElement("span");
+  tag.className = "store-tag";
+  tag.textContent = store.storeId;
+  marker.append(glyph, tag);
+  if (store.waiting > 0) {
+    const count = document.createElement("span");
+    count.className = "store-count";
+    count.textContent = String(store.waiting);
+    marker.append(count);
+  }
   return marker;
 }
 
