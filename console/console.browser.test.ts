@@ -6,26 +6,12 @@
  * test-results/screens/. The courier moving live from a driver app is in
  * driver-app/driver.browser.test.ts.
  */
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium, screenshot, sleep, until } from "../test/browser.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PushFrame } from "../protocol/index.ts";
 import { startStack } from "../test/stack.ts";
 import type { Stack } from "../test/stack.ts";
-
-const SCREENS = path.resolve(import.meta.dirname, "../test-results/screens");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 interface ConsoleHook {
   state(): { status: string; frames: number; alerts: number };
@@ -34,25 +20,8 @@ interface ConsoleHook {
   dropConnection(holdMs: number): void;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await mkdir(SCREENS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENS, `${name}.png`) });
-}
-
 function hook<T>(page: Page, read: (hook: ConsoleHook) => T): Promise<T> {
   return page.evaluate(`(${read.toString()})(window.__xiandaConsole)`) as Promise<T>;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe("dispatcher console (Chromium, live stack)", () => {
@@ -62,7 +31,7 @@ describe("dispatcher console (Chromium, live stack)", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -4,25 +4,11 @@
  * move. Also the offline queue across a dropped connection and a refusal in the courier's words.
  * Screenshots go to test-results/screens/.
  */
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium, screenshot, sleep, until } from "../test/browser.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KUNMING_STORE, startStack } from "../test/stack.ts";
 import type { Stack } from "../test/stack.ts";
-
-const SCREENS = path.resolve(import.meta.dirname, "../test-results/screens");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 interface Point {
   lat: number;
@@ -51,27 +37,10 @@ function ride(from: Point, steps: number): Point[] {
   }));
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await mkdir(SCREENS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENS, `${name}.png`), fullPage: true });
-}
-
 function driverState(page: Page): Promise<DriverState> {
   return page.evaluate(() =>
     (window as unknown as { __xiandaDriver: { state(): DriverState } }).__xiandaDriver.state(),
   );
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe("driver app (Chromium, live stack)", () => {
@@ -81,7 +50,7 @@ describe("driver app (Chromium, live stack)", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -136,7 +105,7 @@ describe("driver app (Chromium, live stack)", () => {
     const { context, page } = await phone(start);
     await page.goto(`${stack.url}/driver`);
     await expect(page.getByRole("heading", { name: "骑手登录" }).isVisible()).resolves.toBe(true);
-    await screenshot(page, "driver-login");
+    await screenshotFull(page, "driver-login");
     await page.fill("#login-token", await stack.tokens.courier("c-path"));
     await page.getByRole("button", { name: "登录" }).click();
     await page.waitForSelector("#home:not([hidden])");
@@ -203,8 +172,8 @@ describe("driver app (Chromium, live stack)", () => {
     const row = console.locator('.courier-row[data-courier-id="c-path"]');
     await expect(row.textContent()).resolves.toMatch(/c-path.*(刚刚|秒前)/);
 
-    await screenshot(page, "driver-on-shift");
-    await screenshot(console, "console-live");
+    await screenshotFull(page, "driver-on-shift");
+    await screenshotFull(console, "console-live");
   }, 90_000);
 
   it("keeps fixes taken while disconnected and sends them on reconnect", async () => {
@@ -230,7 +199,7 @@ describe("driver app (Chromium, live stack)", () => {
     expect(offline.counts?.queued).toBe(3);
     expect(await page.textContent("#stat-queued")).toBe("3");
     expect(await page.textContent("#conn")).toMatch(/已断开，\d+ 秒后重连/);
-    await screenshot(page, "driver-offline");
+    await screenshotFull(page, "driver-offline");
 
     const after = await until("the queue to be sent and acked", async () => {
       const s = await driverState(page);
@@ -254,12 +223,16 @@ describe("driver app (Chromium, live stack)", () => {
     await message.waitFor({ state: "visible" });
     expect(await message.textContent()).toBe("还有未完成的订单，暂不能下班");
     expect((await driverState(page)).onShift).toBe(true);
-    await screenshot(page, "driver-refusal");
+    await screenshotFull(page, "driver-refusal");
 
     // The same screen in English.
     await page.getByRole("button", { name: "EN" }).click();
     expect(await message.textContent()).toBe("You still have unfinished orders");
     expect(await page.textContent("#shift-text")).toBe("On shift · sharing location");
-    await screenshot(page, "driver-refusal-en");
+    await screenshotFull(page, "driver-refusal-en");
   }, 60_000);
 });
+
+function screenshotFull(page: Page, name: string): Promise<void> {
+  return screenshot(page, name, true);
+}

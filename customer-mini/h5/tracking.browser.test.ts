@@ -4,39 +4,13 @@
  * marker moving and an ETA; expired and forged tokens show the "link expired" state.
  * Screenshots go to test-results/screens/tracking-*.png.
  */
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import { SignJWT } from "jose";
-import { chromium } from "playwright-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium, screenshot, sleep, until } from "../../test/browser.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { KUNMING_DOOR, KUNMING_STORE, startStack } from "../../test/stack.ts";
 import type { Stack } from "../../test/stack.ts";
-
-const SCREENS = path.resolve(import.meta.dirname, "../../test-results/screens");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | null | false>, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** A courier's phone, reduced to its driver websocket. */
 async function driverSocket(url: string, token: string): Promise<WebSocket> {
@@ -73,7 +47,7 @@ describe("H5 tracking page (Chromium, live stack)", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -95,10 +69,7 @@ describe("H5 tracking page (Chromium, live stack)", () => {
     return context.newPage();
   }
 
-  async function screenshot(page: Page, name: string): Promise<void> {
-    await mkdir(SCREENS, { recursive: true });
-    await page.screenshot({ path: path.join(SCREENS, `tracking-${name}.png`) });
-  }
+  const shot = (page: Page, name: string) => screenshot(page, `tracking-${name}`);
 
   const markerAt = (page: Page) =>
     page.evaluate(() => {
@@ -138,7 +109,7 @@ describe("H5 tracking page (Chromium, live stack)", () => {
     });
     expect(await page.textContent("#courier-note")).toBe("骑手取货前仅显示大致位置");
     expect(await page.textContent("#temp-label")).toBe("冷藏");
-    await screenshot(page, "before-pickup");
+    await shot(page, "before-pickup");
 
     await stack.pickUp(orderId);
     await until("the picked-up status", async () =>
@@ -162,7 +133,7 @@ describe("H5 tracking page (Chromium, live stack)", () => {
     expect(new Set(seen.map((s) => s.transform)).size).toBeGreaterThan(3);
 
     await sleep(1100); // let the last glide finish before the picture
-    await screenshot(page, "live");
+    await shot(page, "live");
     // The tracker sends an ETA window with the fixes (every second in the test stack).
     const etaText = await until("an ETA window", async () => {
       const t = await page.textContent("#eta-text");
@@ -185,7 +156,7 @@ describe("H5 tracking page (Chromium, live stack)", () => {
     await page.waitForSelector("#expired");
     expect(await page.textContent("#expired h1")).toBe("链接已失效");
     expect(await page.textContent("#expired-reason")).toBe("订单已完成，追踪链接已过期");
-    await screenshot(page, "expired");
+    await shot(page, "expired");
   });
 
   it("shows the expired state when the gateway refuses a forged token", async () => {
@@ -198,7 +169,7 @@ describe("H5 tracking page (Chromium, live stack)", () => {
     await page.goto(`${stack.url}/t/${forged}`);
     await page.waitForSelector("#expired");
     expect(await page.textContent("#expired-reason")).toBe("此追踪链接无效");
-    await screenshot(page, "forged");
+    await shot(page, "forged");
   });
 
   it("speaks English when the link asks for it", async () => {
@@ -208,6 +179,6 @@ describe("H5 tracking page (Chromium, live stack)", () => {
       (await page.textContent("#headline")) === "The courier is on the way to you" ? true : null,
     );
     await sleep(500);
-    await screenshot(page, "live-en");
+    await shot(page, "live-en");
   });
 });
