@@ -32,7 +32,9 @@ import type { ResultRow } from "./report.ts";
 const COURIERS = Number(process.env.BENCH_INGEST_COURIERS ?? 2000);
 const WATCHED = 50;
 /** Offered rates for the ingest figure, ascending; each for STEP_SECONDS. */
-const STEPS = [20_000, 30_000, 40_000, 50_000, 60_000];
+const STEPS = process.env.BENCH_INGEST_STEPS?.split(",").map(Number) ?? [
+  20_000, 30_000, 40_000, 50_000, 60_000,
+];
 const STEP_SECONDS = 6;
 const RATE = 10_000;
 const RATE_SECONDS = 10;
