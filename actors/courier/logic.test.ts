@@ -11,6 +11,7 @@ import {
   freeCapacity,
 } from "./logic.ts";
 import type { CourierState } from "./types.ts";
+import { events } from "../testing/turns.ts";
 
 const T0 = Date.UTC(2025, 5, 1, 2, 0, 0);
 const self = { type: "courier", id: "c1" };
@@ -45,8 +46,6 @@ function refusal(state: CourierState, msg: CourierMessage, c: TurnContext = asSe
   return result.refusal.code;
 }
 
-const events = (effects: readonly Effect[]) =>
-  effects.flatMap((e) => (e.kind === "emit" ? [e.name] : []));
 const sends = (effects: readonly Effect[]) =>
   effects.flatMap((e) => (e.kind === "send" ? [e.command] : []));
 const sentTo = (effects: readonly Effect[], type: string, id: string) =>

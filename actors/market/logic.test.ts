@@ -5,6 +5,7 @@ import { MarketMessage } from "../../protocol/actors/market.ts";
 import { OrderMessage } from "../../protocol/actors/order.ts";
 import { AUDIT_LIMIT, dispatchInput, makeOffer, marketLogic } from "./logic.ts";
 import type { MarketState } from "./types.ts";
+import { events } from "../testing/turns.ts";
 
 const T0 = Date.UTC(2025, 7, 1, 3, 0, 0);
 const self = { type: "market", id: "sh-pudong" };
@@ -50,8 +51,6 @@ function offerRefusal(state: MarketState, orderId: string, courierId: string): s
   return result.refusal.code;
 }
 
-const events = (effects: readonly Effect[]) =>
-  effects.flatMap((e) => (e.kind === "emit" ? [e.name] : []));
 const sends = (effects: readonly Effect[]) =>
   effects.flatMap((e) => (e.kind === "send" ? [e.command] : []));
 const timers = (effects: readonly Effect[]) =>

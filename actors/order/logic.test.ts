@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Effect, Origin, Principal, TurnContext, TurnResult } from "../types.ts";
+import type { Effect, Principal, TurnContext, TurnResult } from "../types.ts";
 import { OrderMessage as OrderMessageSchema } from "../../protocol/actors/order.ts";
 import type { OrderMessage } from "../../protocol/actors/order.ts";
 import { CourierMessage } from "../../protocol/actors/courier.ts";
@@ -7,6 +7,7 @@ import { MarketMessage } from "../../protocol/actors/market.ts";
 import { StoreMessage } from "../../protocol/actors/store.ts";
 import { TIMELINE_LIMIT, orderLogic, viewOrder } from "./logic.ts";
 import type { Order, OrderState } from "./types.ts";
+import { contexts, events, refusedWith } from "../testing/turns.ts";
 
 // Monday 2 June 2025, 10:00 in Shanghai.
 const T0 = Date.UTC(2025, 5, 2, 2, 0);
@@ -22,20 +23,7 @@ const otherShopper: Principal = { role: "shopper", id: "u-2" };
 const courier1: Principal = { role: "courier", id: "c-1" };
 const courier2: Principal = { role: "courier", id: "c-2" };
 
-let seq = 0;
-function ctx(by: Principal | undefined, at = T0, origin: Origin = "client"): TurnContext {
-  seq += 1;
-  const base = {
-    self: { type: "order", id: "o-1" },
-    now: at,
-    commandId: `cmd-${seq}`,
-    seq,
-    origin,
-  };
-  return by === undefined ? base : { ...base, by };
-}
-const fromActor = (at = T0) => ctx(undefined, at, "actor");
-const fromTimer = (at = T0) => ctx(undefined, at, "timer");
+const { ctx, fromActor, fromTimer } = contexts({ type: "order", id: "o-1" }, T0);
 
 /** Runs a message as the runtime would: validated by the wire schema first. */
 function run(state: OrderState, msg: OrderMessage, c: TurnContext): TurnResult<OrderState> {
@@ -48,14 +36,6 @@ function ok(result: TurnResult<OrderState>): { state: Order; effects: readonly E
   return { state: result.state, effects: result.effects };
 }
 
-function refusedWith(result: TurnResult<OrderState>): string {
-  if (result.ok) throw new Error("expected a refusal");
-  expect(result.refusal.message.length).toBeGreaterThan(0);
-  return result.refusal.code;
-}
-
-const events = (effects: readonly Effect[]) =>
-  effects.flatMap((e) => (e.kind === "emit" ? [e.name] : []));
 const sends = (effects: readonly Effect[]) =>
   effects.flatMap((e) =>
     e.kind === "send" ? [`${e.command.to.type}/${e.command.to.id} ${e.command.msg.type}`] : [],

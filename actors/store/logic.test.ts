@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Effect, Origin, Principal, TurnContext, TurnResult } from "../types.ts";
+import type { Effect, Principal, TurnContext, TurnResult } from "../types.ts";
 import type { StoreMessage } from "../../protocol/actors/store.ts";
 import type { OrderMessage } from "../../protocol/actors/order.ts";
 import { orderLogic } from "../order/logic.ts";
@@ -21,6 +21,7 @@ import {
 } from "./logic.ts";
 import { openHoursProblem } from "./hours.ts";
 import type { Store, StoreState } from "./types.ts";
+import { contexts, events, refusedWith } from "../testing/turns.ts";
 
 // Monday 2 June 2025, 10:00 in Shanghai (02:00 UTC).
 const T0 = Date.UTC(2025, 5, 2, 2, 0);
@@ -35,20 +36,7 @@ const otherStore: Principal = { role: "store", id: "s-2" };
 const courier: Principal = { role: "courier", id: "c-1" };
 const shopper: Principal = { role: "shopper", id: "u-1" };
 
-let seq = 0;
-function ctx(by: Principal | undefined, at = T0, origin: Origin = "client"): TurnContext {
-  seq += 1;
-  const base = {
-    self: { type: "store", id: "s-1" },
-    now: at,
-    commandId: `cmd-${seq}`,
-    seq,
-    origin,
-  };
-  return by === undefined ? base : { ...base, by };
-}
-const fromActor = (at = T0) => ctx(undefined, at, "actor");
-const fromTimer = (at = T0) => ctx(undefined, at, "timer");
+const { ctx, fromActor, fromTimer } = contexts({ type: "store", id: "s-1" }, T0);
 
 function run(state: StoreState, msg: StoreMessage, c: TurnContext): TurnResult<StoreState> {
   return storeLogic.transition(state, storeLogic.messages.parse(msg), c);
@@ -58,13 +46,6 @@ function ok(result: TurnResult<StoreState>): { state: Store; effects: readonly E
   if (result.state.status === "none") throw new Error("no store");
   return { state: result.state, effects: result.effects };
 }
-function refusedWith(result: TurnResult<StoreState>): string {
-  if (result.ok) throw new Error("expected a refusal");
-  expect(result.refusal.message.length).toBeGreaterThan(0);
-  return result.refusal.code;
-}
-const events = (effects: readonly Effect[]) =>
-  effects.flatMap((e) => (e.kind === "emit" ? [e.name] : []));
 const sentToOrders = (effects: readonly Effect[]) =>
   effects.flatMap((e) => (e.kind === "send" ? [{ to: e.command.to, msg: e.command.msg }] : []));
 

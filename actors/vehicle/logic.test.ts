@@ -3,6 +3,7 @@ import type { Effect, Principal, TurnContext } from "../types.ts";
 import type { VehicleMessage } from "../../protocol/actors/vehicle.ts";
 import { MAX_FUTURE_SKEW_MS, graceTimer, silenceTimer, vehicleLogic } from "./logic.ts";
 import type { VehicleState } from "./types.ts";
+import { events } from "../testing/turns.ts";
 
 const T0 = Date.UTC(2025, 6, 1, 0, 0, 0);
 const S = 1000;
@@ -36,8 +37,6 @@ function refusal(state: VehicleState, msg: VehicleMessage, c: TurnContext): stri
   if (result.ok) throw new Error(`expected a refusal for ${msg.type}`);
   return result.refusal.code;
 }
-const events = (effects: readonly Effect[]) =>
-  effects.flatMap((e) => (e.kind === "emit" ? [e.name] : []));
 const eventData = (effects: readonly Effect[], name: string) =>
   effects.flatMap((e) => (e.kind === "emit" && e.name === name ? [e.data] : []));
 
