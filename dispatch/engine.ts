@@ -1,0 +1,466 @@
+/**
+ * The dispatch engine: one pure function from what a market knows now to the offers it should
+ * make. The market actor runs it on every tick and on the events that matter; the replay tool
+ * runs the same function on a simulated clock.
+ *
+ * 1. Orders ready within the look-ahead are considered; the others wait.
+ * 2. Orders of one store that save time together are bundled (savings on a courier standing at
+ *    the store: the pair's route against each alone), up to `maxBundle`.
+ * 3. Each bundle's candidates come from an H3 index of the couriers around its store, widening
+ *    the radius until enough feasible couriers are found (capacity, compartment slots, lock,
+ *    couriers who passed on it, end of shift).
+ * 4. A candidate's cost is the rise of its route cost when the bundle's stops are inserted at
+ *    their best positions (route.ts).
+ * 5. Bundles are matched to couriers by a min-cost assignment over the whole tick (matching.ts),
+ *    not first come first served; a second round lets couriers with room take one more.
+ * 6. Orders that stay without a courier too long, or that many couriers passed on, are alerts.
+ */
+import { CourierIndex, DEFAULT_SPEEDS } from "../geo/index.ts";
+import type { LatLng, Mode } from "../geo/index.ts";
+import { minCostAssignment, sparseCosts } from "./matching.ts";
+import { insertAll, insertionCost, stopsOf } from "./route.ts";
+import type { RouteStart, RouteTiming } from "./route.ts";
+import type {
+  Assignment,
+  DispatchAlert,
+  DispatchCourier,
+  DispatchInput,
+  DispatchOrder,
+  DispatchPlan,
+  EngineOptions,
+  RouteStop,
+  TravelSeconds,
+} from "./types.ts";
+
+const MINUTE = 60_000;
+/** Staying unassigned costs more than any real assignment: as many orders as possible get one. */
+const UNASSIGNED_COST = 1e7;
+
+export type ResolvedEngineOptions = Required<EngineOptions>;
+
+const RAD = Math.PI / 180;
+const M_PER_DEG = 111_195; // metres per degree of latitude on geo's sphere
+
+/**
+ * Straight-line travel: distance × detour ÷ a speed per mode (m/s). The distance is the
+ * equirectangular one: within a city it is the haversine to a fraction of a per mille, at a
+ * third of the cost (this runs for every leg of every candidate insertion).
+ */
+export function straightLineTravel(
+  detourFactor = 1.3,
+  speeds: Readonly<Record<Mode, number>> = DEFAULT_SPEEDS,
+): TravelSeconds {
+  return (from, to, mode) => {
+    const dy = (to.lat - from.lat) * M_PER_DEG;
+    const dx = (to.lng - from.lng) * M_PER_DEG * Math.cos(((from.lat + to.lat) / 2) * RAD);
+    return (Math.sqrt(dx * dx + dy * dy) * detourFactor) / speeds[mode];
+  };
+}
+
+const DEFAULT_TRAVEL = straightLineTravel();
+
+/** The engine's options with every default filled in (the one place defaults live). */
+export function engineDefaults(options: EngineOptions = {}): ResolvedEngineOptions {
+  return {
+    travel: options.travel ?? DEFAULT_TRAVEL,
+    pickupServiceMinutes: options.pickupServiceMinutes ?? 4,
+    dropoffServiceMinutes: options.dropoffServiceMinutes ?? 4,
+    lookaheadMinutes: options.lookaheadMinutes ?? 20,
+    candidates: options.candidates ?? 8,
+    radiusMeters: options.radiusMeters ?? 3_000,
+    maxRadiusMeters: options.maxRadiusMeters ?? 12_000,
+    widenAfterPasses: options.widenAfterPasses ?? 2,
+    alertAfterPasses: options.alertAfterPasses ?? 5,
+    alertAfterWaitMinutes: options.alertAfterWaitMinutes ?? 10,
+    shopperWeight: options.shopperWeight ?? 1,
+    lateWeight: options.lateWeight ?? 4,
+    maxBundle: options.maxBundle ?? 3,
+    bundleMinSavingMinutes: options.bundleMinSavingMinutes ?? 2,
+    rounds: options.rounds ?? 2,
+    etaSpread: options.etaSpread ?? 1.3,
+    h3Resolution: options.h3Resolution ?? 8,
+  };
+}
+
+export function routeTiming(o: ResolvedEngineOptions): RouteTiming {
+  return {
+    travel: o.travel,
+    pickupServiceMs: o.pickupServiceMinutes * MINUTE,
+    dropoffServiceMs: o.dropoffServiceMinutes * MINUTE,
+    shopperWeight: o.shopperWeight,
+    lateWeight: o.lateWeight,
+  };
+}
+
+/** A courier as planned during one tick: its route so far and what room it has left. */
+export interface Plannable {
+  readonly courier: DispatchCourier;
+  readonly start: RouteStart;
+  stops: readonly RouteStop[];
+  cost: number;
+  capacityLeft: number;
+  slots: Record<"ambient" | "chilled" | "frozen", number> | null;
+}
+
+interface Bundle {
+  readonly orders: readonly DispatchOrder[];
+  readonly pickup: LatLng;
+  readonly lockedTo: string | null;
+  readonly passedBy: ReadonlySet<string>;
+  readonly widen: boolean;
+}
+
+/** The current route of a courier: its carried orders inserted in the order they were given. */
+function plannable(c: DispatchCourier, now: number, timing: RouteTiming): Plannable | null {
+  if (c.position === null) return null;
+  const start: RouteStart = { position: c.position, mode: c.mode, now, offAt: c.offAt };
+  if (c.carrying.length === 0) {
+    return {
+      courier: c,
+      start,
+      stops: [],
+      cost: 0,
+      capacityLeft: c.capacityLeft,
+      slots: slotsOf(c),
+    };
+  }
+  const route = insertAll(
+    start,
+    [],
+    c.carrying.map((o) => stopsOf(o)),
+    timing,
+  );
+  // A route that can no longer be kept (shift over) still occupies the courier: plan nothing.
+  if (route === null)
+    return { courier: c, start, stops: [], cost: 0, capacityLeft: 0, slots: null };
+  return {
+    courier: c,
+    start,
+    stops: route.stops,
+    cost: route.eval.cost,
+    capacityLeft: c.capacityLeft,
+    slots: slotsOf(c),
+  };
+}
+
+function slotsOf(c: DispatchCourier): Plannable["slots"] {
+  return c.freeSlots === null ? null : { ...c.freeSlots };
+}
+
+/** Route cost after inserting a bundle's orders one by one (Infinity if one cannot go). */
+function bundleCost(p: Plannable, added: readonly RouteStop[][], timing: RouteTiming): number {
+  const head =
+    added.length === 1 ? p.stops : insertAll(p.start, p.stops, added.slice(0, -1), timing)?.stops;
+  if (head === undefined) return Infinity;
+  return insertionCost(p.start, head, added[added.length - 1]!, timing);
+}
+
+function fits(p: Plannable, b: Bundle): boolean {
+  if (p.capacityLeft < b.orders.length) return false;
+  if (b.lockedTo !== null && b.lockedTo !== p.courier.courierId) return false;
+  if (b.passedBy.has(p.courier.courierId)) return false;
+  if (p.slots !== null) {
+    const need = { ambient: 0, chilled: 0, frozen: 0 };
+    for (const o of b.orders) need[o.temperatureClass]++;
+    if (need.ambient > p.slots.ambient) return false;
+    if (need.chilled > p.slots.chilled) return false;
+    if (need.frozen > p.slots.frozen) return false;
+  }
+  return true;
+}
+
+/** Bundles orders of one store that are cheaper together, by savings. */
+function bundle(
+  orders: readonly DispatchOrder[],
+  o: ResolvedEngineOptions,
+  timing: RouteTiming,
+  now: number,
+): DispatchOrder[][] {
+  const byStore = new Map<string, DispatchOrder[]>();
+  const singles: DispatchOrder[][] = [];
+  for (const order of orders) {
+    // A locked order or one someone passed on goes alone: its candidates differ.
+    if (o.maxBundle < 2 || order.lockedTo !== null || order.passedBy.length > 0) {
+      singles.push([order]);
+      continue;
+    }
+    const list = byStore.get(order.storeId) ?? [];
+    list.push(order);
+    byStore.set(order.storeId, list);
+  }
+  const out: DispatchOrder[][] = [...singles];
+  for (const group of byStore.values()) {
+    if (group.length === 1) {
+      out.push(group);
+      continue;
+    }
+    // Savings (Clarke–Wright) on an e-bike standing at the store now: pairs by saving, each
+    // joining two singles, or a single to a bundle with room when the whole still saves enough.
+    const at = group[0]!.pickup;
+    const start: RouteStart = { position: at, mode: "ebike", now, offAt: null };
+    const costOf = (members: readonly DispatchOrder[]) => {
+      const head = insertAll(
+        start,
+        [],
+        members.slice(0, -1).map((m) => stopsOf(m)),
+        timing,
+      );
+      if (head === null) return Infinity;
+      return insertionCost(start, head.stops, stopsOf(members[members.length - 1]!), timing);
+    };
+    const solo = group.map((m) => costOf([m]));
+    const pairs: { a: number; b: number; saving: number }[] = [];
+    for (let a = 0; a < group.length; a++) {
+      for (let b = a + 1; b < group.length; b++) {
+        if (Math.abs(group[a]!.readyAt - group[b]!.readyAt) > o.lookaheadMinutes * MINUTE) continue;
+        const saving = solo[a]! + solo[b]! - costOf([group[a]!, group[b]!]);
+        if (saving >= o.bundleMinSavingMinutes) pairs.push({ a, b, saving });
+      }
+    }
+    pairs.sort((x, y) => y.saving - x.saving || x.a - y.a || x.b - y.b);
+    const bundleOf = new Array<{ members: number[]; cost: number } | null>(group.length).fill(null);
+    for (const { a, b } of pairs) {
+      const A = bundleOf[a];
+      const B = bundleOf[b];
+      if (A !== null && B !== null) continue;
+      if (A === null && B === null) {
+        const joined = { members: [a, b], cost: costOf([group[a]!, group[b]!]) };
+        bundleOf[a] = joined;
+        bundleOf[b] = joined;
+        continue;
+      }
+      const host = (A ?? B)!;
+      const single = A === null ? a : b;
+      if (host.members.length >= o.maxBundle) continue;
+      const members = [...host.members, single];
+      const cost = costOf(members.map((i) => group[i]!));
+      if (host.cost + solo[single]! - cost < o.bundleMinSavingMinutes) continue;
+      host.members = members;
+      host.cost = cost;
+      bundleOf[single] = host;
+    }
+    const bundles: { members: DispatchOrder[] }[] = [];
+    const emitted = new Set<object>();
+    group.forEach((order, i) => {
+      const b = bundleOf[i];
+      if (b === null) bundles.push({ members: [order] });
+      else if (!emitted.has(b)) {
+        emitted.add(b);
+        bundles.push({ members: b.members.map((k) => group[k]!) });
+      }
+    });
+    for (const b of bundles) out.push(b.members);
+  }
+  return out;
+}
+
+/**
+ * What one tick can hand to the next to save work: the H3 index of the couriers, moved rather
+ * than rebuilt (most couriers move a few metres between ticks and stay in their cell). A plan
+ * with a memo equals a plan without one; the memo only saves time. One memo per market.
+ */
+export class DispatchMemo {
+  #index: CourierIndex | null = null;
+  #ids = new Set<string>();
+
+  /** The index of exactly these couriers at their current positions. */
+  index(plans: readonly Plannable[], resolution: number, now: number): CourierIndex {
+    if (this.#index === null || this.#index.resolution !== resolution) {
+      this.#index = new CourierIndex({ resolution });
+      this.#ids = new Set();
+    }
+    const index = this.#index;
+    const ids = new Set<string>();
+    for (const p of plans) {
+      ids.add(p.courier.courierId);
+      index.upsert(p.courier.courierId, p.start.position.lat, p.start.position.lng, now);
+    }
+    for (const id of this.#ids) if (!ids.has(id)) index.remove(id);
+    this.#ids = ids;
+    return index;
+  }
+}
+
+/** Plans one tick. Deterministic for equal inputs (inputs are sorted by id first). */
+export function planDispatch(
+  input: DispatchInput,
+  options: EngineOptions = {},
+  memo?: DispatchMemo,
+): DispatchPlan {
+  const o = engineDefaults(options);
+  const timing = routeTiming(o);
+  const now = input.now;
+  const byId = (a: { orderId: string }, b: { orderId: string }) =>
+    a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0;
+  const orders = [...input.orders].sort(byId);
+  const considered = orders.filter((x) => x.readyAt <= now + o.lookaheadMinutes * MINUTE);
+
+  const couriers = [...input.couriers].sort((a, b) =>
+    a.courierId < b.courierId ? -1 : a.courierId > b.courierId ? 1 : 0,
+  );
+  const plans: Plannable[] = [];
+  for (const c of couriers) {
+    if (c.capacityLeft <= 0) continue;
+    const p = plannable(c, now, timing);
+    if (p === null || p.capacityLeft <= 0) continue;
+    plans.push(p);
+  }
+  const index = (memo ?? new DispatchMemo()).index(plans, o.h3Resolution, now);
+  const planOf = new Map(plans.map((p, i) => [p.courier.courierId, i]));
+
+  let rows: Bundle[] = bundle(considered, o, timing, now).map((members) => {
+    const passed = new Set<string>();
+    for (const m of members) for (const c of m.passedBy) passed.add(c);
+    return {
+      orders: members,
+      pickup: members[0]!.pickup,
+      lockedTo: members[0]!.lockedTo,
+      passedBy: passed,
+      widen: members.some((m) => m.passedBy.length >= o.widenAfterPasses),
+    };
+  });
+  const bundles = rows.filter((r) => r.orders.length > 1).length;
+
+  const assignments: Assignment[] = [];
+  let candidatePairs = 0;
+  let rounds = 0;
+  const hadCandidate = new Set<string>();
+  for (let round = 0; round < o.rounds && rows.length > 0 && plans.length > 0; round++) {
+    rounds++;
+    const edges: { col: number; cost: number }[][] = [];
+    for (const row of rows) {
+      const list: { col: number; cost: number }[] = [];
+      const added = row.orders.map((m) => stopsOf(m));
+      for (const col of candidatesFor(row, plans, planOf, index, o)) {
+        const p = plans[col]!;
+        const cost = bundleCost(p, added, timing);
+        if (!Number.isFinite(cost)) continue;
+        list.push({ col, cost: cost - p.cost });
+      }
+      candidatePairs += list.length;
+      if (list.length > 0) for (const m of row.orders) hadCandidate.add(m.orderId);
+      edges.push(list);
+    }
+    const match = minCostAssignment(sparseCosts(plans.length, edges), UNASSIGNED_COST);
+    const left: Bundle[] = [];
+    let matched = 0;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const col = match[r]!;
+      if (col < 0) {
+        left.push(row);
+        continue;
+      }
+      matched++;
+      const edge = edges[r]!.find((e) => e.col === col)!;
+      const p = plans[col]!;
+      const inserted = insertAll(
+        p.start,
+        p.stops,
+        row.orders.map((m) => stopsOf(m)),
+        timing,
+      )!;
+      p.stops = inserted.stops;
+      const evaluated = inserted.eval;
+      p.cost = evaluated.cost;
+      p.capacityLeft -= row.orders.length;
+      if (p.slots !== null) for (const m of row.orders) p.slots[m.temperatureClass]--;
+      const ids = row.orders.map((m) => m.orderId);
+      for (const m of row.orders) {
+        const pickupAt = momentOf(p.stops, evaluated.moments, m.orderId, "pickup") ?? now;
+        const dropoffAt = momentOf(p.stops, evaluated.moments, m.orderId, "dropoff");
+        assignments.push({
+          orderId: m.orderId,
+          courierId: p.courier.courierId,
+          cost: edge.cost,
+          bundle: ids,
+          pickupAt,
+          dropoffAt,
+          dropoffP90: dropoffAt === null ? null : now + (dropoffAt - now) * o.etaSpread,
+        });
+      }
+    }
+    rows = left;
+    if (matched === 0) break;
+  }
+
+  const assignedIds = new Set(assignments.map((a) => a.orderId));
+  const alerts: DispatchAlert[] = [];
+  for (const order of orders) {
+    if (assignedIds.has(order.orderId)) continue;
+    if (order.passedBy.length >= o.alertAfterPasses) {
+      alerts.push({
+        orderId: order.orderId,
+        code: "many_declines",
+        message: `${order.passedBy.length} couriers declined or let the offer run out`,
+      });
+    } else if (
+      !hadCandidate.has(order.orderId) &&
+      order.readyAt <= now &&
+      now - order.queuedAt >= o.alertAfterWaitMinutes * MINUTE
+    ) {
+      alerts.push({
+        orderId: order.orderId,
+        code: "no_courier",
+        message: `no courier within ${o.maxRadiusMeters / 1000} km for ${Math.floor((now - order.queuedAt) / MINUTE)} min`,
+      });
+    }
+  }
+  return {
+    assignments,
+    alerts,
+    stats: {
+      orders: orders.length,
+      considered: considered.length,
+      couriers: plans.length,
+      bundles,
+      candidatePairs,
+      assigned: assignments.length,
+      rounds,
+    },
+  };
+}
+
+function momentOf(
+  stops: readonly RouteStop[],
+  moments: readonly number[],
+  orderId: string,
+  kind: "pickup" | "dropoff",
+): number | null {
+  for (let i = 0; i < stops.length; i++) {
+    if (stops[i]!.orderId === orderId && stops[i]!.kind === kind) return moments[i]!;
+  }
+  return null;
+}
+
+/**
+ * Columns (plannable couriers) that may take a bundle: the nearest feasible ones around its
+ * store, the radius doubling until `candidates` are found or the widest radius is searched. A
+ * locked bundle has one candidate at most: its courier, wherever it is.
+ */
+function candidatesFor(
+  row: Bundle,
+  plans: readonly Plannable[],
+  planOf: ReadonlyMap<string, number>,
+  index: CourierIndex,
+  o: ResolvedEngineOptions,
+): number[] {
+  if (row.lockedTo !== null) {
+    const col = planOf.get(row.lockedTo);
+    return col !== undefined && fits(plans[col]!, row) ? [col] : [];
+  }
+  const want = row.widen ? o.candidates * 2 : o.candidates;
+  let radius = row.widen ? o.maxRadiusMeters : o.radiusMeters;
+  for (;;) {
+    // Ask for extra: some of the nearest will not fit (full, passed, wrong compartment).
+    const near = index.nearest(row.pickup.lat, row.pickup.lng, want * 2, radius);
+    const out: number[] = [];
+    for (const n of near) {
+      const col = planOf.get(n.id)!;
+      if (fits(plans[col]!, row)) out.push(col);
+      if (out.length === want) break;
+    }
+    if (out.length >= want || radius >= o.maxRadiusMeters) return out;
+    radius = Math.min(o.maxRadiusMeters, radius * 2);
+  }
+}

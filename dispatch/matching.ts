@@ -1,0 +1,191 @@
+/**
+ * Min-cost assignment on a sparse bipartite graph: rows (orders or bundles) to columns
+ * (couriers), each row with a short list of candidate columns and their costs, each column used
+ * at most once, a row allowed to stay unassigned at `unassignedCost`.
+ *
+ * Shortest augmenting paths (the Hungarian method with Dijkstra and potentials, as in
+ * Jonker–Volgenant): each row in turn searches the cheapest path to a free column through
+ * rows already matched, stopping at the first free column it settles. Every row has a private
+ * dummy column priced `unassignedCost`, so a search never runs further than that. On a city's
+ * sparse graph (a few candidates per order) most searches settle within a few columns.
+ */
+
+export interface SparseCosts {
+  readonly rows: number;
+  readonly cols: number;
+  /** Row r's edges are `col[rowStart[r] .. rowStart[r+1])`. */
+  readonly rowStart: Int32Array;
+  readonly col: Int32Array;
+  readonly cost: Float64Array;
+}
+
+/** Builds the CSR form from per-row lists. */
+export function sparseCosts(
+  cols: number,
+  rows: readonly (readonly { col: number; cost: number }[])[],
+): SparseCosts {
+  const rowStart = new Int32Array(rows.length + 1);
+  let edges = 0;
+  for (let r = 0; r < rows.length; r++) {
+    rowStart[r] = edges;
+    edges += rows[r]!.length;
+  }
+  rowStart[rows.length] = edges;
+  const col = new Int32Array(edges);
+  const cost = new Float64Array(edges);
+  let e = 0;
+  for (const row of rows) {
+    for (const edge of row) {
+      if (!(edge.col >= 0 && edge.col < cols))
+        throw new RangeError(`column ${edge.col} out of range`);
+      if (!Number.isFinite(edge.cost)) throw new RangeError(`cost ${edge.cost} is not finite`);
+      col[e] = edge.col;
+      cost[e] = edge.cost;
+      e++;
+    }
+  }
+  return { rows: rows.length, cols, rowStart, col, cost };
+}
+
+/**
+ * For each row, the column it gets, or -1. Minimises the number of unassigned rows first
+ * (when `unassignedCost` exceeds every real cost difference) and then the total cost.
+ */
+export function minCostAssignment(m: SparseCosts, unassignedCost: number): Int32Array {
+  const { rows, cols, rowStart, col, cost } = m;
+  // Costs shifted to ≥ 0 so that reduced costs start non-negative (every row takes exactly one
+  // column, real or dummy, so a common shift changes no decision).
+  let minCost = 0;
+  for (let e = 0; e < cost.length; e++) if (cost[e]! < minCost) minCost = cost[e]!;
+  const shift = -minCost;
+  const dummyCost = unassignedCost + shift;
+  const total = cols + rows; // real columns, then one dummy per row
+  const u = new Float64Array(rows);
+  const v = new Float64Array(total);
+  const rowOf = new Int32Array(total).fill(-1);
+  const colOf = new Int32Array(rows).fill(-1);
+  const dist = new Float64Array(total);
+  const pred = new Int32Array(total);
+  const seen = new Int32Array(total); // stamp: dist valid for this search
+  const done = new Int32Array(total); // stamp: settled in this search
+  const rowDist = new Float64Array(rows);
+  const reachedRows: number[] = [];
+  const settled: number[] = [];
+  const heap = new MinHeap();
+
+  for (let s = 0; s < rows; s++) {
+    const stamp = s + 1;
+    heap.clear();
+    reachedRows.length = 0;
+    settled.length = 0;
+    const relax = (i: number, base: number) => {
+      for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) {
+        const j = col[e]!;
+        if (done[j] === stamp) continue;
+        const d = base + cost[e]! + shift - u[i]! - v[j]!;
+        if (seen[j] !== stamp || d < dist[j]!) {
+          seen[j] = stamp;
+          dist[j] = d;
+          pred[j] = i;
+          heap.push(d, j);
+        }
+      }
+      const dummy = cols + i;
+      if (done[dummy] !== stamp) {
+        const d = base + dummyCost - u[i]! - v[dummy]!;
+        if (seen[dummy] !== stamp || d < dist[dummy]!) {
+          seen[dummy] = stamp;
+          dist[dummy] = d;
+          pred[dummy] = i;
+          heap.push(d, dummy);
+        }
+      }
+    };
+    rowDist[s] = 0;
+    reachedRows.push(s);
+    relax(s, 0);
+    let target = -1;
+    while (heap.size > 0) {
+      const j = heap.popIndex();
+      if (done[j] === stamp) continue;
+      done[j] = stamp;
+      settled.push(j);
+      const owner = rowOf[j]!;
+      if (owner < 0) {
+        target = j;
+        break;
+      }
+      rowDist[owner] = dist[j]!;
+      reachedRows.push(owner);
+      relax(owner, dist[j]!);
+    }
+    // Every row reaches its own dummy, which only it can hold: a search always ends.
+    const D = dist[target]!;
+    for (const i of reachedRows) u[i] = u[i]! + (D - rowDist[i]!);
+    for (const j of settled) v[j] = v[j]! - (D - dist[j]!);
+    // Augment along the path back to s.
+    let j = target;
+    for (;;) {
+      const i = pred[j]!;
+      const previous = colOf[i]!;
+      colOf[i] = j;
+      rowOf[j] = i;
+      if (i === s) break;
+      j = previous;
+    }
+  }
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) out[r] = colOf[r]! < cols ? colOf[r]! : -1;
+  return out;
+}
+
+/** A binary min-heap of (key, index) with lazy deletion. */
+class MinHeap {
+  private keys = new Float64Array(64);
+  private values = new Int32Array(64);
+  size = 0;
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  push(key: number, value: number): void {
+    if (this.size === this.keys.length) {
+      const keys = new Float64Array(this.size * 2);
+      keys.set(this.keys);
+      const values = new Int32Array(this.size * 2);
+      values.set(this.values);
+      this.keys = keys;
+      this.values = values;
+    }
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.keys[parent]! <= key) break;
+      this.keys[i] = this.keys[parent]!;
+      this.values[i] = this.values[parent]!;
+      i = parent;
+    }
+    this.keys[i] = key;
+    this.values[i] = value;
+  }
+
+  popIndex(): number {
+    const top = this.values[0]!;
+    const lastKey = this.keys[--this.size]!;
+    const lastValue = this.values[this.size]!;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && this.keys[child + 1]! < this.keys[child]!) child++;
+      if (this.keys[child]! >= lastKey) break;
+      this.keys[i] = this.keys[child]!;
+      this.values[i] = this.values[child]!;
+      i = child;
+    }
+    this.keys[i] = lastKey;
+    this.values[i] = lastValue;
+    return top;
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * A courier's route: the stops it has ahead, timed from where it is now, and the best place to
+ * insert an order's pickup and drop-off into it.
+ *
+ * Timing follows one rule everywhere (the engine, the replay's simulated couriers, the ETA a
+ * driver sees): a pickup happens at max(ready, arrival + pickup service / 2) and the courier
+ * leaves half a service later; a drop-off happens at arrival + drop-off service / 2 and the
+ * courier leaves half a service later. Several stops of one kind at one place in a row (three
+ * orders picked up at one store) are one visit with one service.
+ *
+ * Cost of a route, in minutes: the courier's time until it leaves its last stop, plus
+ * `shopperWeight` × each drop-off's time from now, plus `lateWeight` × every minute past a
+ * promise. A pickup after the end of the courier's shift makes a route infeasible (Infinity).
+ * The cost of giving a courier an order is the rise of that cost when the order's stops are
+ * inserted at their best positions (pickup before drop-off).
+ *
+ * Insertion is the engine's inner loop (thousands of couriers × candidates per tick), so it
+ * works on stop indices over a travel matrix filled lazily, and allocates only for the winner.
+ */
+import type { LatLng, Mode } from "../geo/index.ts";
+import type { RouteStop, TravelSeconds } from "./types.ts";
+
+const MINUTE = 60_000;
+
+export interface RouteTiming {
+  readonly travel: TravelSeconds;
+  readonly pickupServiceMs: number;
+  readonly dropoffServiceMs: number;
+  readonly shopperWeight: number;
+  readonly lateWeight: number;
+}
+
+export interface RouteStart {
+  readonly position: LatLng;
+  readonly mode: Mode;
+  readonly now: number;
+  /** No pickup after this moment (end of shift); null for none. */
+  readonly offAt: number | null;
+}
+
+export interface RouteEval {
+  /** Cost in minutes; Infinity when the route breaks a hard rule (a pickup after shift end). */
+  readonly cost: number;
+  /** The moment of each stop (pickup or drop-off), epoch ms, in route order. */
+  readonly moments: readonly number[];
+  /** When the courier leaves its last stop (or now for an empty route). */
+  readonly endsAt: number;
+}
+
+/**
+ * The stops of one insertion problem (the route's, then the added ones) and the travel seconds
+ * between them, computed on first use. Point 0 is the courier's position.
+ */
+class Problem {
+  points: LatLng[] = [];
+  stops: RouteStop[] = [];
+  travelCache = new Float64Array(0);
+  size = 0;
+  seq = new Int32Array(0);
+  bestSeq = new Int32Array(0);
+  bestLen = 0;
+
+  reset(start: RouteStart, stops: readonly RouteStop[], added: readonly RouteStop[]): void {
+    const all = this.stops;
+    const points = this.points;
+    all.length = 0;
+    points.length = 0;
+    points.push(start.position);
+    for (const s of stops) {
+      all.push(s);
+      points.push(s.at);
+    }
+    for (const s of added) {
+      all.push(s);
+      points.push(s.at);
+    }
+    const m = points.length;
+    this.size = m;
+    if (this.travelCache.length < m * m) this.travelCache = new Float64Array(m * m * 2);
+    this.travelCache.fill(-1, 0, m * m);
+    if (this.seq.length < m) {
+      this.seq = new Int32Array(m * 2);
+      this.bestSeq = new Int32Array(m * 2);
+    }
+  }
+
+  /** Travel ms from point a to point b (0 = courier, i + 1 = stop i). */
+  leg(a: number, b: number, mode: Mode, travel: TravelSeconds): number {
+    const k = a * this.size + b;
+    let v = this.travelCache[k]!;
+    if (v < 0) {
+      v = travel(this.points[a]!, this.points[b]!, mode) * 1000;
+      this.travelCache[k] = v;
+    }
+    return v;
+  }
+}
+
+const scratch = new Problem();
+/** When the last timed sequence's courier leaves its last stop (saves an object per call). */
+let lastEndsAt = 0;
+
+/**
+ * Cost of visiting `problem.stops` in the order `seq[0..len)` (stop indices), optionally writing
+ * each stop's moment. The one timing rule of this module.
+ */
+function timeSequence(
+  problem: Problem,
+  seq: Int32Array | readonly number[],
+  len: number,
+  start: RouteStart,
+  timing: RouteTiming,
+  moments: number[] | null,
+): number {
+  const halfPickup = timing.pickupServiceMs / 2;
+  const halfDropoff = timing.dropoffServiceMs / 2;
+  const stops = problem.stops;
+  let t = start.now;
+  let at = 0; // point index
+  let shopper = 0;
+  let late = 0;
+  let feasible = true;
+  let lastMoment = start.now;
+  let previous: RouteStop | null = null;
+  for (let i = 0; i < len; i++) {
+    const s = seq[i]!;
+    const stop = stops[s]!;
+    const pickup = stop.kind === "pickup";
+    let moment: number;
+    if (
+      previous !== null &&
+      previous.kind === stop.kind &&
+      previous.at.lat === stop.at.lat &&
+      previous.at.lng === stop.at.lng
+    ) {
+      // Same visit: the courier is still there.
+      moment = pickup ? Math.max(stop.readyAt, lastMoment) : lastMoment;
+    } else {
+      const arrival = t + problem.leg(at, s + 1, start.mode, timing.travel);
+      moment = pickup ? Math.max(stop.readyAt, arrival + halfPickup) : arrival + halfDropoff;
+    }
+    t = moment + (pickup ? halfPickup : halfDropoff);
+    if (pickup) {
+      if (start.offAt !== null && moment > start.offAt) feasible = false;
+    } else {
+      shopper += moment - start.now;
+      if (stop.promisedBy !== null && moment > stop.promisedBy) late += moment - stop.promisedBy;
+    }
+    if (moments !== null) moments.push(moment);
+    lastMoment = moment;
+    previous = stop;
+    at = s + 1;
+  }
+  lastEndsAt = t;
+  return feasible
+    ? (t - start.now + timing.shopperWeight * shopper + timing.lateWeight * late) / MINUTE
+    : Infinity;
+}
+
+/** Times a route from its start. Pure; O(stops). */
+export function evaluateRoute(
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  timing: RouteTiming,
+): RouteEval {
+  scratch.reset(start, stops, []);
+  const seq = stops.map((_, i) => i);
+  const moments: number[] = [];
+  const cost = timeSequence(scratch, seq, seq.length, start, timing, moments);
+  return { cost, moments, endsAt: lastEndsAt };
+}
+
+export interface Insertion {
+  /** The route with the order's stops in place. */
+  readonly stops: readonly RouteStop[];
+  readonly eval: RouteEval;
+}
+
+/**
+ * The cheapest way to add `added` (one order's pickup and drop-off, pickup first, or just one
+ * of them) to a route: every pickup position, and every drop-off position after it. Null when
+ * no position is feasible. O(stops³) time over O(stops²) travel look-ups.
+ */
+export function bestInsertion(
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  added: readonly RouteStop[],
+  timing: RouteTiming,
+): Insertion | null {
+  const p = scratch;
+  const cost = searchInsertion(p, start, stops, added, timing);
+  if (cost === Infinity) return null;
+  const order = Array.from(p.bestSeq.subarray(0, p.bestLen));
+  const moments: number[] = [];
+  const timed = timeSequence(p, order, order.length, start, timing, moments);
+  return {
+    stops: order.map((k) => p.stops[k]!),
+    eval: { cost: timed, moments, endsAt: lastEndsAt },
+  };
+}
+
+/**
+ * The cost of the route after the cheapest insertion of `added`, Infinity when none is
+ * feasible: `bestInsertion` without building the route, for ranking many candidates.
+ */
+export function insertionCost(
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  added: readonly RouteStop[],
+  timing: RouteTiming,
+): number {
+  return searchInsertion(scratch, start, stops, added, timing);
+}
+
+function searchInsertion(
+  p: Problem,
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  added: readonly RouteStop[],
+  timing: RouteTiming,
+): number {
+  if (added.length === 0 || added.length > 2) {
+    throw new RangeError(`an insertion adds one or two stops, not ${added.length}`);
+  }
+  const n = stops.length;
+  p.reset(start, stops, added);
+  const seq = p.seq;
+  const best = p.bestSeq;
+  const first = n;
+  const second = added.length === 2 ? n + 1 : -1;
+  let bestCost = Infinity;
+  for (let i = 0; i <= n; i++) {
+    for (let j = second < 0 ? n : i; j <= n; j++) {
+      // `first` goes before old stop i, `second` (if any) before old stop j, after `first`.
+      let len = 0;
+      for (let k = 0; k <= n; k++) {
+        if (k === i) seq[len++] = first;
+        if (k === j && second >= 0) seq[len++] = second;
+        if (k < n) seq[len++] = k;
+      }
+      const cost = timeSequence(p, seq, len, start, timing, null);
+      if (cost < bestCost) {
+        bestCost = cost;
+        p.bestLen = len;
+        for (let k = 0; k < len; k++) best[k] = seq[k]!;
+      }
+    }
+  }
+  return bestCost;
+}
+
+/** The stops an order adds to a route: its pickup unless picked up, then its drop-off if known. */
+export function stopsOf(order: {
+  readonly orderId: string;
+  readonly pickup: LatLng | null;
+  readonly dropoff: LatLng | null;
+  readonly readyAt: number;
+  readonly promisedBy: number | null;
+  readonly pickedUp?: boolean;
+}): RouteStop[] {
+  const stops: RouteStop[] = [];
+  if (order.pickedUp !== true && order.pickup !== null) {
+    stops.push({
+      orderId: order.orderId,
+      kind: "pickup",
+      at: order.pickup,
+      readyAt: order.readyAt,
+      promisedBy: null,
+    });
+  }
+  if (order.dropoff !== null) {
+    stops.push({
+      orderId: order.orderId,
+      kind: "dropoff",
+      at: order.dropoff,
+      readyAt: 0,
+      promisedBy: order.promisedBy,
+    });
+  }
+  return stops;
+}
+
+/** Inserts several orders one after the other, each at its best place. Null if one cannot go. */
+export function insertAll(
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  orders: readonly (readonly RouteStop[])[],
+  timing: RouteTiming,
+): Insertion | null {
+  let current: Insertion | null = null;
+  for (const added of orders) {
+    if (added.length === 0) continue;
+    current = bestInsertion(start, current?.stops ?? stops, added, timing);
+    if (current === null) return null;
+  }
+  return current ?? { stops, eval: evaluateRoute(start, stops, timing) };
+}

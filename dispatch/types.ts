@@ -1,0 +1,157 @@
+/**
+ * The dispatch engine's vocabulary. Everything is plain data: the market actor builds a
+ * `DispatchInput` from its state on every tick, the replay tool from its simulated city, and the
+ * engine answers with a `DispatchPlan`. No I/O, no clock of its own: `now` is an input.
+ */
+import type { LatLng, Mode } from "../geo/index.ts";
+
+export type TemperatureClass = "ambient" | "chilled" | "frozen";
+export const TEMPERATURE_CLASSES: readonly TemperatureClass[] = ["ambient", "chilled", "frozen"];
+
+/** An order dispatch may give to a courier this tick. */
+export interface DispatchOrder {
+  readonly orderId: string;
+  readonly storeId: string;
+  readonly pickup: LatLng;
+  /** Null for an order whose destination is not known to dispatch (planned to the store only). */
+  readonly dropoff: LatLng | null;
+  /** When the food is ready (stated by the store or predicted), epoch ms. */
+  readonly readyAt: number;
+  /** When the shopper was promised it, epoch ms; null when no promise was made. */
+  readonly promisedBy: number | null;
+  readonly temperatureClass: TemperatureClass;
+  /** When the order entered the pool (epoch ms): how long it has waited. */
+  readonly queuedAt: number;
+  /** Dispatcher lock: it may go to this courier only. */
+  readonly lockedTo: string | null;
+  /** Couriers who declined it or let an offer run out: never offered it again. */
+  readonly passedBy: readonly string[];
+}
+
+/** A stop already on a courier's route: work the courier has (or has been offered). */
+export interface RouteStop {
+  readonly orderId: string;
+  readonly kind: "pickup" | "dropoff";
+  readonly at: LatLng;
+  /** Pickups: when the food is ready (epoch ms). Drop-offs: 0. */
+  readonly readyAt: number;
+  /** Drop-offs: the promise to the shopper (epoch ms), or null. Pickups: null. */
+  readonly promisedBy: number | null;
+}
+
+/** An order a courier has: picked up (only its drop-off remains) or not yet. */
+export interface CarriedOrder {
+  readonly orderId: string;
+  readonly pickup: LatLng | null;
+  readonly dropoff: LatLng | null;
+  readonly readyAt: number;
+  readonly promisedBy: number | null;
+  readonly temperatureClass: TemperatureClass;
+  readonly pickedUp: boolean;
+  /** Dispatcher lock: never moved by dispatch. */
+  readonly locked: boolean;
+}
+
+export interface DispatchCourier {
+  readonly courierId: string;
+  readonly mode: Mode;
+  /** Last known position; a courier without one is not planned. */
+  readonly position: LatLng | null;
+  /** How many more orders it can take, pending offers already counted. */
+  readonly capacityLeft: number;
+  /** Free compartment slots per temperature class (a van), or null (one insulated box). */
+  readonly freeSlots: Readonly<Record<TemperatureClass, number>> | null;
+  /** Work it already has, in the order it was given (its route is planned around it). */
+  readonly carrying: readonly CarriedOrder[];
+  /** End of shift (epoch ms): no pickup after it. Null: open-ended. */
+  readonly offAt: number | null;
+}
+
+export interface DispatchInput {
+  readonly now: number;
+  readonly orders: readonly DispatchOrder[];
+  readonly couriers: readonly DispatchCourier[];
+}
+
+/** Travel time in seconds between two points for a mode. Must be pure and ≥ 0. */
+export type TravelSeconds = (from: LatLng, to: LatLng, mode: Mode) => number;
+
+export interface EngineOptions {
+  /** Travel time. Default: straight line × 1.3 detour at geo's default speed per mode. */
+  readonly travel?: TravelSeconds;
+  /** Minutes at a store, half before the pickup moment and half after. 4. */
+  readonly pickupServiceMinutes?: number;
+  /** Minutes at a door, half before the drop-off moment and half after. 4. */
+  readonly dropoffServiceMinutes?: number;
+  /** Orders ready later than this many minutes from now wait for a later tick. 20. */
+  readonly lookaheadMinutes?: number;
+  /** Candidate couriers per order, nearest first. 8. */
+  readonly candidates?: number;
+  /** First search radius around the store, metres; doubled until enough are found. 3000. */
+  readonly radiusMeters?: number;
+  /** Widest search radius, metres. 12000. */
+  readonly maxRadiusMeters?: number;
+  /** Passes after which an order's search is widened (twice the candidates, max radius). 2. */
+  readonly widenAfterPasses?: number;
+  /** Passes after which a dispatcher is alerted. 5. */
+  readonly alertAfterPasses?: number;
+  /** Minutes an order may wait in the pool with no courier before a dispatcher is alerted. 10. */
+  readonly alertAfterWaitMinutes?: number;
+  /** Weight of a minute of the shopper's wait (ready → door) against a courier minute. 1. */
+  readonly shopperWeight?: number;
+  /** Extra weight of a minute past the promised time, on any order of the route. 4. */
+  readonly lateWeight?: number;
+  /** Orders per bundle at most (orders sharing a store or a direction). 3. */
+  readonly maxBundle?: number;
+  /** A bundle forms only when it saves at least this many minutes. 2. */
+  readonly bundleMinSavingMinutes?: number;
+  /** Matching rounds per tick (a courier may win one more bundle per round). 2. */
+  readonly rounds?: number;
+  /** p90 ÷ p50 of the time from now to a stop, for the ETA window. 1.3. */
+  readonly etaSpread?: number;
+  /** H3 resolution of the candidate index (8: cells of ~0.7 km², a few couriers each). 8. */
+  readonly h3Resolution?: number;
+}
+
+/** The predicted moments of one order on its courier's planned route. */
+export interface PlannedTimes {
+  /** When the courier picks it up (P50), epoch ms. */
+  readonly pickupAt: number;
+  /** When it is dropped off (P50), epoch ms; null without a drop-off. */
+  readonly dropoffAt: number | null;
+  /** P90 of the drop-off, epoch ms. */
+  readonly dropoffP90: number | null;
+}
+
+export interface Assignment extends PlannedTimes {
+  readonly orderId: string;
+  readonly courierId: string;
+  /** Cost of the bundle this order belongs to (minutes), for audit. */
+  readonly cost: number;
+  /** Orders given together, this one included (a bundle of one is a single order). */
+  readonly bundle: readonly string[];
+}
+
+export type DispatchAlertCode = "no_courier" | "many_declines";
+
+export interface DispatchAlert {
+  readonly orderId: string;
+  readonly code: DispatchAlertCode;
+  readonly message: string;
+}
+
+export interface DispatchStats {
+  readonly orders: number;
+  readonly considered: number;
+  readonly couriers: number;
+  readonly bundles: number;
+  readonly candidatePairs: number;
+  readonly assigned: number;
+  readonly rounds: number;
+}
+
+export interface DispatchPlan {
+  readonly assignments: readonly Assignment[];
+  readonly alerts: readonly DispatchAlert[];
+  readonly stats: DispatchStats;
+}
