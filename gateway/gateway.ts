@@ -68,6 +68,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     clock,
     apps: options.apps ?? {},
+    ...(options.proofs ? { proofs: options.proofs } : {}),
     ready: () => {
       if (options.nc.isClosed()) return { ok: false, reason: "NATS connection closed" };
       if (!natsConnected) return { ok: false, reason: "NATS disconnected" };

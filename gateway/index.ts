@@ -10,6 +10,8 @@ export type { MemoryRateLimiterOptions } from "./rate-limit.ts";
 export { ApiError, AuthError } from "./errors.ts";
 export { CloseCode } from "./live/connection.ts";
 export { gatewayLimits } from "./options.ts";
+export { createFileProofStore, sniffImage } from "./http/proof-store.ts";
+export type { ImageType, ProofStore, StoredProof } from "./http/proof-store.ts";
 export type {
   Gateway,
   GatewayLimits,

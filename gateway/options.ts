@@ -5,6 +5,7 @@ export function gatewayLimits(limits: Partial<GatewayLimits> = {}): GatewayLimit
   return {
     maxFrameBytes: limits.maxFrameBytes ?? 16 * 1024,
     maxBodyBytes: limits.maxBodyBytes ?? 64 * 1024,
+    maxPhotoBytes: limits.maxPhotoBytes ?? 5 * 1024 * 1024,
     maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 200,
     locationRate: limits.locationRate ?? 20,
     clientQueue: limits.clientQueue ?? 256,

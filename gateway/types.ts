@@ -5,6 +5,7 @@ import type { Hono } from "hono";
 import type { Server } from "node:http";
 import type { ActorClient } from "../actors/index.ts";
 import type { Topology } from "../nats/index.ts";
+import type { ProofStore } from "./http/proof-store.ts";
 
 /** What the gateway needs of a rate limiter: db/redis `createRateLimiter` fits, so does the memory one. */
 export interface GatewayRateLimiter {
@@ -36,6 +37,8 @@ export interface GatewayLimits {
   maxFrameBytes: number;
   /** Largest HTTP body, bytes; larger is a 413. Default 64 KiB. */
   maxBodyBytes: number;
+  /** Largest proof-of-delivery photo upload, bytes; larger is a 413. Default 5 MiB. */
+  maxPhotoBytes: number;
   /** Open websockets per client IP; more are refused with HTTP 429 at upgrade. Default 200. */
   maxConnectionsPerIp: number;
   /**
@@ -72,6 +75,8 @@ export interface GatewayOptions {
     readonly tracking?: StaticApp;
   };
   readonly limits?: Partial<GatewayLimits>;
+  /** Where couriers' proof-of-delivery photos are kept (`createFileProofStore`). Default: none (uploads answer 503). */
+  readonly proofs?: ProofStore;
   /** ms since the epoch. Default Date.now. */
   readonly clock?: () => number;
 }

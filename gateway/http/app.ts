@@ -10,6 +10,11 @@ import { courierRoutes } from "./couriers.ts";
 import { healthRoutes } from "./health.ts";
 import { orderRoutes } from "./orders.ts";
 import { tokenRoutes } from "./tokens.ts";
+import { openApiRoutes } from "../openapi/index.ts";
+import { courierJobRoutes, proofUploadRoutes } from "./courier-jobs.ts";
+import { dispatchRoutes } from "./dispatch.ts";
+import { API_ROUTES } from "./documented.ts";
+import { storeRoutes } from "./stores.ts";
 
 const STATUS_CODES: Record<number, string> = {
   400: "bad_request",
@@ -41,6 +46,8 @@ export function createHttpApp(deps: HttpDeps): Hono<Env> {
     if (status >= 500) log.error(fields, "request failed");
     else log.info(fields, "request");
   });
+  // Photo uploads have a limit of their own: registered before the JSON body limit below.
+  app.route("/", proofUploadRoutes(deps));
   app.use(
     "/v1/*",
     bodyLimit({
@@ -62,6 +69,16 @@ export function createHttpApp(deps: HttpDeps): Hono<Env> {
   app.route("/v1/tokens", tokenRoutes(deps));
   app.route("/v1/orders", orderRoutes(deps));
   app.route("/v1/couriers", courierRoutes(deps));
+  app.route("/", storeRoutes(deps));
+  app.route("/", courierJobRoutes(deps));
+  app.route("/", dispatchRoutes(deps));
+  app.route(
+    "/",
+    openApiRoutes(API_ROUTES, {
+      maxBodyBytes: deps.limits.maxBodyBytes,
+      maxPhotoBytes: deps.limits.maxPhotoBytes,
+    }),
+  );
   app.route("/", appRoutes(deps));
 
   app.notFound((c) =>

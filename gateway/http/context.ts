@@ -11,6 +11,7 @@ import { ApiError, AuthError } from "../errors.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import type { GatewayLimits, StaticApp } from "../types.ts";
+import type { ProofStore } from "./proof-store.ts";
 
 export interface HttpDeps {
   readonly nc: NatsConnection;
@@ -31,6 +32,8 @@ export interface HttpDeps {
     readonly console?: StaticApp;
     readonly tracking?: StaticApp;
   };
+  /** Where proof-of-delivery photos are kept; without one, photo uploads answer 503. */
+  readonly proofs?: ProofStore;
   /** Whether the gateway is ready to serve live traffic. */
   readonly ready: () => { ok: boolean; reason: string };
 }
