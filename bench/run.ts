@@ -5,6 +5,7 @@
 import { benchActors } from "./actors.ts";
 import { benchGeo } from "./geo.ts";
 import { benchIngest } from "./ingest.ts";
+import { benchPlan } from "./plan.ts";
 import { machine, printTable, saveResults } from "./report.ts";
 import type { ResultRow } from "./report.ts";
 
@@ -12,6 +13,7 @@ const benches: Record<string, () => Promise<ResultRow[]>> = {
   actors: benchActors,
   geo: benchGeo,
   ingest: benchIngest,
+  plan: benchPlan,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
