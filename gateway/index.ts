@@ -12,6 +12,23 @@ export { CloseCode } from "./live/connection.ts";
 export { gatewayLimits } from "./options.ts";
 export { createFileProofStore, sniffImage } from "./http/proof-store.ts";
 export type { ImageType, ProofStore, StoredProof } from "./http/proof-store.ts";
+export {
+  WebhookService,
+  kvDeadLetters,
+  memoryDeadLetters,
+  deadLetterBucket,
+  signWebhook,
+  verifyWebhookSignature,
+} from "./webhooks/index.ts";
+export type {
+  DeadLetter,
+  RetryPolicy,
+  WebhookDeadLetters,
+  WebhookEndpoint,
+  WebhookPayload,
+  WebhookServiceOptions,
+  WebhookStats,
+} from "./webhooks/index.ts";
 export type {
   Gateway,
   GatewayLimits,
