@@ -54,7 +54,12 @@ export const ConfigSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Redis URL; unset: the demo's in-process store (never for production). */
   REDIS_URL: z.string().url().optional(),
-  /** Where `npm start` keeps its NATS store and PGlite files. */
+  /**
+   * JSON file of shops' webhook endpoints, `{"<storeId>": {"url", "secret"}}`; set it on one
+   * gateway process only (it runs the deployment's webhook service). Unset: no webhooks.
+   */
+  WEBHOOKS_FILE: z.string().min(1).optional(),
+  /** Where `npm start` keeps its NATS store and PGlite files (and `npm run gateway` its proof photos). */
   DATA_DIR: z.string().default("./.data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

@@ -3,10 +3,17 @@
  * app, dispatcher console, shoppers' tracking page) on one port. Stateless: run as many as you
  * like behind a load balancer with the same XIANDA_AUTH_SECRET.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import pino from "pino";
 import { ActorClient } from "../actors/index.ts";
 import { connectRedis, createRateLimiter } from "../db/index.ts";
-import { createGateway } from "../gateway/index.ts";
+import {
+  createFileProofStore,
+  createGateway,
+  parseWebhookEndpoints,
+  WebhookService,
+} from "../gateway/index.ts";
 import { connectNats, ensureTopology } from "../nats/index.ts";
 import { buildApps } from "./apps.ts";
 import { loadConfig } from "./config.ts";
@@ -46,15 +53,27 @@ const gateway = createGateway({
   limits: { locationRate: config.LOCATION_RATE_PER_S },
   log,
   apps: buildApps(config),
+  proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
 });
 const { port } = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
 log.info({ port, host: config.GATEWAY_HOST }, "gateway listening");
+const webhooks = config.WEBHOOKS_FILE
+  ? new WebhookService({
+      nc,
+      topology,
+      actors,
+      endpoints: parseWebhookEndpoints(await readFile(config.WEBHOOKS_FILE, "utf8")),
+      log,
+    })
+  : null;
+await webhooks?.start();
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "stopping");
+  await webhooks?.stop();
   await gateway.close();
   actors.close();
   await redis?.close();

@@ -17,6 +17,7 @@ export {
   kvDeadLetters,
   memoryDeadLetters,
   deadLetterBucket,
+  parseWebhookEndpoints,
   signWebhook,
   verifyWebhookSignature,
 } from "./webhooks/index.ts";

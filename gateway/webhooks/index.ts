@@ -18,6 +18,7 @@ export { backoffMs, deliverWebhook, retryPolicy } from "./deliver.ts";
 export type { DeliveryDeps, DeliveryResult } from "./deliver.ts";
 export { deadLetterBucket, kvDeadLetters, memoryDeadLetters } from "./dead-letters.ts";
 export { WEBHOOK_EVENTS, webhookPayload } from "./payload.ts";
+export { parseWebhookEndpoints, WebhookEndpointsConfig } from "./config.ts";
 export type {
   DeadLetter,
   RetryPolicy,
