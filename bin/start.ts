@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { ActorClient } from "../actors/index.ts";
-import { createGateway, signToken } from "../gateway/index.ts";
+import { createFileProofStore, createGateway, signToken } from "../gateway/index.ts";
 import { connectNats } from "../nats/index.ts";
 import type { TokenClaims } from "../protocol/index.ts";
 import { SimCourier } from "../sim/courier.ts";
@@ -67,6 +67,7 @@ const gateway = createGateway({
   limits: { locationRate: config.LOCATION_RATE_PER_S },
   log,
   apps: buildApps(config),
+  proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
 });
 const { port } = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST).catch(() =>
   // The port is taken (another demo?): any free port will do.

@@ -57,7 +57,7 @@ async function call(
   init: {
     token?: string;
     body?: unknown;
-    raw?: Uint8Array | string;
+    raw?: Uint8Array<ArrayBuffer> | string;
     type?: string;
     key?: string;
   } = {},
@@ -65,9 +65,9 @@ async function call(
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.key) headers["idempotency-key"] = init.key;
-  let body: BodyInit | undefined;
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
   if (init.raw !== undefined) {
-    body = init.raw as BodyInit;
+    body = typeof init.raw === "string" ? init.raw : new Uint8Array(init.raw);
     if (init.type) headers["content-type"] = init.type;
   } else if (init.body !== undefined) {
     headers["content-type"] = "application/json";
