@@ -44,6 +44,12 @@ export interface Refusal {
 export interface OutboundCommand {
   readonly to: ActorRef;
   readonly msg: { readonly type: string } & Record<string, unknown>;
+  /**
+   * Sent on the actor's own authority, without the principal of the message that caused the
+   * turn: for decisions that are the actor's own (the market's dispatch offers a courier's
+   * decline happened to trigger), which the receiver must not judge as that person's.
+   */
+  readonly asSelf?: boolean;
 }
 
 export type Effect =

@@ -136,12 +136,30 @@ export class DemoFlows {
       });
       return o.orderId in m.view.orders;
     });
-    await this.#call(
-      "market",
-      marketId,
-      { type: "offer", orderId: o.orderId, courierId: o.courierId },
-      dispatcher,
+    // The market's engine may already have offered the order to someone: lock it to this
+    // courier (which takes back an offer to anyone else), then offer it unless the engine did.
+    const marketRef = { type: "market", id: marketId };
+    const locked = await this.actors.call(
+      marketRef,
+      {
+        type: "lock",
+        orderId: o.orderId,
+        courierId: o.courierId,
+        reason: "demo: this courier's run",
+      },
+      { by: dispatcher },
     );
+    if (!locked.ok && locked.refusal.code !== "invalid_transition") {
+      throw new Error(`market/${marketId} refused lock: ${locked.refusal.code}`);
+    }
+    const offered = await this.actors.call(
+      marketRef,
+      { type: "offer", orderId: o.orderId, courierId: o.courierId },
+      { by: dispatcher },
+    );
+    if (!offered.ok && offered.refusal.code !== "offer_pending") {
+      throw new Error(`market/${marketId} refused offer: ${offered.refusal.code}`);
+    }
     await waitFor("the courier to hold the offer", async () => {
       const c = await this.actors.state<{ offers: Record<string, unknown> }>({
         type: "courier",

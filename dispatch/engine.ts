@@ -242,7 +242,7 @@ function bundle(
     const bundles: { members: DispatchOrder[] }[] = [];
     const emitted = new Set<object>();
     group.forEach((order, i) => {
-      const b = bundleOf[i];
+      const b = bundleOf[i] ?? null;
       if (b === null) bundles.push({ members: [order] });
       else if (!emitted.has(b)) {
         emitted.add(b);

@@ -56,7 +56,11 @@ const sends = (effects: readonly Effect[]) =>
 const timers = (effects: readonly Effect[]) =>
   effects.filter((e) => e.kind === "schedule" || e.kind === "cancel");
 
-const fresh = () => marketLogic.initial(self);
+/** A market in manual dispatch: these tests are about its bookkeeping, not the engine's plan. */
+const fresh = (): MarketState => {
+  const initial = marketLogic.initial(self);
+  return { ...initial, config: { ...initial.config, autoDispatch: false } };
+};
 const ready = (
   orderId: string,
   extra: Partial<Extract<MarketMessage, { type: "order_ready" }>> = {},
@@ -91,13 +95,15 @@ function busy(): MarketState {
 
 describe("configuration", () => {
   it("starts with the default configuration in Asia/Shanghai", () => {
-    expect(fresh().config).toEqual({
+    expect(marketLogic.initial(self).config).toEqual({
       name: "sh-pudong",
       city: null,
       timezone: "Asia/Shanghai",
       tickIntervalMs: 2000,
       offerTimeoutMs: 30_000,
       h3Resolution: 9,
+      minPlanGapMs: 250,
+      autoDispatch: true,
     });
   });
 
@@ -471,11 +477,18 @@ describe("offers (the dispatch seam)", () => {
     let state = offered(busy(), "o1", "c1");
     state = run(state, { type: "order_assigned", orderId: "o1", courierId: "c1" }, asActor()).state;
     expect(state.orders.o1).toBeUndefined();
+    // With where and when, so dispatch plans the courier's route around it.
     expect(state.assigned.o1).toEqual({
       orderId: "o1",
       courierId: "c1",
       pickedUp: false,
       since: T0,
+      pickup: { lat: 31.23, lng: 121.47 },
+      dropoff: { lat: 31.24, lng: 121.48 },
+      readyAt: T0 + 600_000,
+      promisedBy: null,
+      temperatureClass: "chilled",
+      locked: false,
     });
     state = run(
       state,

@@ -55,11 +55,27 @@ import type { CourierMessage } from "../../protocol/actors/courier.ts";
 import type { OrderMessage } from "../../protocol/actors/order.ts";
 import type { WithdrawReason } from "../../protocol/actors/offers.ts";
 import { MarketState } from "./types.ts";
-import type { AuditEntry, AvailableCourier, OpenOrder, OverrideAction } from "./types.ts";
+import type {
+  AssignedOrder,
+  AuditEntry,
+  AvailableCourier,
+  OpenOrder,
+  OverrideAction,
+} from "./types.ts";
+import { DispatchMemo, planDispatch } from "../../dispatch/index.ts";
+import { DEFAULT_SPEEDS, haversine } from "../../geo/index.ts";
+import type {
+  CarriedOrder,
+  DispatchInput as EngineInput,
+  DispatchCourier as EngineCourier,
+} from "../../dispatch/index.ts";
 
 export const DEFAULT_TICK_INTERVAL_MS = 2_000;
 export const DEFAULT_OFFER_TIMEOUT_MS = 30_000;
 export const DEFAULT_H3_RESOLUTION = 9;
+export const DEFAULT_MIN_PLAN_GAP_MS = 250;
+/** An unstarted order whose courier would reach the store this late after ready is re-planned. */
+export const BEHIND_LIMIT_MS = 20 * 60_000;
 /** Audit entries kept in the actor; the projector writes every one to Postgres. */
 export const AUDIT_LIMIT = 200;
 export const TICK_TIMER = "tick";
@@ -125,12 +141,18 @@ function removeOrder(state: MarketState, orderId: string): MarketState {
     orders: without(state.orders, orderId),
     assigned: without(state.assigned, orderId),
     passedBy: without(state.passedBy, orderId),
+    alerted: without(state.alerted, orderId),
   };
 }
 
-/** Starts the tick when there is work, stops it when there is none. */
+/**
+ * Starts the tick when there is work (open orders, or unstarted ones dispatch may still have to
+ * take from a courier fallen behind), stops it when there is none.
+ */
 function tickEffects(state: MarketState, now: number): { state: MarketState; effects: Effect[] } {
-  const busy = Object.keys(state.orders).length > 0;
+  const busy =
+    Object.keys(state.orders).length > 0 ||
+    (state.config.autoDispatch && Object.values(state.assigned).some((a) => !a.pickedUp));
   if (busy && state.tickDueAt === null) {
     const at = now + state.config.tickIntervalMs;
     return {
@@ -294,6 +316,199 @@ export function makeOffer(
   ]);
 }
 
+// ---------------------------------------------------------------- dispatch
+
+type Step = { state: MarketState; effects: Effect[] };
+
+/** A command on the market's own authority (see `OutboundCommand.asSelf`). */
+function asSelf(effect: Effect): Effect {
+  return effect.kind === "send"
+    ? { ...effect, command: { ...effect.command, asSelf: true } }
+    : effect;
+}
+
+function none(state: MarketState): Step {
+  return { state, effects: [] };
+}
+
+/**
+ * One market's engine memo per process (the couriers' H3 index, moved between plans instead of
+ * rebuilt). Only a cache: a plan with or without it is the same plan. At most MEMOS markets.
+ */
+const memos = new Map<string, DispatchMemo>();
+const MEMOS = 256;
+
+function memoFor(marketId: string): DispatchMemo {
+  let memo = memos.get(marketId);
+  if (memo === undefined) {
+    if (memos.size >= MEMOS) memos.delete(memos.keys().next().value!);
+    memo = new DispatchMemo();
+  } else {
+    memos.delete(marketId);
+  }
+  memos.set(marketId, memo);
+  return memo;
+}
+
+/** What the engine needs from the market's bookkeeping: plannable orders and couriers. */
+export function engineInput(state: MarketState, now: number): EngineInput {
+  const base = dispatchInput(state, now);
+  const carrying = new Map<string, CarriedOrder[]>();
+  const add = (courierId: string, order: CarriedOrder) => {
+    const list = carrying.get(courierId) ?? [];
+    list.push(order);
+    carrying.set(courierId, list);
+  };
+  const assigned = Object.values(state.assigned).sort((a, b) => a.since - b.since);
+  for (const a of assigned) add(a.courierId, { ...a, locked: a.locked });
+  // Pending offers are work the courier may take: plan around them too.
+  for (const offer of Object.values(state.offers).sort((a, b) => a.offeredAt - b.offeredAt)) {
+    const o = state.orders[offer.orderId];
+    if (o === undefined) continue;
+    add(offer.courierId, { ...o, pickedUp: false, locked: o.lockedTo !== null });
+  }
+  const couriers: EngineCourier[] = base.couriers.map((c) => {
+    let slots = c.freeSlots;
+    if (slots !== null) {
+      const left = { ...slots };
+      for (const offer of Object.values(state.offers)) {
+        const cls = state.orders[offer.orderId]?.temperatureClass;
+        if (offer.courierId === c.courierId && cls !== undefined) left[cls] = left[cls] - 1;
+      }
+      slots = left;
+    }
+    return {
+      courierId: c.courierId,
+      mode: c.mode,
+      position: c.position === null ? null : { lat: c.position.lat, lng: c.position.lng },
+      capacityLeft: c.capacityLeft,
+      freeSlots: slots,
+      carrying: carrying.get(c.courierId) ?? [],
+      offAt: null,
+    };
+  });
+  return {
+    now,
+    orders: base.orders.map((o) => ({
+      orderId: o.orderId,
+      storeId: o.storeId,
+      pickup: o.pickup,
+      dropoff: o.dropoff,
+      readyAt: o.readyAt,
+      promisedBy: o.promisedBy,
+      temperatureClass: o.temperatureClass,
+      queuedAt: o.queuedAt,
+      lockedTo: o.lockedTo,
+      passedBy: state.passedBy[o.orderId] ?? [],
+    })),
+    couriers,
+  };
+}
+
+/**
+ * Runs the engine and turns its plan into offers (each through `makeOffer`, so the bookkeeping
+ * has the last word), raises each new alert once, and puts back in the pool an unstarted order
+ * whose courier has fallen far behind.
+ */
+function plan(state: MarketState, now: number): Step {
+  const input = engineInput(state, now);
+  let next: MarketState = { ...state, lastPlannedAt: now };
+  const effects: Effect[] = [];
+  if (input.orders.length > 0 && input.couriers.length > 0) {
+    const result = planDispatch(input, {}, memoFor(state.id));
+    for (const a of result.assignments) {
+      const offered = makeOffer(next, a.orderId, a.courierId, now);
+      if (!offered.ok) continue;
+      next = offered.state;
+      // The engine's offer is the market's own decision, whoever's message triggered the plan.
+      const own = offered.effects.map(asSelf);
+      effects.push(
+        emit("dispatch_offered", {
+          orderId: a.orderId,
+          courierId: a.courierId,
+          cost: Math.round(a.cost * 100) / 100,
+          bundle: a.bundle,
+          pickupAt: Math.round(a.pickupAt),
+          dropoffAt: a.dropoffAt === null ? null : Math.round(a.dropoffAt),
+          dropoffP90: a.dropoffP90 === null ? null : Math.round(a.dropoffP90),
+        }),
+        ...own,
+      );
+    }
+    for (const alert of result.alerts) {
+      const raised = next.alerted[alert.orderId] ?? [];
+      if (raised.includes(alert.code)) continue;
+      next = { ...next, alerted: { ...next.alerted, [alert.orderId]: [...raised, alert.code] } };
+      effects.push(emit("dispatch_alert", alert));
+    }
+  }
+  const behind = fallenBehind(next, now);
+  for (const a of behind) {
+    const passed = next.passedBy[a.orderId] ?? [];
+    next = {
+      ...next,
+      passedBy: { ...next.passedBy, [a.orderId]: [...passed, a.courierId] },
+      assigned: without(next.assigned, a.orderId),
+    };
+    effects.push(
+      emit("dispatch_reassigned", { orderId: a.orderId, courierId: a.courierId }),
+      asSelf(
+        toOrder(a.orderId, {
+          type: "reassign",
+          reason: `dispatch: courier ${a.courierId} would reach the store over ${BEHIND_LIMIT_MS / 60_000} min after ready`,
+        }),
+      ),
+    );
+  }
+  return { state: next, effects };
+}
+
+/**
+ * Unstarted, unlocked assigned orders whose courier, going straight to the store from where it
+ * is now, would still arrive more than BEHIND_LIMIT_MS after the food is ready and the order is
+ * already late for that: a courier stuck or gone the wrong way. Never a picked-up order.
+ */
+function fallenBehind(state: MarketState, now: number): AssignedOrder[] {
+  const out: AssignedOrder[] = [];
+  const couriers = new Map(Object.values(state.couriers).map((c) => [c.courierId, c]));
+  for (const a of Object.values(state.assigned)) {
+    if (a.pickedUp || a.locked || a.pickup === null || a.readyAt === 0) continue;
+    if (now < a.readyAt + BEHIND_LIMIT_MS) continue;
+    const c = couriers.get(a.courierId);
+    if (c === undefined || c.position === null) continue;
+    const speed = DEFAULT_SPEEDS[c.mode];
+    const metres = haversine(c.position.lat, c.position.lng, a.pickup.lat, a.pickup.lng) * 1.3;
+    if (now + (metres / speed) * 1000 > a.readyAt + BEHIND_LIMIT_MS) out.push(a);
+  }
+  return out.sort((x, y) => (x.orderId < y.orderId ? -1 : 1));
+}
+
+/**
+ * An event that may let dispatch give out an order (an order ready, a courier free, an offer
+ * declined or run out): plan now, or, if the last plan is under `minPlanGapMs` old, make sure
+ * a tick comes when the gap is over.
+ */
+function dispatchSoon(state: MarketState, now: number): Step {
+  if (!state.config.autoDispatch) return tickEffects(state, now);
+  const gapEnd = state.lastPlannedAt + state.config.minPlanGapMs;
+  if (now >= gapEnd) {
+    const planned = plan(state, now);
+    const ticked = tickEffects(planned.state, now);
+    return { state: ticked.state, effects: [...planned.effects, ...ticked.effects] };
+  }
+  const ticked = tickEffects(state, now);
+  if (ticked.state.tickDueAt !== null && ticked.state.tickDueAt > gapEnd) {
+    return {
+      state: { ...ticked.state, tickDueAt: gapEnd },
+      effects: [
+        ...ticked.effects.filter((e) => e.kind !== "schedule"),
+        { kind: "schedule", timer: TICK_TIMER, at: gapEnd, msg: { type: "tick" } },
+      ],
+    };
+  }
+  return ticked;
+}
+
 // ---------------------------------------------------------------- authorization
 
 type Sender = "dispatcher" | "actor" | "timer";
@@ -350,6 +565,8 @@ function configure(state: MarketState, msg: Msg<"configure">): Result {
     tickIntervalMs: msg.tickIntervalMs ?? state.config.tickIntervalMs,
     offerTimeoutMs: msg.offerTimeoutMs ?? state.config.offerTimeoutMs,
     h3Resolution: msg.h3Resolution ?? state.config.h3Resolution,
+    minPlanGapMs: msg.minPlanGapMs ?? state.config.minPlanGapMs,
+    autoDispatch: msg.autoDispatch ?? state.config.autoDispatch,
   };
   return accept({ ...state, config }, [emit("configured", config)]);
 }
@@ -372,7 +589,7 @@ function orderReady(state: MarketState, msg: Msg<"order_ready">, ctx: TurnContex
     forcedTo: old?.forcedTo ?? null,
   };
   // Back from a courier (released, reassigned to the pool): no longer theirs.
-  const ticked = tickEffects(
+  const planned = dispatchSoon(
     {
       ...state,
       orders: { ...state.orders, [msg.orderId]: order },
@@ -380,9 +597,9 @@ function orderReady(state: MarketState, msg: Msg<"order_ready">, ctx: TurnContex
     },
     ctx.now,
   );
-  return accept(ticked.state, [
+  return accept(planned.state, [
     emit(old === undefined ? "order_queued" : "order_updated", order),
-    ...ticked.effects,
+    ...planned.effects,
   ]);
 }
 
@@ -390,13 +607,20 @@ function orderAssigned(state: MarketState, msg: Msg<"order_assigned">, ctx: Turn
   if (state.orders[msg.orderId] === undefined && state.offers[msg.orderId] === undefined) {
     return accept(state);
   }
+  const open = state.orders[msg.orderId];
   const dropped = dropOffer(state, msg.orderId, "assigned_elsewhere", msg.courierId);
   const removed = removeOrder(dropped.state, msg.orderId);
-  const assigned = {
+  const assigned: AssignedOrder = {
     orderId: msg.orderId,
     courierId: msg.courierId,
     pickedUp: false,
     since: ctx.now,
+    pickup: open?.pickup ?? null,
+    dropoff: open?.dropoff ?? null,
+    readyAt: open?.readyAt ?? 0,
+    promisedBy: open?.promisedBy ?? null,
+    temperatureClass: open?.temperatureClass ?? "ambient",
+    locked: open?.lockedTo === msg.courierId,
   };
   const ticked = tickEffects(
     { ...removed, assigned: { ...removed.assigned, [msg.orderId]: assigned } },
@@ -447,8 +671,13 @@ function courierAvailable(
     since: old?.since ?? ctx.now,
     updatedAt: ctx.now,
   };
-  return accept({ ...state, couriers: { ...state.couriers, [msg.courierId]: courier } }, [
+  const next = { ...state, couriers: { ...state.couriers, [msg.courierId]: courier } };
+  // A courier who joined or has more room is a reason to plan now.
+  const planned =
+    courier.freeCapacity > (old?.freeCapacity ?? 0) ? dispatchSoon(next, ctx.now) : none(next);
+  return accept(planned.state, [
     emit(old === undefined ? "courier_joined" : "courier_updated", courier),
+    ...planned.effects,
   ]);
 }
 
@@ -493,9 +722,10 @@ function offerPassed(
   };
 }
 
-function offerDeclined(state: MarketState, msg: Msg<"offer_declined">): Result {
+function offerDeclined(state: MarketState, msg: Msg<"offer_declined">, ctx: TurnContext): Result {
   const passed = offerPassed(state, msg.orderId, msg.courierId, "offer_declined", msg.reason);
   if (passed === null) return accept(state);
+  const planned = dispatchSoon(passed.state, ctx.now);
   // Declined at the order: the courier actor still shows the offer, so take it back there.
   const effects =
     msg.via === "order"
@@ -508,17 +738,18 @@ function offerDeclined(state: MarketState, msg: Msg<"offer_declined">): Result {
           }),
         ]
       : passed.effects;
-  return accept(passed.state, effects);
+  return accept(planned.state, [...effects, ...planned.effects]);
 }
 
 /** The offer's one time-out: the market tells the order and the courier it is over. */
-function offerTimeout(state: MarketState, msg: Msg<"offer_timeout">): Result {
+function offerTimeout(state: MarketState, msg: Msg<"offer_timeout">, ctx: TurnContext): Result {
   const offer = state.offers[msg.orderId];
   // The timer is cancelled whenever an offer ends; this guards a replaced one all the same.
   if (offer === undefined || offer.expiresAt !== msg.expiresAt) return accept(state);
   const passed = offerPassed(state, msg.orderId, msg.courierId, "offer_expired", "expired");
   if (passed === null) return accept(state);
-  return accept(passed.state, [
+  const planned = dispatchSoon(passed.state, ctx.now);
+  return accept(planned.state, [
     emit("offer_expired", { orderId: msg.orderId, courierId: msg.courierId, reason: "expired" }),
     toOrder(msg.orderId, {
       type: "offer_expired",
@@ -526,6 +757,7 @@ function offerTimeout(state: MarketState, msg: Msg<"offer_timeout">): Result {
       expiresAt: msg.expiresAt,
     }),
     toCourier(msg.courierId, { type: "offer_expired", orderId: msg.orderId }),
+    ...planned.effects,
   ]);
 }
 
@@ -568,11 +800,19 @@ function orderReleased(state: MarketState, msg: Msg<"order_released">): Result {
 
 function orderPickedUp(state: MarketState, msg: Msg<"order_picked_up">, ctx: TurnContext): Result {
   const known = state.assigned[msg.orderId];
-  const assigned = {
+  const assigned: AssignedOrder = {
+    ...(known ?? {
+      pickup: null,
+      dropoff: null,
+      readyAt: 0,
+      promisedBy: null,
+      temperatureClass: "ambient" as const,
+      locked: false,
+      since: ctx.now,
+    }),
     orderId: msg.orderId,
     courierId: msg.courierId,
     pickedUp: true,
-    since: known?.since ?? ctx.now,
   };
   return accept({ ...state, assigned: { ...state.assigned, [msg.orderId]: assigned } }, [
     emit("order_picked_up", { orderId: msg.orderId, courierId: msg.courierId }),
@@ -695,10 +935,9 @@ function tick(state: MarketState, ctx: TurnContext): Result {
   if (state.tickDueAt === null) return accept(state);
   // Offers end on their own timers (offer_timeout), never here.
   const next: MarketState = { ...state, tickDueAt: null };
-  // DISPATCH SEAM: the dispatch engine plans here, from dispatchInput(next, ctx.now), and each
-  // assignment of its plan is applied with makeOffer(next, orderId, courierId, ctx.now).
-  const ticked = tickEffects(next, ctx.now);
-  return accept(ticked.state, ticked.effects);
+  const planned = state.config.autoDispatch ? plan(next, ctx.now) : none(next);
+  const ticked = tickEffects(planned.state, ctx.now);
+  return accept(ticked.state, [...planned.effects, ...ticked.effects]);
 }
 
 // ---------------------------------------------------------------- the logic
@@ -717,6 +956,8 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
         tickIntervalMs: DEFAULT_TICK_INTERVAL_MS,
         offerTimeoutMs: DEFAULT_OFFER_TIMEOUT_MS,
         h3Resolution: DEFAULT_H3_RESOLUTION,
+        minPlanGapMs: DEFAULT_MIN_PLAN_GAP_MS,
+        autoDispatch: true,
       },
       orders: {},
       assigned: {},
@@ -725,6 +966,8 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
       passedBy: {},
       audit: [],
       tickDueAt: null,
+      lastPlannedAt: 0,
+      alerted: {},
     };
   },
   transition(state, msg, ctx) {
@@ -758,9 +1001,9 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
       case "withdraw_offer":
         return withdrawOffer(state, msg);
       case "offer_declined":
-        return offerDeclined(state, msg);
+        return offerDeclined(state, msg, ctx);
       case "offer_timeout":
-        return offerTimeout(state, msg);
+        return offerTimeout(state, msg, ctx);
       case "offer":
         return makeOffer(state, msg.orderId, msg.courierId, ctx.now);
       case "hold":

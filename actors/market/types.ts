@@ -21,6 +21,13 @@ export const MarketConfig = z.object({
   tickIntervalMs: z.number().int().positive(),
   offerTimeoutMs: z.number().int().positive(),
   h3Resolution: z.number().int().min(0).max(15),
+  /** Least time between two dispatch plans triggered by events (a tick always plans). */
+  minPlanGapMs: z.number().int().nonnegative().default(250),
+  /**
+   * Whether the engine offers orders by itself (on ticks and events). Off: manual dispatch,
+   * only dispatchers' `offer` and overrides give out orders.
+   */
+  autoDispatch: z.boolean().default(true),
 });
 export type MarketConfig = z.infer<typeof MarketConfig>;
 
@@ -70,6 +77,18 @@ export const AssignedOrder = z.object({
   courierId: ActorId,
   pickedUp: z.boolean(),
   since: EpochMs,
+  /**
+   * Where and when, copied from the open order when it is assigned, so dispatch plans the
+   * courier's route around it. Null for an order that never was open here (a force of an order
+   * from elsewhere) and in states persisted before these fields existed.
+   */
+  pickup: LatLng.nullable().default(null),
+  dropoff: LatLng.nullable().default(null),
+  readyAt: EpochMs.default(0),
+  promisedBy: EpochMs.nullable().default(null),
+  temperatureClass: TemperatureClass.default("ambient"),
+  /** A dispatcher lock: dispatch never takes it from this courier. */
+  locked: z.boolean().default(false),
 });
 export type AssignedOrder = z.infer<typeof AssignedOrder>;
 
@@ -105,5 +124,9 @@ export const MarketState = z.object({
   audit: z.array(AuditEntry),
   /** When the `tick` timer is due, or null when the market is idle. */
   tickDueAt: EpochMs.nullable(),
+  /** When dispatch last planned (events trigger it at most every `minPlanGapMs`). */
+  lastPlannedAt: EpochMs.default(0),
+  /** Dispatch alerts raised per open order (each raised once until the order leaves). */
+  alerted: z.record(z.string(), z.array(z.string())).default({}),
 });
 export type MarketState = z.infer<typeof MarketState>;

@@ -391,10 +391,26 @@ describe("order: offers", () => {
     const msg: OrderMessage = { type: "offer", courierId: "c-1", expiresAt: T0 + 3 * MIN };
     expect(refusedWith(run(held, msg, fromActor()))).toBe("order_held");
     expect(refusedWith(run(created(), msg, fromActor()))).toBe("invalid_transition");
-    expect(refusedWith(run(offered(), msg, fromActor()))).toBe("invalid_transition");
+    expect(refusedWith(run(assigned(), msg, fromActor()))).toBe("invalid_transition");
     expect(refusedWith(run(accepted(), { ...msg, expiresAt: T0 }, fromActor(T0)))).toBe(
       "invalid_offer_expiry",
     );
+  });
+
+  it("takes a new offer from the market over one it still shows (the end is on its way)", () => {
+    const msg: OrderMessage = { type: "offer", courierId: "c-2", expiresAt: T0 + 3 * MIN };
+    const { state } = ok(run(offered(), msg, fromActor()));
+    expect(state).toMatchObject({ status: "offered", offer: { courierId: "c-2", seq: 2 } });
+    // The late decline of the first courier changes nothing.
+    const late = ok(
+      run(
+        state,
+        { type: "courier_declined", courierId: "c-1", marketId: "m-1", reason: "busy", at: T0 },
+        fromActor(),
+      ),
+    );
+    expect(late.state).toBe(state);
+    expect(late.effects).toEqual([]);
   });
 
   it("refuses offers from couriers, stores and shoppers", () => {

@@ -431,7 +431,11 @@ function setReadyAt(order: Order, msg: Msg<"set_ready_at">, ctx: TurnContext): R
 }
 
 function offer(order: Order, msg: Msg<"offer">, ctx: TurnContext): Result {
-  if (!inStatus(order, POOL)) return invalid(order, "offer");
+  // The market owns offers and makes a new one only once the last has ended there: a new offer
+  // while this order still shows the old one (the decline or time-out is still on its way
+  // here) supersedes it; the late fact about the old one then changes nothing.
+  const superseding = order.status === "offered" && order.offer !== null;
+  if (!inStatus(order, POOL) && !superseding) return invalid(order, "offer");
   if (order.hold !== null) return refuse("order_held", `order ${order.id} is on hold`);
   if (msg.expiresAt <= ctx.now) {
     return refuse("invalid_offer_expiry", "an offer must expire in the future");

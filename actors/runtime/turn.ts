@@ -210,7 +210,7 @@ export function applyBatch(
             at: envelope.at,
             origin: "actor",
             from: { type: ref.type, id: ref.id },
-            ...(envelope.by ? { by: envelope.by } : {}),
+            ...(envelope.by && effect.command.asSelf !== true ? { by: envelope.by } : {}),
             msg: effect.command.msg,
           };
           outbox.push({ kind: "command", subject: routing.command(effect.command.to), command });

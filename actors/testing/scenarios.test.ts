@@ -86,7 +86,15 @@ function newWorld(): World {
   expectOk(
     w.send(
       market,
-      { type: "configure", name: "浦东", city: "上海", offerTimeoutMs: OFFER_TIMEOUT_MS },
+      // Manual dispatch: these scenarios are about the actors' contract, so the dispatcher
+      // makes each offer (the "dispatch" scenarios below let the engine do it).
+      {
+        type: "configure",
+        name: "浦东",
+        city: "上海",
+        offerTimeoutMs: OFFER_TIMEOUT_MS,
+        autoDispatch: false,
+      },
       { by: dispatcher },
     ),
   );
@@ -536,5 +544,72 @@ describe("scenario: refusals", () => {
     );
     expectOk(load("cold"));
     expect(w.refusals).toEqual([]);
+  });
+});
+
+describe("scenario: the engine dispatches", () => {
+  it("offers the ready order by itself, moves on after a decline, and delivers", () => {
+    const w = newWorld();
+    expectOk(
+      w.send(
+        market,
+        { type: "configure", name: "浦东", city: "上海", autoDispatch: true },
+        { by: dispatcher },
+      ),
+    );
+    onShift(w);
+    // c-2 on shift a little further from the store than c-1.
+    expectOk(
+      w.send(
+        c2,
+        {
+          type: "go_on_shift",
+          marketId: "m-1",
+          vehicle: { mode: "ebike" },
+          capacity: { maxOrders: 3 },
+        },
+        { by: courierC2 },
+      ),
+    );
+    expectOk(
+      w.send(c2, { type: "location", lat: 31.236, lng: 121.474, at: w.now }, { by: courierC2 }),
+    );
+    createOrder(w);
+    expectOk(w.send(store, { type: "accept_order", orderId: "o-1" }, { by: staff }));
+    // The couriers' arrival planned a moment ago: the order waits for the end of the gap.
+    w.advance(1_000);
+
+    // Nobody offered it by hand: the market's engine did, to the nearer courier, as soon as
+    // the store took the order on (it will be ready within the engine's look-ahead).
+    expect(orderOf(w)).toMatchObject({ status: "offered", offer: { courierId: "c-1" } });
+    expect(courierOf(w).offers["o-1"]).toBeDefined();
+
+    w.advance(5_000);
+    expectOk(
+      w.send(c1, { type: "decline_offer", orderId: "o-1", reason: "busy" }, { by: courierC1 }),
+    );
+    // The decline re-plans at once: the next best courier has the offer.
+    expect(orderOf(w)).toMatchObject({ status: "offered", offer: { courierId: "c-2" } });
+    expect(marketOf(w).passedBy["o-1"]).toEqual(["c-1"]);
+
+    w.advance(5_000);
+    expectOk(w.send(c2, { type: "accept_offer", orderId: "o-1" }, { by: courierC2 }));
+    expect(orderOf(w)).toMatchObject({ status: "assigned", courierId: "c-2" });
+    expect(marketOf(w).assigned["o-1"]).toMatchObject({ courierId: "c-2", pickup: STORE_AT });
+    w.advance(5 * MIN);
+    expectOk(w.send(store, { type: "mark_ready", orderId: "o-1" }, { by: staff }));
+
+    w.advance(5 * MIN);
+    expectOk(w.send(order, { type: "arrive_at_store", courierId: "c-2" }, { by: courierC2 }));
+    const code = courierOf(w, c2).jobs["o-1"]!.pickupCode!;
+    expectOk(w.send(store, { type: "hand_off", orderId: "o-1", pickupCode: code }, { by: staff }));
+    w.advance(10 * MIN);
+    expectOk(w.send(order, { type: "arrive_at_customer", courierId: "c-2" }, { by: courierC2 }));
+    expectOk(w.send(order, { type: "deliver", courierId: "c-2", pin: PIN }, { by: courierC2 }));
+    expect(orderOf(w)).toMatchObject({ status: "delivered" });
+    expect(marketOf(w)).toMatchObject({ orders: {}, offers: {}, assigned: {} });
+    expect(w.refusals).toEqual([]);
+    w.advance(10 * MIN);
+    expect(w.reminders()).toEqual([]);
   });
 });

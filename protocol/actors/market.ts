@@ -45,6 +45,10 @@ export const MarketMessage = z.discriminatedUnion("type", [
     tickIntervalMs: z.number().int().min(200).max(60_000).optional(),
     offerTimeoutMs: z.number().int().min(5_000).max(600_000).optional(),
     h3Resolution: z.number().int().min(0).max(15).optional(),
+    /** Least time between two plans triggered by events, ms (a tick always plans). */
+    minPlanGapMs: z.number().int().min(0).max(10_000).optional(),
+    /** False: manual dispatch (only dispatchers give out orders). */
+    autoDispatch: z.boolean().optional(),
   }),
   /** From the order (or store) actor: the order waits for a courier. Repeating it updates it. */
   z.object({
