@@ -17,6 +17,10 @@ export interface AlnsOptions {
   maxRemoval: number;
   /** A plan this much worse than the start is accepted with probability ½ at the start. */
   startWorse: number;
+  /** Stop once `budget.progress()` reaches this (default 1). */
+  until?: number;
+  /** Stop as soon as every request is placed (route elimination uses this). */
+  stopWhenComplete?: boolean;
 }
 
 const REMOVALS = [randomRemoval, shawRemoval, worstRemoval] as const;
@@ -92,15 +96,17 @@ export function improve(start: Plan, rng: Rng, budget: Budget, options: AlnsOpti
   const removals = new Roulette(REMOVALS.length);
   const insertions = new Roulette(INSERTIONS.length);
   const phaseStart = budget.progress();
+  const until = options.until ?? 1;
   const t0 = (options.startWorse * Math.max(current.cost(), 1e-9)) / Math.LN2;
   let iteration = 0;
   for (;;) {
     const progress = budget.progress();
-    if (progress >= 1 || requests === 0) break;
+    if (progress >= until || requests === 0) break;
+    if (options.stopWhenComplete && best.bank.length === 0) break;
     budget.tick();
     iteration++;
     const temperature =
-      t0 * Math.pow(END_TEMPERATURE, (progress - phaseStart) / Math.max(1e-9, 1 - phaseStart));
+      t0 * Math.pow(END_TEMPERATURE, (progress - phaseStart) / Math.max(1e-9, until - phaseStart));
     const candidate = current.clone();
     const q = rng.between(qMin, qMax);
     const d = removals.pick(rng);

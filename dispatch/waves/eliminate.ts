@@ -7,6 +7,8 @@
  * being the ones thrown out). After each ejection, random feasible relocations shake the plan.
  * The attempt succeeds when the pool empties; the budget ends it otherwise.
  */
+import { improve } from "./alns.ts";
+import type { AlnsOptions } from "./alns.ts";
 import type { Budget } from "./budget.ts";
 import { Route, bestInsertion, refreshRoute } from "./plan-state.ts";
 import type { InsertionPosition, Plan, SearchContext } from "./plan-state.ts";
@@ -23,9 +25,11 @@ export function vehicleLowerBound(ctx: SearchContext): number {
   return ctx.pickups.length > 0 ? 1 : 0;
 }
 
-export interface EliminationOptions {
+export interface EliminationOptions extends AlnsOptions {
   /** Stop once `budget.progress()` reaches this. */
   until: number;
+  /** Share of the whole budget the ejection pool gets per attempt before ALNS takes over. */
+  poolShare: number;
   maxEjections: number;
   perturbation: number;
 }
@@ -46,8 +50,18 @@ export function eliminateRoutes(
     const pool = placedRequests(attempt).filter((p) => attempt.routeOf[p] === victim);
     for (const p of pool) attempt.remove(p);
     attempt.compact();
-    if (!emptyPool(attempt, pool, rng, budget, options)) break;
-    best = attempt;
+    const poolUntil = Math.min(options.until, budget.progress() + options.poolShare);
+    if (emptyPool(attempt, pool, rng, budget, poolUntil, options)) {
+      best = attempt;
+      continue;
+    }
+    // The pool did not empty in its share: let ALNS (Ropke & Pisinger's vehicle minimisation)
+    // try to place what is left, at one route fewer, until the phase ends.
+    attempt.bank.push(...pool);
+    const rescued = improve(attempt, rng, budget, { ...options, stopWhenComplete: true });
+    if (rescued.bank.length > 0) break;
+    best = rescued;
+    best.compact();
   }
   return best;
 }
@@ -57,11 +71,12 @@ function emptyPool(
   pool: number[],
   rng: Rng,
   budget: Budget,
+  until: number,
   options: EliminationOptions,
 ): boolean {
   const penalty = new Int32Array(plan.ctx.size).fill(1);
   while (pool.length > 0) {
-    if (budget.progress() >= options.until) return false;
+    if (budget.progress() >= until) return false;
     budget.tick();
     const h = pool.pop()!;
     if (insertCheapest(plan, h)) continue;

@@ -1,5 +1,6 @@
 /**
- * The planner: regret-2 construction, then route elimination (fewer vehicles), then ALNS
+ * The planner: regret-2 construction, then route elimination (fewer vehicles: an ejection pool,
+ * then ALNS at one route fewer when the pool does not empty), then ALNS
  * (less travel). Pure and synchronous; run it in a worker (worker.ts) to keep it off the event
  * loop. Deterministic for a seed when bounded by `iterations` only.
  */
@@ -22,6 +23,7 @@ export function resolvePlanOptions(options: PlanOptions = {}): ResolvedPlanOptio
     timeLimitMs: options.timeLimitMs ?? 10_000,
     iterations: options.iterations ?? Infinity,
     eliminationShare: options.eliminationShare ?? 0.5,
+    poolShare: options.poolShare ?? 0.1,
     minRemoval: options.minRemoval ?? 4,
     maxRemoval: options.maxRemoval ?? 60,
     perturbation: options.perturbation ?? 20,
@@ -39,9 +41,9 @@ export function resolvePlanOptions(options: PlanOptions = {}): ResolvedPlanOptio
 
 export function solve(instance: PdptwInstance, options: PlanOptions = {}): PlanResult {
   const o = resolvePlanOptions(options);
+  const budget = new Budget(o.timeLimitMs, o.iterations);
   const ctx = new SearchContext(instance);
   const rng = new Rng(o.seed);
-  const budget = new Budget(o.timeLimitMs, o.iterations);
 
   let plan = new Plan(ctx);
   plan.bank = Array.from(ctx.pickups);
@@ -51,9 +53,9 @@ export function solve(instance: PdptwInstance, options: PlanOptions = {}): PlanR
 
   if (plan.bank.length === 0) {
     plan = eliminateRoutes(plan, rng, budget, {
+      ...o,
       until: o.eliminationShare,
-      maxEjections: o.maxEjections,
-      perturbation: o.perturbation,
+      poolShare: o.poolShare,
     });
   }
   const afterElimination = plan.vehicles();

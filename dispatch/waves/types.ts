@@ -61,6 +61,11 @@ export interface PlanOptions {
   iterations?: number;
   /** Share of the budget the route-elimination phase may use before distance search. Default 0.5. */
   eliminationShare?: number;
+  /**
+   * Share of the budget one route-elimination attempt gives the ejection pool before ALNS tries
+   * to place the rest at one route fewer. Default 0.1.
+   */
+  poolShare?: number;
   /** Smallest and largest number of requests one ALNS iteration removes. Default 4 and min(60, 40 %). */
   minRemoval?: number;
   maxRemoval?: number;
