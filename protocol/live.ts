@@ -143,6 +143,64 @@ export const CouriersFrame = z.object({
   at: z.number().int(),
 });
 
+const Point = z.object({ lat: z.number(), lng: z.number() });
+const TempClass = z.enum(["ambient", "chilled", "frozen"]);
+
+/** A job offered to the courier (driver app's offer card): answer before `expiresAt`. */
+export const OfferFrame = z.object({
+  kind: z.literal("offer"),
+  courierId: ActorId,
+  orderId: ActorId,
+  marketId: ActorId,
+  storeId: ActorId,
+  temperatureClass: TempClass,
+  pickup: Point,
+  dropoff: Point.nullable(),
+  expiresAt: z.number().int(),
+  at: z.number().int(),
+});
+
+/**
+ * The courier's work as it stands (driver app): open offers, jobs, and the stops in order. Sent
+ * after every change to any of them; the newest replaces the older.
+ */
+export const WorkFrame = z.object({
+  kind: z.literal("work"),
+  courierId: ActorId,
+  status: z.string().max(32),
+  offers: z.array(
+    z.object({
+      orderId: ActorId,
+      marketId: ActorId,
+      storeId: ActorId,
+      temperatureClass: TempClass,
+      pickup: Point,
+      dropoff: Point.nullable(),
+      expiresAt: z.number().int(),
+    }),
+  ),
+  jobs: z.array(
+    z.object({
+      orderId: ActorId,
+      temperatureClass: TempClass,
+      pickedUp: z.boolean(),
+      /** Shown at the store to collect the order. */
+      pickupCode: z.string().nullable(),
+    }),
+  ),
+  route: z.array(
+    z.object({
+      orderId: ActorId,
+      kind: z.enum(["pickup", "dropoff"]),
+      location: Point,
+      storeId: ActorId.nullable(),
+    }),
+  ),
+  /** What changed: the courier event that caused this frame. */
+  cause: z.string().max(64),
+  at: z.number().int(),
+});
+
 export const AlertFrame = z.object({
   kind: z.literal("alert"),
   id: z.string().max(128),
@@ -161,6 +219,8 @@ export const PushFrame = z.discriminatedUnion("kind", [
   TemperatureFrame,
   CouriersFrame,
   AlertFrame,
+  OfferFrame,
+  WorkFrame,
 ]);
 export type PushFrame = z.infer<typeof PushFrame>;
 
@@ -172,6 +232,7 @@ export const CONFLATED_KINDS: ReadonlySet<PushFrame["kind"]> = new Set([
   "courier",
   "eta",
   "couriers",
+  "work",
 ]);
 
 // --- frames down (gateway → client) ---------------------------------------------------------

@@ -158,7 +158,34 @@ describe("the tracker", () => {
       async () =>
         "o1" in (await actors.state<{ offers: object }>({ type: "courier", id: "c1" })).view.offers,
     );
+    // The driver app's channel: the offer at once, then the courier's work after each change.
+    const driver = topology.subjects.push("courier", "c1");
+    const offer = await waitFor("an offer frame", () => framesFor(driver, "offer").at(-1));
+    expect(offer).toMatchObject({
+      kind: "offer",
+      courierId: "c1",
+      orderId: "o1",
+      marketId: "km",
+      storeId: "s1",
+      pickup: STORE,
+      dropoff: DOOR,
+    });
     await call("courier", "c1", { type: "accept_offer", orderId: "o1" }, courier);
+    const work = await waitFor("a work frame with the job", () =>
+      framesFor(driver, "work").find(
+        (f) => f.kind === "work" && f.jobs.some((j) => j.orderId === "o1" && j.pickupCode),
+      ),
+    );
+    expect(work).toMatchObject({
+      kind: "work",
+      courierId: "c1",
+      offers: [],
+      jobs: [{ orderId: "o1", pickedUp: false, pickupCode: "AB12" }],
+      route: [
+        { orderId: "o1", kind: "pickup", location: STORE, storeId: "s1" },
+        { orderId: "o1", kind: "dropoff", location: DOOR },
+      ],
+    });
 
     const channel = topology.subjects.push("order", "o1");
     await waitFor("status assigned", () =>

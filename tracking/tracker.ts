@@ -74,6 +74,16 @@ const STATUS_OF_EVENT: Readonly<Record<string, string>> = {
 };
 const FINISHED = new Set(["delivered", "returned", "cancelled"]);
 
+interface PushOffer {
+  orderId: string;
+  marketId: string;
+  storeId: string;
+  temperatureClass: "ambient" | "chilled" | "frozen";
+  pickup: { lat: number; lng: number };
+  dropoff: { lat: number; lng: number } | null;
+  expiresAt: number;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -99,6 +109,9 @@ export class Tracker implements TrackerView {
   };
   #subs: Subscription[] = [];
   #events: ConsumerMessages | null = null;
+  #courierEvents: ConsumerMessages | null = null;
+  /** Couriers whose work frame is due, with the pending timer (bursts make one lookup). */
+  readonly #workTimers = new Map<string, NodeJS.Timeout>();
   #timers: NodeJS.Timeout[] = [];
   #updates = 0;
 
@@ -145,6 +158,7 @@ export class Tracker implements TrackerView {
     const { nc, topology } = this.#o;
     await this.#loadPositions();
     await this.#followOrders();
+    await this.#followCouriers();
     this.#subs = [
       nc.subscribe(topology.subjects.courierLocationFilter, {
         callback: (err, msg) => {
@@ -172,6 +186,9 @@ export class Tracker implements TrackerView {
     this.#timers = [];
     for (const sub of this.#subs) sub.unsubscribe();
     this.#events?.stop();
+    this.#courierEvents?.stop();
+    for (const t of this.#workTimers.values()) clearTimeout(t);
+    this.#workTimers.clear();
     await this.#persist();
     this.#publisher.close();
   }
@@ -295,6 +312,136 @@ export class Tracker implements TrackerView {
       p90: Math.round(toCustomer.p90 + (toStore.p90 - toStore.p50)),
       at: now,
     };
+  }
+
+  // --- couriers' work (driver app) -----------------------------------------------------------
+
+  /**
+   * Follows courier events from the moment this tracker starts (a predecessor pushed the older
+   * ones): an offer is pushed at once from its event, and after any change to offers, jobs or
+   * the route a `work` frame with the courier's whole work, read from its actor.
+   */
+  async #followCouriers(): Promise<void> {
+    const { nc, topology } = this.#o;
+    const js = jetstream(nc);
+    const consumer = await js.consumers.get(topology.streams.events, {
+      filter_subjects: topology.subjects.eventFilter("courier"),
+      deliver_policy: "by_start_time",
+      opt_start_time: new Date(this.#clock.now() - 2000).toISOString(),
+    });
+    this.#courierEvents = await consumer.consume({ max_messages: 512 });
+    const messages = this.#courierEvents;
+    void (async () => {
+      for await (const m of messages) {
+        try {
+          this.#onCourierEvent(JSON.parse(decoder.decode(m.data)) as EventEnvelope);
+        } catch (err) {
+          this.#log.warn({ err, subject: m.subject }, "unreadable courier event");
+        }
+      }
+    })().catch((err) => this.#log.error({ err }, "courier event reader ended"));
+  }
+
+  #onCourierEvent(event: EventEnvelope): void {
+    if (event.name === "position_updated") return;
+    const courierId = event.actor.id;
+    if (event.name === "offer_received") {
+      const o = event.data as {
+        orderId: string;
+        marketId: string;
+        storeId: string;
+        temperatureClass: "ambient" | "chilled" | "frozen";
+        pickup: { lat: number; lng: number };
+        dropoff: { lat: number; lng: number } | null;
+        expiresAt: number;
+      };
+      this.#pushAcked("courier", courierId, {
+        kind: "offer",
+        courierId,
+        orderId: o.orderId,
+        marketId: o.marketId,
+        storeId: o.storeId,
+        temperatureClass: o.temperatureClass,
+        pickup: o.pickup,
+        dropoff: o.dropoff,
+        expiresAt: o.expiresAt,
+        at: event.at,
+      });
+    }
+    if (this.#workTimers.has(courierId)) return;
+    const timer = setTimeout(() => {
+      this.#workTimers.delete(courierId);
+      void this.#pushWork(courierId, event.name);
+    }, 20);
+    timer.unref();
+    this.#workTimers.set(courierId, timer);
+  }
+
+  async #pushWork(courierId: string, cause: string): Promise<void> {
+    try {
+      const { view } = await this.#o.actors.state<{
+        status: string;
+        offers: Record<string, PushOffer & { receivedAt: number }>;
+        jobs: Record<
+          string,
+          {
+            orderId: string;
+            temperatureClass: "ambient" | "chilled" | "frozen";
+            pickedUp: boolean;
+            pickupCode: string | null;
+          }
+        >;
+        route: {
+          orderId: string;
+          kind: "pickup" | "dropoff";
+          location: { lat: number; lng: number };
+          storeId: string | null;
+        }[];
+      }>({ type: "courier", id: courierId });
+      this.#pushAcked("courier", courierId, {
+        kind: "work",
+        courierId,
+        status: view.status,
+        offers: Object.values(view.offers ?? {}).map((o) => ({
+          orderId: o.orderId,
+          marketId: o.marketId,
+          storeId: o.storeId,
+          temperatureClass: o.temperatureClass,
+          pickup: o.pickup,
+          dropoff: o.dropoff,
+          expiresAt: o.expiresAt,
+        })),
+        jobs: Object.values(view.jobs ?? {}).map((j) => ({
+          orderId: j.orderId,
+          temperatureClass: j.temperatureClass,
+          pickedUp: j.pickedUp,
+          pickupCode: j.pickupCode ?? null,
+        })),
+        route: (view.route ?? []).map((r) => ({
+          orderId: r.orderId,
+          kind: r.kind,
+          location: r.location,
+          storeId: r.storeId ?? null,
+        })),
+        cause,
+        at: this.#clock.now(),
+      });
+    } catch (err) {
+      this.#log.warn({ err, courierId }, "courier work lookup failed");
+    }
+  }
+
+  /** A frame that must not be lost (an offer, a courier's work): acknowledged, retried once. */
+  #pushAcked(kind: "order" | "market" | "courier", id: string, frame: PushFrame): void {
+    const subject = this.#o.topology.subjects.push(kind, id);
+    const body = encoder.encode(JSON.stringify(frame));
+    this.#publisher
+      .publish(subject, body)
+      .catch(() => this.#publisher.publish(subject, body))
+      .then(
+        () => this.#metrics.frames.inc({ kind: frame.kind }),
+        (err) => this.#log.warn({ err, kind, id }, `${frame.kind} frame not stored`),
+      );
   }
 
   // --- orders -----------------------------------------------------------------------------

@@ -101,6 +101,24 @@ export function inCoord(frame: PushFrame, coord: CoordSystem): PushFrame {
       ...(frame.dropoff ? { dropoff: toGcj02(frame.dropoff) } : {}),
     };
   }
+  if (frame.kind === "offer") {
+    return {
+      ...frame,
+      pickup: toGcj02(frame.pickup),
+      dropoff: frame.dropoff === null ? null : toGcj02(frame.dropoff),
+    };
+  }
+  if (frame.kind === "work") {
+    return {
+      ...frame,
+      offers: frame.offers.map((o) => ({
+        ...o,
+        pickup: toGcj02(o.pickup),
+        dropoff: o.dropoff === null ? null : toGcj02(o.dropoff),
+      })),
+      route: frame.route.map((s) => ({ ...s, location: toGcj02(s.location) })),
+    };
+  }
   return frame;
 }
 
