@@ -70,6 +70,10 @@ export class Subjects {
   eventFilter(type?: string, id?: string): string {
     return `${this.#p}evt.${type ?? "*"}.${id ?? "*"}.>`;
   }
+  /** One event name of every actor of a type (`evt.<type>.*.<name>`). */
+  eventsNamed(type: string, name: string): string {
+    return `${this.#p}evt.${type}.*.${name}`;
+  }
   get eventStream(): string[] {
     return [`${this.#p}evt.>`];
   }

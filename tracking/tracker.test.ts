@@ -1,3 +1,4 @@
+import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -247,6 +248,47 @@ describe("the tracker", () => {
     ).toMatchObject({
       status: "busy",
     });
+  });
+
+  it("turns the market's dispatch alerts and unanswered offers into alert frames", async () => {
+    const js = jetstream(nc);
+    const event = (name: string, data: unknown, seq: number) => ({
+      id: `market.km.${seq}.0`,
+      actor: { type: "market", id: "km" },
+      name,
+      seq,
+      commandId: `c-${seq}`,
+      at: Date.now(),
+      data,
+    });
+    await js.publish(
+      topology.subjects.event({ type: "market", id: "km" }, "dispatch_alert"),
+      JSON.stringify(
+        event("dispatch_alert", { orderId: "o9", code: "no_courier", message: "no courier" }, 901),
+      ),
+    );
+    await js.publish(
+      topology.subjects.event({ type: "market", id: "km" }, "offer_expired"),
+      JSON.stringify(
+        event("offer_expired", { orderId: "o9", courierId: "c3", reason: "expired" }, 902),
+      ),
+    );
+    const market = topology.subjects.push("market", "km");
+    const alerts = await waitFor("two alert frames", () => {
+      const found = framesFor(market, "alert");
+      return found.length >= 2 ? found : null;
+    });
+    expect(alerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: "alert",
+          code: "no_courier",
+          severity: "critical",
+          subject: "order:o9",
+        }),
+        expect.objectContaining({ kind: "alert", code: "offer_unanswered", subject: "order:o9" }),
+      ]),
+    );
   });
 
   it("keeps the last positions across a restart", async () => {

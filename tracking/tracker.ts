@@ -110,6 +110,7 @@ export class Tracker implements TrackerView {
   #subs: Subscription[] = [];
   #events: ConsumerMessages | null = null;
   #courierEvents: ConsumerMessages | null = null;
+  #alertEvents: ConsumerMessages[] = [];
   /** Couriers whose work frame is due, with the pending timer (bursts make one lookup). */
   readonly #workTimers = new Map<string, NodeJS.Timeout>();
   #timers: NodeJS.Timeout[] = [];
@@ -159,6 +160,7 @@ export class Tracker implements TrackerView {
     await this.#loadPositions();
     await this.#followOrders();
     await this.#followCouriers();
+    await this.#followMarketAlerts();
     this.#subs = [
       nc.subscribe(topology.subjects.courierLocationFilter, {
         callback: (err, msg) => {
@@ -187,6 +189,7 @@ export class Tracker implements TrackerView {
     for (const sub of this.#subs) sub.unsubscribe();
     this.#events?.stop();
     this.#courierEvents?.stop();
+    for (const m of this.#alertEvents) m.stop();
     for (const t of this.#workTimers.values()) clearTimeout(t);
     this.#workTimers.clear();
     await this.#persist();
@@ -442,6 +445,66 @@ export class Tracker implements TrackerView {
         () => this.#metrics.frames.inc({ kind: frame.kind }),
         (err) => this.#log.warn({ err, kind, id }, `${frame.kind} frame not stored`),
       );
+  }
+
+  // --- dispatcher alerts ----------------------------------------------------------------------
+
+  /**
+   * The market's dispatch alerts (an order no courier could take, many declines) and offers
+   * that ran out unanswered, as alert frames on the market's channel (dispatcher console).
+   */
+  async #followMarketAlerts(): Promise<void> {
+    const { nc, topology } = this.#o;
+    const js = jetstream(nc);
+    for (const name of ["dispatch_alert", "offer_expired"]) {
+      const consumer = await js.consumers.get(topology.streams.events, {
+        filter_subjects: topology.subjects.eventsNamed("market", name),
+        deliver_policy: "by_start_time",
+        opt_start_time: new Date(this.#clock.now() - 2000).toISOString(),
+      });
+      const messages = await consumer.consume({ max_messages: 256 });
+      this.#alertEvents.push(messages);
+      void (async () => {
+        for await (const m of messages) {
+          try {
+            this.#onMarketAlert(JSON.parse(decoder.decode(m.data)) as EventEnvelope);
+          } catch (err) {
+            this.#log.warn({ err, subject: m.subject }, "unreadable market event");
+          }
+        }
+      })().catch((err) => this.#log.error({ err }, "market event reader ended"));
+    }
+  }
+
+  #onMarketAlert(event: EventEnvelope): void {
+    const marketId = event.actor.id;
+    const data = event.data as {
+      orderId: string;
+      courierId?: string;
+      code?: string;
+      message?: string;
+    };
+    const frame: PushFrame =
+      event.name === "dispatch_alert"
+        ? {
+            kind: "alert",
+            id: event.id,
+            severity: data.code === "no_courier" ? "critical" : "warning",
+            code: data.code ?? "dispatch",
+            message: data.message ?? "",
+            subject: `order:${data.orderId}`,
+            at: event.at,
+          }
+        : {
+            kind: "alert",
+            id: event.id,
+            severity: "info",
+            code: "offer_unanswered",
+            message: `courier ${data.courierId ?? "?"} did not answer the offer of ${data.orderId}`,
+            subject: `order:${data.orderId}`,
+            at: event.at,
+          };
+    this.#pushAcked("market", marketId, frame);
   }
 
   // --- orders -----------------------------------------------------------------------------
