@@ -67,4 +67,17 @@ describe("LiveChannels", () => {
     const after = new LiveChannels(["courier:c1"], offsets, () => undefined);
     expect(after.subscribeFrames()[0]?.offset).toBe(21);
   });
+
+  it("watches a channel added later, once, and resubscribes it after a reconnect", () => {
+    const seen: string[] = [];
+    const live = new LiveChannels(["market:km"], memoryOffsets(), (channel) => seen.push(channel));
+    expect(live.watch("courier:c2")).toEqual({ type: "subscribe", channel: "courier:c2" });
+    expect(live.watch("courier:c2")).toBeNull();
+    live.receive({ type: "push", channel: "courier:c2", offset: 5, frame: position(1) });
+    expect(seen).toEqual(["courier:c2"]);
+    expect(live.subscribeFrames()).toEqual([
+      { type: "subscribe", channel: "market:km" },
+      { type: "subscribe", channel: "courier:c2", offset: 5 },
+    ]);
+  });
 });

@@ -33,12 +33,14 @@ export function storageOffsets(storage: Storage, prefix: string): OffsetStore {
 
 export class LiveChannels {
   private readonly offsets = new Map<string, number>();
+  private readonly channels: Channel[];
 
   constructor(
-    private readonly channels: readonly Channel[],
+    channels: readonly Channel[],
     private readonly store: OffsetStore,
     private readonly onPush: (channel: Channel, frame: PushFrame, offset: number) => void,
   ) {
+    this.channels = [...channels];
     for (const channel of channels) {
       const saved = store.load(channel);
       if (saved !== null) this.offsets.set(channel, saved);
@@ -53,6 +55,25 @@ export class LiveChannels {
         ? { type: "subscribe", channel }
         : { type: "subscribe", channel, offset };
     });
+  }
+
+  /**
+   * Watches one more channel (a console following each courier it sees). Returns the subscribe
+   * frame to send now on an open connection, or null when it is watched already; after a
+   * reconnect it is in `subscribeFrames` with the others.
+   */
+  watch(channel: Channel): { type: "subscribe"; channel: Channel; offset?: number } | null {
+    if (this.channels.includes(channel)) return null;
+    this.channels.push(channel);
+    const saved = this.store.load(channel);
+    if (saved !== null) this.offsets.set(channel, saved);
+    return saved === null
+      ? { type: "subscribe", channel }
+      : { type: "subscribe", channel, offset: saved };
+  }
+
+  watching(channel: Channel): boolean {
+    return this.channels.includes(channel);
   }
 
   offset(channel: Channel): number | null {

@@ -3,6 +3,8 @@
  * translates; the exact body shape is read leniently (`{code}`, `{error: {code}}` or
  * `{refusal: {code}}`) so a message from any layer of the gateway reaches the courier.
  */
+import type { QueuedAction, SendResult } from "./actions.ts";
+
 export type ShiftResult = { ok: true } | { ok: false; code: string; message: string | null };
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -58,4 +60,118 @@ function randomId(): string {
   return (
     globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`
   );
+}
+
+/** `GET /v1/couriers/me`: the courier actor's view, or null when it cannot be read now. */
+export async function fetchMe(
+  baseUrl: string,
+  token: string,
+  fetchImpl: Fetch = (input, init) => fetch(input, init),
+): Promise<unknown> {
+  try {
+    const response = await fetchImpl(`${baseUrl}/v1/couriers/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Statuses worth another attempt later: the action may still succeed. */
+const RETRY_STATUSES = new Set([401, 408, 429, 500, 502, 503, 504]);
+
+/**
+ * One attempt at a queued action, with its Idempotency-Key. A delivery with a photo taken
+ * offline uploads the photo first and reports the ref as progress (the upload is
+ * content-addressed: the same bytes again are the same ref).
+ */
+export async function sendAction(
+  baseUrl: string,
+  token: string,
+  queued: QueuedAction,
+  fetchImpl: Fetch = (input, init) => fetch(input, init),
+): Promise<SendResult> {
+  const { action } = queued;
+  const order = encodeURIComponent(action.orderId);
+  if (action.kind === "deliver" && action.photo !== undefined && action.photoRef === undefined) {
+    const blob = dataUrlBytes(action.photo);
+    if (blob === null) return { outcome: "refused", code: "invalid_photo", message: null };
+    const upload = await attempt(fetchImpl, `${baseUrl}/v1/couriers/me/orders/${order}/photo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": blob.type },
+      body: blob.bytes,
+    });
+    if (upload.outcome !== "done") return upload;
+    const ref = (upload.body as { photoRef?: unknown } | null)?.photoRef;
+    if (typeof ref !== "string") return { outcome: "retry", code: "invalid_answer" };
+    return { outcome: "progress", action: { ...action, photoRef: ref } };
+  }
+  const [path, body] = ((): [string, unknown] => {
+    switch (action.kind) {
+      case "accept":
+        return [`offers/${order}/accept`, {}];
+      case "decline":
+        return [`offers/${order}/decline`, { reason: action.reason }];
+      case "arrived_store":
+        return [`orders/${order}/arrived-at-store`, {}];
+      case "arrived_customer":
+        return [`orders/${order}/arrived-at-customer`, {}];
+      case "deliver":
+        return [
+          `orders/${order}/deliver`,
+          {
+            ...(action.pin !== undefined ? { pin: action.pin } : {}),
+            ...(action.photoRef !== undefined ? { photoRef: action.photoRef } : {}),
+          },
+        ];
+      case "fail":
+        return [`orders/${order}/fail`, { reason: action.reason }];
+    }
+  })();
+  const result = await attempt(fetchImpl, `${baseUrl}/v1/couriers/me/${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${token}`,
+      "idempotency-key": queued.key,
+    },
+    body: JSON.stringify(body),
+  });
+  return result.outcome === "done" ? { outcome: "done" } : result;
+}
+
+async function attempt(
+  fetchImpl: Fetch,
+  url: string,
+  init: RequestInit,
+): Promise<
+  { outcome: "done"; body: unknown } | Exclude<SendResult, { outcome: "done" | "progress" }>
+> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, init);
+  } catch {
+    return { outcome: "retry", code: "network_error" };
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (response.ok) return { outcome: "done", body };
+  const refusal = refusalOf(body);
+  if (RETRY_STATUSES.has(response.status)) {
+    return { outcome: "retry", code: refusal?.code ?? `http_${response.status}` };
+  }
+  return {
+    outcome: "refused",
+    code: refusal?.code ?? `http_${response.status}`,
+    message: refusal?.message ?? null,
+  };
+}
+
+function dataUrlBytes(dataUrl: string): { type: string; bytes: Uint8Array<ArrayBuffer> } | null {
+  const match = /^data:(image\/(?:jpeg|png|webp));base64,(.+)$/.exec(dataUrl);
+  if (match === null) return null;
+  const binary = atob(match[2]!);
+  const bytes = new Uint8Array(new ArrayBuffer(binary.length));
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return { type: match[1]!, bytes };
 }

@@ -1,10 +1,13 @@
 /**
  * The driver app in the browser: sign-in, shift, the location uplink on `/ws/driver` with its
- * offline queue, and the courier's own channel on `/ws/live`. Logic lives in the modules beside
- * this one; this file wires them to the page.
+ * offline queue, the courier's own channel on `/ws/live` (offers and work), and the work screens
+ * whose actions go through a persisted queue (sent in order, once, when the network allows).
+ * Logic lives in the modules beside this one; this file wires them to the page.
  */
 import type { Channel, Fix, PushFrame } from "../../protocol/index.ts";
-import { setShift } from "./api.ts";
+import { ActionQueue, storageActionStore } from "./actions.ts";
+import type { CourierAction, Settled } from "./actions.ts";
+import { fetchMe, sendAction, setShift } from "./api.ts";
 import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { clockTime, preferredLang, refusalText, rejectionText, translator } from "./i18n.ts";
 import type { Lang, MessageKey, Translate } from "./i18n.ts";
@@ -16,6 +19,10 @@ import { ReconnectingSocket } from "../../app-kit/index.ts";
 import type { SocketStatus } from "../../app-kit/index.ts";
 import { LocationUplink, fixFromPosition, storageFixStore } from "./uplink.ts";
 import type { UplinkCounts } from "./uplink.ts";
+import { offerCards, stopItems, tickCountdowns } from "./screens.ts";
+import type { Arrival, WorkHandlers, WorkView } from "./screens.ts";
+import { NO_WORK, storageWork, withOffer, workFromFrame, workFromView } from "./work.ts";
+import type { Work } from "./work.ts";
 import "./styles.css";
 
 const KEYS = {
@@ -25,6 +32,9 @@ const KEYS = {
   shift: "xianda.driver.shift",
   queue: "xianda.driver.queue",
   offsets: "xianda.driver.offset.",
+  actions: "xianda.driver.actions",
+  work: "xianda.driver.work",
+  arrived: "xianda.driver.arrived",
 } as const;
 
 /** Markets the screens know by name; others show their id. */
@@ -64,6 +74,16 @@ const state = {
   lastFix: null as Fix | null,
   counts: null as UplinkCounts | null,
   feed: [] as FeedItem[],
+  work: NO_WORK as Work,
+  /** Server clock minus this device's, from the gateway's welcome. */
+  clockOffset: 0,
+  arrived: {} as Record<string, Arrival>,
+  declining: null as string | null,
+  failing: null as string | null,
+  pins: {} as Record<string, string>,
+  photos: {} as Record<string, string>,
+  proofProblem: null as { orderId: string; text: string } | null,
+  workMessage: null as { text: () => string; ok: boolean } | null,
 };
 
 let driverSocket: ReconnectingSocket | null = null;
@@ -71,6 +91,11 @@ let liveSocket: ReconnectingSocket | null = null;
 let uplink: LocationUplink | null = null;
 let watchId: number | null = null;
 let map: OwnPositionMap | null = null;
+let actions: ActionQueue | null = null;
+/** Bumped by every work frame: a snapshot fetched before one must not replace it. */
+let workVersion = 0;
+let drawnWork = "";
+const workStore = storageWork(localStorage, KEYS.work);
 
 // --- sign-in ----------------------------------------------------------------------------------
 
@@ -78,8 +103,10 @@ function signIn(token: string): string | null {
   const result = sessionFromToken(token, ["courier"], Date.now());
   if ("problem" in result) return t(`login.${result.problem}`);
   if (localStorage.getItem(KEYS.courier) !== result.claims.sub) {
-    // Another courier on this phone: their shift and queued fixes are not this one's.
-    for (const key of [KEYS.shift, KEYS.queue]) localStorage.removeItem(key);
+    // Another courier on this phone: their shift, queued fixes, actions and work are not this one's.
+    for (const key of [KEYS.shift, KEYS.queue, KEYS.actions, KEYS.work, KEYS.arrived]) {
+      localStorage.removeItem(key);
+    }
     state.onShift = false;
     localStorage.setItem(KEYS.courier, result.claims.sub);
   }
@@ -91,6 +118,10 @@ function signIn(token: string): string | null {
 
 function signOut(): void {
   stopGps();
+  actions = null;
+  state.work = NO_WORK;
+  state.arrived = {};
+  drawnWork = "";
   driverSocket?.stop();
   liveSocket?.stop();
   driverSocket = liveSocket = null;
@@ -122,14 +153,26 @@ function startSession(session: Session): void {
   });
   state.counts = uplink.snapshot;
 
+  state.work = workStore.load();
+  state.arrived = loadArrived();
+  actions = new ActionQueue({
+    send: (queued) => sendAction(bases.http, session.token, queued),
+    store: storageActionStore(localStorage, KEYS.actions),
+    onChange: () => render(),
+    onSettled: settled,
+  });
+
   const own = `courier:${session.claims.sub}` as Channel;
   const channels = new LiveChannels([own], storageOffsets(localStorage, KEYS.offsets), (_c, f) =>
-    addToFeed(f),
+    onPush(f),
   );
   liveSocket = new ReconnectingSocket({
     url: `${bases.ws}/ws/live?token=${token}`,
-    onWelcome: () => {
+    onWelcome: (welcome) => {
+      state.clockOffset = welcome.now - Date.now();
       for (const frame of channels.subscribeFrames()) liveSocket?.send(frame);
+      void refreshWork(session);
+      void actions?.flush();
     },
     onFrame: (frame) => void channels.receive(frame),
     onStatus: (status) => {
@@ -140,7 +183,247 @@ function startSession(session: Session): void {
   driverSocket.start();
   liveSocket.start();
   if (state.onShift) startGps();
+  void actions.flush();
   render();
+}
+
+// --- work: offers, jobs, route ------------------------------------------------------------------
+
+function onPush(frame: PushFrame): void {
+  if (frame.kind === "work") {
+    workVersion += 1;
+    setWork(workFromFrame(frame));
+  } else if (frame.kind === "offer") {
+    setWork(withOffer(state.work, frame));
+  }
+  addToFeed(frame);
+}
+
+/** The courier's state as the gateway has it: on every (re)connect, in case frames were missed. */
+async function refreshWork(session: Session): Promise<void> {
+  const version = workVersion;
+  const view = await fetchMe(bases.http, session.token);
+  const work = workFromView(view, serverNow());
+  if (work === null || version !== workVersion || state.session !== session) return;
+  setWork(work);
+}
+
+function setWork(work: Work): void {
+  state.work = work;
+  workStore.save(work);
+  // Stops done (or jobs gone) need no arrival mark any more.
+  const live = new Set(work.route.map((stop) => stop.orderId));
+  let changed = false;
+  for (const orderId of Object.keys(state.arrived)) {
+    if (!live.has(orderId)) {
+      delete state.arrived[orderId];
+      delete state.pins[orderId];
+      delete state.photos[orderId];
+      changed = true;
+    }
+  }
+  const pickups = new Set(work.route.filter((s) => s.kind === "pickup").map((s) => s.orderId));
+  for (const [orderId, at] of Object.entries(state.arrived)) {
+    // Picked up: the store arrival is behind us.
+    if (at === "store" && !pickups.has(orderId)) {
+      delete state.arrived[orderId];
+      changed = true;
+    }
+  }
+  if (changed) saveArrived();
+  render();
+}
+
+function serverNow(): number {
+  return Date.now() + state.clockOffset;
+}
+
+function loadArrived(): Record<string, Arrival> {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(KEYS.arrived) ?? "{}") as unknown;
+    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, Arrival>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function saveArrived(): void {
+  localStorage.setItem(KEYS.arrived, JSON.stringify(state.arrived));
+}
+
+function take(action: CourierAction): void {
+  state.workMessage = null;
+  actions?.take(action);
+  render();
+}
+
+function settled(result: Settled): void {
+  const what = () => t(`action.${result.action.kind}`, { order: result.action.orderId });
+  if (result.ok) {
+    state.workMessage = { text: () => t("settled.ok", { action: what() }), ok: true };
+  } else {
+    const code = result.code;
+    state.workMessage = {
+      text: () => t("settled.refused", { action: what(), reason: refusalText(t, code) }),
+      ok: false,
+    };
+    const { kind, orderId } = result.action;
+    // A refused arrival is not an arrival (unless it was refused for having been made already).
+    if (
+      (kind === "arrived_store" || kind === "arrived_customer") &&
+      code !== "invalid_transition"
+    ) {
+      delete state.arrived[orderId];
+      saveArrived();
+    }
+    if (kind === "deliver") state.proofProblem = { orderId, text: refusalText(t, code) };
+  }
+  if (state.session !== null) void refreshWork(state.session);
+  render();
+}
+
+const handlers: WorkHandlers = {
+  accept: (orderId) => take({ kind: "accept", orderId }),
+  startDecline: (orderId) => {
+    state.declining = orderId;
+    render();
+  },
+  decline: (orderId, reason) => {
+    state.declining = null;
+    take({ kind: "decline", orderId, reason });
+  },
+  arrived: (orderId, at) => {
+    state.arrived[orderId] = at;
+    saveArrived();
+    take({ kind: at === "store" ? "arrived_store" : "arrived_customer", orderId });
+  },
+  pin: (orderId, value) => {
+    state.pins[orderId] = value.trim();
+  },
+  photo: (orderId, file) => {
+    void shrinkPhoto(file).then(
+      (dataUrl) => {
+        state.photos[orderId] = dataUrl;
+        state.proofProblem = null;
+        render();
+      },
+      () => {
+        state.proofProblem = { orderId, text: t("deliver.photoFailed") };
+        render();
+      },
+    );
+  },
+  deliver: (orderId) => {
+    const pin = state.pins[orderId] ?? "";
+    const photo = state.photos[orderId];
+    if (pin === "" && photo === undefined) {
+      state.proofProblem = { orderId, text: t("deliver.needProof") };
+      render();
+      return;
+    }
+    if (pin !== "" && !/^[0-9]{4,8}$/.test(pin)) {
+      state.proofProblem = { orderId, text: t("deliver.badPin") };
+      render();
+      return;
+    }
+    state.proofProblem = null;
+    take({
+      kind: "deliver",
+      orderId,
+      ...(pin !== "" ? { pin } : {}),
+      ...(photo !== undefined ? { photo } : {}),
+    });
+  },
+  startFail: (orderId) => {
+    state.failing = orderId;
+    render();
+  },
+  fail: (orderId, reason) => {
+    state.failing = null;
+    take({ kind: "fail", orderId, reason });
+  },
+};
+
+/** A photo as a JPEG data: URL of at most 1280 px a side (small enough to queue offline). */
+async function shrinkPhoto(file: File): Promise<string> {
+  const bitmap = await createImageBitmap(file);
+  const scale = Math.min(1, 1280 / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+  canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+  const context = canvas.getContext("2d");
+  if (context === null) throw new Error("no canvas");
+  context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+  return canvas.toDataURL("image/jpeg", 0.8);
+}
+
+function pendingByOrder(): Map<string, string> {
+  const pending = new Map<string, string>();
+  for (const queued of actions?.pending ?? []) {
+    const kind = queued.action.kind;
+    pending.set(queued.action.orderId, kind === "accept" || kind === "decline" ? "answer" : kind);
+  }
+  return pending;
+}
+
+function renderWork(): void {
+  const pending = pendingByOrder();
+  const view: WorkView = {
+    work: state.work,
+    now: serverNow(),
+    here: state.lastFix,
+    arrived: state.arrived,
+    pending,
+    declining: state.declining,
+    failing: state.failing,
+    pins: state.pins,
+    photos: state.photos,
+    proofProblem: state.proofProblem,
+  };
+  // Redrawn only when something shown changed, so a PIN being typed keeps its focus.
+  const key = JSON.stringify([
+    lang,
+    state.work,
+    state.arrived,
+    [...pending],
+    state.declining,
+    state.failing,
+    Object.keys(state.photos),
+    state.proofProblem,
+    state.lastFix === null,
+    Math.floor(view.now / 60_000),
+  ]);
+  if (key !== drawnWork) {
+    drawnWork = key;
+    $("offers").replaceChildren(...offerCards(view, t, handlers));
+    $("route-list").replaceChildren(...stopItems(view, t, lang, handlers));
+    map?.showRoute(state.work.route);
+  }
+  const stops = state.work.route.length;
+  $("route-count").hidden = stops === 0;
+  $("route-count").textContent = t("route.count", { count: stops });
+  $("route-empty").hidden = stops > 0;
+  const message = $("work-message");
+  message.hidden = state.workMessage === null;
+  message.textContent = state.workMessage?.text() ?? "";
+  message.classList.toggle("info", state.workMessage?.ok ?? false);
+
+  const queued = actions?.pending ?? [];
+  $("queue").hidden = queued.length === 0;
+  $("queue-title").textContent = t("queue.title", { count: queued.length });
+  $("queue-list").replaceChildren(
+    ...queued.map((q) => {
+      const li = document.createElement("li");
+      li.dataset["key"] = q.key;
+      const text = document.createElement("span");
+      text.textContent = t(`action.${q.action.kind}`, { order: q.action.orderId });
+      const time = document.createElement("time");
+      time.textContent = clockTime(lang, q.queuedAt);
+      li.append(text, time);
+      return li;
+    }),
+  );
 }
 
 // --- shift --------------------------------------------------------------------------------------
@@ -245,6 +528,10 @@ function describe(frame: PushFrame): FeedItem["text"] | null {
         });
     case "alert":
       return () => frame.message;
+    case "offer":
+      return (tr) => tr("channel.offer", { order: frame.orderId });
+    case "work":
+      return (tr) => tr("channel.work");
     case "couriers":
     case "order":
       return null;
@@ -338,6 +625,7 @@ function render(): void {
     }),
   );
   $("channel-empty").hidden = state.feed.length > 0;
+  renderWork();
 }
 
 // --- start --------------------------------------------------------------------------------------
@@ -360,6 +648,12 @@ $("login-form").addEventListener("submit", (event) => {
 });
 
 $("logout").addEventListener("click", signOut);
+// Back online: send what was queued now rather than at the next retry.
+window.addEventListener("online", () => void actions?.flush());
+setInterval(() => {
+  if (state.session === null) return;
+  if (tickCountdowns($("offers"), serverNow(), t)) render();
+}, 1000);
 $("shift-button").addEventListener("click", () => void toggleShift());
 
 /** Read by the browser tests; harmless in production. */
@@ -373,6 +667,8 @@ Object.assign(window, {
       gps: state.gps,
       lastFix: state.lastFix,
       counts: state.counts,
+      work: state.work,
+      queued: (actions?.pending ?? []).map((q) => ({ key: q.key, kind: q.action.kind })),
     }),
     /** Simulates losing the network for `holdMs` on the location uplink. */
     dropConnection: (holdMs?: number) => driverSocket?.drop(holdMs),

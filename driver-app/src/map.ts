@@ -16,6 +16,8 @@ export class OwnPositionMap {
   private readonly accuracy: L.Circle;
   private readonly trail: L.Polyline;
   private placed = false;
+  private readonly stops = L.layerGroup();
+  private readonly routeLine: L.Polyline;
 
   constructor(element: HTMLElement, tileUrl: string | null) {
     this.map = L.map(element, {
@@ -39,6 +41,41 @@ export class OwnPositionMap {
       interactive: false,
     });
     this.trail = L.polyline([], { color: "#12a150", weight: 4, opacity: 0.7 }).addTo(this.map);
+    this.routeLine = L.polyline([], {
+      color: "#1e7bf0",
+      weight: 3,
+      opacity: 0.8,
+      dashArray: "6 6",
+    }).addTo(this.map);
+    this.stops.addTo(this.map);
+  }
+
+  /** The remaining stops in order: numbered squares (取 pickup, 送 drop-off) joined by a line. */
+  showRoute(
+    route: ReadonlyArray<{ kind: "pickup" | "dropoff"; location: { lat: number; lng: number } }>,
+  ): void {
+    this.stops.clearLayers();
+    const points: L.LatLngTuple[] = [];
+    if (this.placed) {
+      const here = this.marker.getLatLng();
+      points.push([here.lat, here.lng]);
+    }
+    route.forEach((stop, index) => {
+      const at: L.LatLngTuple = [stop.location.lat, stop.location.lng];
+      points.push(at);
+      const html = document.createElement("div");
+      html.className = `stop-marker ${stop.kind}`;
+      html.textContent = `${index + 1}${stop.kind === "pickup" ? "取" : "送"}`;
+      L.marker(at, {
+        icon: L.divIcon({ className: "", html, iconSize: [34, 22], iconAnchor: [17, 11] }),
+        keyboard: false,
+        interactive: false,
+      }).addTo(this.stops);
+    });
+    this.routeLine.setLatLngs(points);
+    if (route.length > 0 && points.length > 1) {
+      this.map.fitBounds(L.latLngBounds(points).pad(0.25), { maxZoom: 16, animate: false });
+    }
   }
 
   show(lat: number, lng: number, accuracyMetres: number | undefined): void {
