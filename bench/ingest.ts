@@ -43,7 +43,7 @@ const RATE_SECONDS = 10;
  * The production layout: an actor host process (`bin/host.ts`, which runs the tracker as its
  * singleton) and a gateway in this process, each with its own event loop.
  */
-async function startLayout() {
+export async function startLayout() {
   const nc = await connectNats({
     servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
     name: "bench-ingest",
@@ -79,6 +79,7 @@ async function startLayout() {
   return {
     nc,
     url: `http://127.0.0.1:${port}`,
+    actors,
     flows: new DemoFlows(actors),
     fixes,
     courierToken: (id: string) => token({ sub: id, role: "courier", mkt: "km" }),
@@ -220,7 +221,7 @@ export async function benchIngest(): Promise<ResultRow[]> {
   }
 }
 
-function runChild(planFile: string): Promise<string> {
+export function runChild(planFile: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bench/ingest-load.ts", planFile], {
       stdio: ["ignore", "pipe", "inherit"],

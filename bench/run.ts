@@ -3,6 +3,7 @@
  * figures and the machine, and merges its rows into bench/results.json.
  */
 import { benchActors } from "./actors.ts";
+import { benchDispatch } from "./dispatch.ts";
 import { benchGeo } from "./geo.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchPlan } from "./plan.ts";
@@ -11,6 +12,7 @@ import type { ResultRow } from "./report.ts";
 
 const benches: Record<string, () => Promise<ResultRow[]>> = {
   actors: benchActors,
+  dispatch: benchDispatch,
   geo: benchGeo,
   ingest: benchIngest,
   plan: benchPlan,
