@@ -7,6 +7,13 @@
  */
 import type { Channel, PushFrame } from "../../protocol/index.ts";
 import { AlertBook } from "./alerts.ts";
+import type { Alert } from "./alerts.ts";
+import { dispatchApi } from "./api.ts";
+import type { Override } from "./api.ts";
+import { KpiBook } from "./kpi.ts";
+import { RouteBook, moveStop } from "./routes.ts";
+import type { CourierRoute } from "./routes.ts";
+import { StoreScreen } from "./store-view.ts";
 import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { Fleet, STALE_AFTER_MS, ageOf } from "./fleet.ts";
 import type { CourierView } from "./fleet.ts";
@@ -17,6 +24,7 @@ import {
   dateTime,
   orderStatusText,
   preferredLang,
+  refusalText,
   shortTime,
   statusText,
   translator,
@@ -73,6 +81,15 @@ const fleet = new Fleet();
 const alerts = new AlertBook();
 const vans = new VanBoard();
 const orders = new OrderBook();
+const routes = new RouteBook();
+const kpis = new KpiBook();
+/** Holds and locks, from the market's view (frames do not carry them). */
+const flags = { held: new Set<string>(), locked: new Set<string>() };
+/** Alerts the dispatcher has dealt with (by id; late-order alerts as `late:<order>`). */
+const dismissed = new Set<string>();
+let channels: LiveChannels | null = null;
+let storeScreen: StoreScreen | null = null;
+let deskMessage: { text: () => string; ok: boolean } | null = null;
 let socket: ReconnectingSocket | null = null;
 let map: CityMap | null = null;
 let panelDirty = true;
@@ -80,12 +97,13 @@ let panelDirty = true;
 // --- sign-in ------------------------------------------------------------------------------------
 
 function signIn(token: string): string | null {
-  const result = sessionFromToken(token, ["dispatcher", "admin"], Date.now());
+  const result = sessionFromToken(token, ["dispatcher", "admin", "store"], Date.now());
   if ("problem" in result) return t(`login.${result.problem}`);
   localStorage.setItem(KEYS.token, result.token);
   state.session = result;
   state.marketId = result.claims.mkt ?? DEFAULT_MARKET;
-  start(result);
+  if (result.claims.role === "store") startStore(result);
+  else start(result);
   return null;
 }
 
@@ -97,15 +115,35 @@ function signOut(): void {
   location.reload();
 }
 
+/** A store token: the store's screen (orders to take on, prepare and hand off). */
+function startStore(session: Session): void {
+  storeScreen = new StoreScreen({
+    base: bases.http,
+    token: session.token,
+    storeId: session.claims.sub,
+    root: $("store"),
+    words: () => ({ t, lang }),
+  });
+  state.status = "open";
+  renderAll();
+  storeScreen.start();
+}
+
+function isStore(): boolean {
+  return state.session?.claims.role === "store";
+}
+
 function start(session: Session): void {
   const channel = `market:${state.marketId}` as Channel;
-  const channels = new LiveChannels([channel], memoryOffsets(), (_c, frame) => apply(frame));
+  const live = new LiveChannels([channel], memoryOffsets(), (_c, frame) => apply(frame));
+  channels = live;
   socket = new ReconnectingSocket({
     url: `${bases.ws}/ws/live?token=${encodeURIComponent(session.token)}`,
     onWelcome: () => {
-      for (const frame of channels.subscribeFrames()) socket?.send(frame);
+      for (const frame of live.subscribeFrames()) socket?.send(frame);
+      void loadMarket();
     },
-    onFrame: (frame) => void channels.receive(frame),
+    onFrame: (frame) => void live.receive(frame),
     onStatus: (status, retryInMs) => {
       state.status = status;
       state.retryMs = retryInMs;
@@ -114,6 +152,142 @@ function start(session: Session): void {
   });
   renderAll();
   socket.start();
+  setInterval(() => void loadMarket(), 5_000);
+}
+
+/** Watches a courier's own channel for its route (work frames). */
+function follow(courierId: string | null | undefined): void {
+  if (courierId == null || channels === null) return;
+  const frame = channels.watch(`courier:${courierId}` as Channel);
+  if (frame !== null) socket?.send(frame);
+}
+
+/** Holds, locks and who is on shift, from the market actor's view. */
+async function loadMarket(): Promise<void> {
+  const session = state.session;
+  if (session === null || isStore()) return;
+  const result = await dispatchApi.market(bases.http, session.token, state.marketId);
+  if (!result.ok) return;
+  const view = result.body;
+  flags.held = new Set(
+    Object.values(view.orders ?? {})
+      .filter((o) => o.held)
+      .map((o) => o.orderId),
+  );
+  flags.locked = new Set([
+    ...Object.values(view.orders ?? {})
+      .filter((o) => o.lockedTo !== null)
+      .map((o) => o.orderId),
+    ...Object.values(view.assigned ?? {})
+      .filter((a) => a.locked)
+      .map((a) => a.orderId),
+  ]);
+  for (const courierId of Object.keys(view.couriers ?? {})) follow(courierId);
+  for (const a of Object.values(view.assigned ?? {})) follow(a.courierId);
+  panelDirty = true;
+}
+
+// --- dispatcher actions ---------------------------------------------------------------------
+
+let reasonHandler: ((reason: string) => void) | null = null;
+
+function askReason(title: string, then: (reason: string) => void): void {
+  const dialog = $<HTMLDialogElement>("reason-dialog");
+  $("reason-title").textContent = title;
+  $<HTMLInputElement>("reason-input").value = "";
+  $("reason-error").hidden = true;
+  reasonHandler = then;
+  dialog.showModal();
+  $<HTMLInputElement>("reason-input").focus();
+}
+
+async function override(
+  orderId: string,
+  action: Override,
+  reason: string,
+  courierId?: string,
+): Promise<void> {
+  const session = state.session;
+  if (session === null) return;
+  const result = await dispatchApi.override(
+    bases.http,
+    session.token,
+    state.marketId,
+    orderId,
+    action,
+    {
+      reason,
+      ...(courierId !== undefined ? { courierId } : {}),
+    },
+  );
+  report(`act.${action}`, orderId, result);
+  await loadMarket();
+}
+
+function report(
+  action: MessageKey,
+  subject: string,
+  result: { ok: true } | { ok: false; code: string },
+): void {
+  deskMessage = result.ok
+    ? { text: () => t("act.done", { action: t(action), order: subject }), ok: true }
+    : {
+        text: () => t("act.failed", { action: t(action), reason: refusalText(t, result.code) }),
+        ok: false,
+      };
+  panelDirty = true;
+}
+
+function reassign(orderId: string, courierId: string): void {
+  if (orders.get(orderId)?.courierId === courierId) return;
+  askReason(
+    t("dialog.reassign", { order: orderId, courier: courierId }),
+    (reason) => void override(orderId, "reassign", reason, courierId),
+  );
+}
+
+function reorder(route: CourierRoute, index: number, by: -1 | 1): void {
+  const stops = moveStop(route.stops, index, by);
+  const session = state.session;
+  if (stops === null || session === null) return;
+  askReason(t("dialog.reorder", { courier: route.courierId }), (reason) => {
+    void dispatchApi
+      .reorder(bases.http, session.token, state.marketId, route.courierId, {
+        reason,
+        stops: stops.map((s) => ({ orderId: s.orderId, kind: s.kind })),
+      })
+      .then((result) => report("act.reorder", route.courierId, result));
+  });
+}
+
+const ORDER_DRAG = "application/x-xianda-order";
+
+/** Drag an order row onto a courier (a row, a route, or a marker on the map) to reassign it. */
+function wireDragAndDrop(): void {
+  const target = (event: DragEvent): HTMLElement | null => {
+    if (!event.dataTransfer?.types.includes(ORDER_DRAG)) return null;
+    return (event.target as HTMLElement | null)?.closest<HTMLElement>("[data-courier-id]") ?? null;
+  };
+  document.addEventListener("dragover", (event) => {
+    const over = target(event);
+    if (over === null) return;
+    event.preventDefault();
+    event.dataTransfer!.dropEffect = "move";
+    for (const el of document.querySelectorAll(".drop-over")) el.classList.remove("drop-over");
+    over.classList.add("drop-over");
+  });
+  document.addEventListener("dragleave", (event) => {
+    (event.target as HTMLElement | null)?.closest(".drop-over")?.classList.remove("drop-over");
+  });
+  document.addEventListener("drop", (event) => {
+    const over = target(event);
+    for (const el of document.querySelectorAll(".drop-over")) el.classList.remove("drop-over");
+    if (over === null) return;
+    event.preventDefault();
+    const orderId = event.dataTransfer!.getData(ORDER_DRAG);
+    const courierId = over.dataset["courierId"];
+    if (orderId !== "" && courierId !== undefined) reassign(orderId, courierId);
+  });
 }
 
 // --- applying pushes -------------------------------------------------------------------------
@@ -123,6 +297,7 @@ function apply(frame: PushFrame): void {
   switch (frame.kind) {
     case "couriers":
     case "courier": {
+      if (frame.kind === "couriers") for (const c of frame.couriers) follow(c.courierId);
       const changed = fleet.apply(frame);
       const now = Date.now();
       for (const view of changed) {
@@ -137,7 +312,17 @@ function apply(frame: PushFrame): void {
       }
       break;
     }
+    case "work":
+      if (routes.apply(frame)) {
+        drawRoutes();
+        panelDirty = true;
+      }
+      break;
+    case "offer":
+      break;
     case "order":
+      kpis.apply(frame);
+      follow(frame.courierId);
       if (orders.apply(frame, Date.now())) {
         drawOrders();
         panelDirty = true;
@@ -153,6 +338,10 @@ function apply(frame: PushFrame): void {
     case "eta":
       break;
   }
+}
+
+function drawRoutes(): void {
+  map?.showRoutes(routes.list(), { pickup: t("routes.pickup"), dropoff: t("routes.dropoff") });
 }
 
 /** Demand, balance and stores follow the orders. */
@@ -271,7 +460,50 @@ function orderRow(order: OrderView, now: number): HTMLLIElement {
   li.classList.toggle("finished", order.finishedAt !== undefined);
   li.dataset["orderId"] = order.orderId;
   li.dataset["status"] = order.status;
+  if (flags.held.has(order.orderId)) head.append(span("badge held", t("orders.held")));
+  if (flags.locked.has(order.orderId))
+    head.append(span("badge locked", `🔒 ${t("orders.locked")}`));
   li.append(head, meta);
+  if (phase === "waiting" || phase === "delivering") {
+    // Reassigning is for orders not yet picked up; the order refuses later ones with a reason.
+    li.draggable = awaitingPickup(order.status);
+    li.addEventListener("dragstart", (event) => {
+      event.dataTransfer?.setData("application/x-xianda-order", order.orderId);
+      event.dataTransfer?.setData("text/plain", order.orderId);
+    });
+    if (li.draggable) li.classList.add("draggable");
+    const actions = document.createElement("div");
+    actions.className = "order-actions";
+    const act = (action: Override, key: MessageKey) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = `ghost small act-${action}`;
+      b.textContent = t(key);
+      b.addEventListener("click", (event) => {
+        event.stopPropagation();
+        askReason(
+          t(`dialog.${action}`, { order: order.orderId, courier: "" }),
+          (reason) =>
+            void override(
+              order.orderId,
+              action,
+              reason,
+              action === "lock" ? (order.courierId ?? undefined) : undefined,
+            ),
+        );
+      });
+      return b;
+    };
+    const locked = flags.locked.has(order.orderId);
+    const held = flags.held.has(order.orderId);
+    if (order.courierId !== null || locked) {
+      actions.append(locked ? act("unlock", "act.unlock") : act("lock", "act.lock"));
+    }
+    if (awaitingPickup(order.status)) {
+      actions.append(held ? act("release", "act.release") : act("hold", "act.hold"));
+    }
+    li.append(actions);
+  }
   const spot = awaitingPickup(order.status) ? order.pickup : (order.dropoff ?? order.pickup);
   if (spot !== undefined) {
     li.title = t("orders.locate");
@@ -338,31 +570,161 @@ function renderPanel(): void {
     ),
   );
 
-  const list = alerts.list();
+  const list = openAlerts(now);
   $("alert-list").replaceChildren(
     ...list.map((alert) => {
       const time = document.createElement("time");
       time.textContent = dateTime(lang, alert.at);
+      const dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.className = "ghost small dismiss";
+      dismiss.textContent = t("alerts.dismiss");
+      dismiss.addEventListener("click", () => {
+        dismissed.add(alert.id);
+        panelDirty = true;
+      });
+      const code = ALERT_CODES.has(alert.code)
+        ? t(`alertCode.${alert.code}` as MessageKey)
+        : t(`severity.${alert.severity}`);
       const li = row(
         "alert-row",
-        span(`badge severity-${alert.severity}`, t(`severity.${alert.severity}`)),
-        span("message", alert.subject ? `${alert.subject}：${alert.message}` : alert.message),
+        span(`badge severity-${alert.severity}`, code),
+        span("message", alertText(alert)),
         time,
+        dismiss,
       );
       li.dataset["alertId"] = alert.id;
+      li.dataset["code"] = alert.code;
       return li;
     }),
   );
   $("alert-empty").hidden = list.length > 0;
+  $("sum-alerts").textContent = String(list.length);
+  renderRoutes();
+  renderKpis(list.length);
+  const message = $("desk-message");
+  message.hidden = deskMessage === null;
+  message.textContent = deskMessage?.text() ?? "";
+  message.classList.toggle("info", deskMessage?.ok ?? false);
   panelDirty = false;
+}
+
+const ALERT_CODES: ReadonlySet<string> = new Set([
+  "no_courier",
+  "many_declines",
+  "offer_unanswered",
+  "late",
+]);
+
+/** Alert frames not dealt with (dismissed, or their order since taken by a courier) and late orders. */
+function openAlerts(now: number): Alert[] {
+  const open = alerts.list().filter((alert) => {
+    if (dismissed.has(alert.id)) return false;
+    const orderId = alert.subject?.startsWith("order:") ? alert.subject.slice(6) : null;
+    if (orderId === null) return true;
+    const order = orders.get(orderId);
+    if (order === undefined) return true;
+    const phase = phaseOf(order.status);
+    return phase === "waiting" || phase === "problem";
+  });
+  const late: Alert[] = orders
+    .open()
+    .filter((order) => isLate(order, now) && !dismissed.has(`late:${order.orderId}`))
+    .map((order) => ({
+      kind: "alert",
+      id: `late:${order.orderId}`,
+      severity: "warning",
+      code: "late",
+      message: "",
+      subject: `order:${order.orderId}`,
+      at: order.promisedAt ?? now,
+    }));
+  return [...late, ...open].sort((a, b) => b.at - a.at);
+}
+
+function alertText(alert: Alert): string {
+  const orderId = alert.subject?.startsWith("order:") ? alert.subject.slice(6) : null;
+  if (alert.code === "late" && orderId !== null) {
+    const minutes = Math.max(1, Math.floor((Date.now() - alert.at) / 60_000));
+    return t("alert.late", { order: orderId, minutes });
+  }
+  return alert.subject ? `${alert.subject}：${alert.message}` : alert.message;
+}
+
+function renderRoutes(): void {
+  const list = routes.list();
+  $("route-list").replaceChildren(
+    ...list.map((route) => {
+      const li = document.createElement("li");
+      li.className = "route-row";
+      li.dataset["courierId"] = route.courierId;
+      const head = document.createElement("div");
+      head.className = "route-head";
+      const view = fleet.get(route.courierId);
+      head.append(
+        span(`badge status-${view?.status ?? "unknown"}`, statusText(t, view?.status ?? "unknown")),
+        span("name", route.courierId),
+        span("muted", t("routes.stops", { count: route.stops.length })),
+      );
+      const stops = document.createElement("ol");
+      stops.className = "route-stops";
+      route.stops.forEach((stop, index) => {
+        const item = document.createElement("li");
+        item.className = `route-stop-row ${stop.kind}`;
+        item.dataset["orderId"] = stop.orderId;
+        item.dataset["kind"] = stop.kind;
+        item.append(
+          span(
+            `stop-tag ${stop.kind}`,
+            `${index + 1}${t(stop.kind === "pickup" ? "routes.pickup" : "routes.dropoff")}`,
+          ),
+          span("name", stop.orderId),
+        );
+        const move = (by: -1 | 1, key: MessageKey, glyph: string) => {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.className = `ghost small move-${by < 0 ? "up" : "down"}`;
+          b.textContent = glyph;
+          b.title = t(key);
+          b.setAttribute("aria-label", t(key));
+          b.disabled = moveStop(route.stops, index, by) === null;
+          b.addEventListener("click", () => reorder(route, index, by));
+          return b;
+        };
+        item.append(move(-1, "routes.up", "↑"), move(1, "routes.down", "↓"));
+        stops.append(item);
+      });
+      li.append(head, stops);
+      return li;
+    }),
+  );
+  $("route-empty").hidden = list.length > 0;
+}
+
+function renderKpis(openAlertCount: number): void {
+  const k = kpis.read();
+  $("kpi-on-time").textContent = k.onTime === null ? "—" : `${Math.round(k.onTime * 100)}%`;
+  $("kpi-on-time-note").textContent = t("kpi.sample", { count: k.delivered });
+  $("kpi-click-to-door").textContent =
+    k.meanClickToDoorMinutes === null
+      ? "—"
+      : t("kpi.minutes", { value: k.meanClickToDoorMinutes.toFixed(1) });
+  $("kpi-utilisation").textContent =
+    k.utilisation === null ? "—" : `${Math.round(k.utilisation * 100)}%`;
+  $("kpi-open-alerts").textContent = String(openAlertCount);
 }
 
 function renderAll(): void {
   const signedIn = state.session !== null;
   $("login").hidden = signedIn;
-  $("desk").hidden = !signedIn;
+  $("desk").hidden = !signedIn || isStore();
+  $("store").hidden = !signedIn || !isStore();
   renderBar();
   if (!signedIn) return;
+  if (isStore()) {
+    storeScreen?.render(true);
+    return;
+  }
   if (map === null) {
     map = new CityMap($("map"), {
       tileUrl: config.tileUrl,
@@ -422,6 +784,22 @@ $("login-form").addEventListener("submit", (event) => {
 });
 
 $("logout").addEventListener("click", signOut);
+wireDragAndDrop();
+$("reason-cancel").addEventListener("click", () => {
+  reasonHandler = null;
+  $<HTMLDialogElement>("reason-dialog").close();
+});
+$("reason-form").addEventListener("submit", (event) => {
+  const reason = $<HTMLInputElement>("reason-input").value.trim();
+  if (reason === "") {
+    event.preventDefault();
+    $("reason-error").hidden = false;
+    return;
+  }
+  const then = reasonHandler;
+  reasonHandler = null;
+  then?.(reason);
+});
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("#layer-toggle button")) {
   button.addEventListener("click", () => setShading(button.dataset["layer"] as ShadingMode));
@@ -430,7 +808,10 @@ for (const button of document.querySelectorAll<HTMLButtonElement>("#layer-toggle
 // Ages, staleness and the clock move with time even when no frame arrives.
 setInterval(() => {
   renderBar();
-  if (state.session === null) return;
+  if (state.session === null || isStore()) return;
+  const counts = fleet.countBy();
+  kpis.sample(counts.busy, counts.idle + counts.offered + counts.busy + counts.unknown);
+  drawRoutes();
   const now = Date.now();
   map?.restyle((view) => describeCourier(view, now), now);
   // Finished orders leave after their grey moment; late badges and minutes left move on.
@@ -440,7 +821,7 @@ setInterval(() => {
 
 // Pushes can arrive many times a second; the panel is redrawn at most a few times a second.
 setInterval(() => {
-  if (panelDirty && state.session !== null) renderPanel();
+  if (panelDirty && state.session !== null && !isStore()) renderPanel();
 }, 250);
 
 /** Read by the browser tests; harmless in production. */
@@ -457,6 +838,9 @@ Object.assign(window, {
     markers: () => map?.drawn() ?? [],
     orders: () => orders.list(),
     shading: () => map?.shading ?? state.shading,
+    routes: () => routes.list().map((r) => ({ courierId: r.courierId, stops: r.stops })),
+    kpis: () => kpis.read(),
+    store: () => storeScreen?.snapshot ?? null,
     /** Simulates losing the network for `holdMs`; the console resumes from its last offset. */
     dropConnection: (holdMs?: number) => socket?.drop(holdMs),
   },

@@ -55,6 +55,8 @@ export class CityMap {
   private readonly demandLayer = L.layerGroup();
   private readonly balanceLayer = L.layerGroup();
   private readonly storeLayer = L.layerGroup();
+  private readonly routeLayer = L.layerGroup();
+  private lastRoutes = "";
   private readonly stores = new Map<string, { marker: L.Marker; key: string }>();
   private mode: ShadingMode = "both";
   private lastDemand = "";
@@ -88,6 +90,51 @@ export class CityMap {
     this.supplyLayer.addTo(this.map);
     this.demandLayer.addTo(this.map);
     this.storeLayer.addTo(this.map);
+    this.routeLayer.addTo(this.map);
+  }
+
+  /**
+   * Each courier's remaining stops in order, as a line from where the courier is through its
+   * stops, with small numbered stop markers (取 pickup, 送 drop-off).
+   */
+  showRoutes(
+    routes: ReadonlyArray<{
+      courierId: string;
+      stops: ReadonlyArray<{ kind: "pickup" | "dropoff"; location: { lat: number; lng: number } }>;
+    }>,
+    labels: { pickup: string; dropoff: string },
+  ): void {
+    const lines = routes.map((route) => {
+      const from = this.couriers.get(route.courierId)?.view;
+      const points: L.LatLngTuple[] = from !== undefined ? [[from.lat, from.lng]] : [];
+      for (const stop of route.stops) points.push([stop.location.lat, stop.location.lng]);
+      return { route, points };
+    });
+    const key = JSON.stringify([lines.map((l) => [l.route.courierId, l.points]), labels]);
+    if (key === this.lastRoutes) return;
+    this.lastRoutes = key;
+    this.routeLayer.clearLayers();
+    for (const { route, points } of lines) {
+      L.polyline(points, {
+        color: "#2f6fde",
+        weight: 3,
+        opacity: 0.75,
+        dashArray: "7 6",
+        interactive: false,
+        className: `route-line courier-${route.courierId}`,
+      }).addTo(this.routeLayer);
+      route.stops.forEach((stop, index) => {
+        const html = document.createElement("div");
+        html.className = `route-stop ${stop.kind}`;
+        html.textContent = `${index + 1}${stop.kind === "pickup" ? labels.pickup : labels.dropoff}`;
+        html.title = route.courierId;
+        L.marker([stop.location.lat, stop.location.lng], {
+          icon: L.divIcon({ className: "", html, iconSize: [30, 18], iconAnchor: [15, 9] }),
+          keyboard: false,
+          interactive: false,
+        }).addTo(this.routeLayer);
+      });
+    }
   }
 
   /** Which shading to draw; the others stay computed, just off the map. */
