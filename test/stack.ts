@@ -4,6 +4,9 @@
  * Also the few domain steps tests need to get an order to a courier (through the same actor
  * messages the apps and the store API send).
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -12,7 +15,12 @@ import type { Principal } from "../actors/index.ts";
 import { buildConsoleApp } from "../console/build.ts";
 import { buildTrackingPage } from "../customer-mini/h5/build.ts";
 import { buildDriverApp } from "../driver-app/build.ts";
-import { createGateway, createMemoryRateLimiter, signToken } from "../gateway/index.ts";
+import {
+  createFileProofStore,
+  createGateway,
+  createMemoryRateLimiter,
+  signToken,
+} from "../gateway/index.ts";
 import type { GatewayLimits } from "../gateway/index.ts";
 import { EtaModel } from "../geo/index.ts";
 import { ensureTopology } from "../nats/index.ts";
@@ -81,6 +89,8 @@ export async function startStack(
     etaEveryMs: 1000,
   });
   await tracker.start();
+  // Proof-of-delivery photos, as the gateway process keeps them (under DATA_DIR/proofs).
+  const proofDir = await mkdtemp(join(tmpdir(), "xianda-stack-proofs-"));
   const gateway = createGateway({
     nc,
     topology,
@@ -90,6 +100,7 @@ export async function startStack(
     ...(options.limits ? { limits: options.limits } : {}),
     log,
     metrics: registry,
+    proofs: createFileProofStore(proofDir),
     apps: {
       driver: await buildDriverApp(),
       console: await buildConsoleApp({ tileUrl: null }),
@@ -134,6 +145,7 @@ export async function startStack(
       await host.stop();
       await cleanup(nc, topology);
       await nc.close();
+      await rm(proofDir, { recursive: true, force: true });
     },
   };
 }
