@@ -314,6 +314,39 @@ describe("planDispatch", () => {
     ]);
   });
 
+  it("takes an unstarted job back when a free courier would pick it up much sooner", () => {
+    const job = (over: Partial<DispatchCourier["carrying"][number]> = {}) => ({
+      orderId: "j1",
+      pickup: at(0, 0),
+      dropoff: at(1500, 0),
+      readyAt: NOW,
+      promisedBy: NOW + 40 * MIN,
+      temperatureClass: "ambient" as const,
+      pickedUp: false,
+      locked: false,
+      ...over,
+    });
+    // `far` has the job but is 9 km from the store (30 min); `free` stands 300 m from it.
+    const far = courier("far", { position: at(9000, 0), carrying: [job()] });
+    const free = courier("free", { position: at(300, 0) });
+    const plan = planDispatch({ now: NOW, orders: [], couriers: [far, free] }, OPTIONS);
+    expect(plan.reassignments).toEqual([
+      { orderId: "j1", courierId: "far", minutesSooner: expect.any(Number) },
+    ]);
+    expect(plan.reassignments[0]!.minutesSooner).toBeGreaterThanOrEqual(25);
+    // Never a picked-up job, a locked one, or a pending offer; never for a small gain.
+    for (const kept of [job({ pickedUp: true }), job({ locked: true }), job({ offered: true })]) {
+      const c = courier("far", { position: at(9000, 0), carrying: [kept] });
+      expect(
+        planDispatch({ now: NOW, orders: [], couriers: [c, free] }, OPTIONS).reassignments,
+      ).toEqual([]);
+    }
+    const near = courier("near", { position: at(1500, 0), carrying: [job()] });
+    expect(
+      planDispatch({ now: NOW, orders: [], couriers: [near, free] }, OPTIONS).reassignments,
+    ).toEqual([]);
+  });
+
   it("is deterministic whatever the input order", () => {
     const orders = Array.from({ length: 30 }, (_, i) =>
       order(`o${i}`, {

@@ -28,6 +28,7 @@ import type {
   DispatchOrder,
   DispatchPlan,
   EngineOptions,
+  Reassignment,
   RouteStop,
   TravelSeconds,
 } from "./types.ts";
@@ -83,6 +84,7 @@ export function engineDefaults(options: EngineOptions = {}): ResolvedEngineOptio
     bundleMinSavingMinutes: options.bundleMinSavingMinutes ?? 2,
     rounds: options.rounds ?? 2,
     etaSpread: options.etaSpread ?? 1.3,
+    reassignGainMinutes: options.reassignGainMinutes ?? 10,
     h3Resolution: options.h3Resolution ?? 8,
   };
 }
@@ -409,6 +411,7 @@ export function planDispatch(
     if (matched === 0) break;
   }
 
+  const reassignments = betterElsewhere(couriers, plans, index, o, timing, now);
   const assignedIds = new Set(assignments.map((a) => a.orderId));
   const alerts: DispatchAlert[] = [];
   for (const order of orders) {
@@ -433,6 +436,7 @@ export function planDispatch(
   }
   return {
     assignments,
+    reassignments,
     alerts,
     stats: {
       orders: orders.length,
@@ -444,6 +448,65 @@ export function planDispatch(
       rounds,
     },
   };
+}
+
+/**
+ * Unstarted, unlocked jobs that a courier still free after this tick's plan would pick up at
+ * least `reassignGainMinutes` sooner than the courier who has them (stuck behind other stops,
+ * or far away). Each free courier is counted for one job at most. Never a picked-up job, a
+ * locked one or a pending offer.
+ */
+function betterElsewhere(
+  couriers: readonly DispatchCourier[],
+  plans: readonly Plannable[],
+  index: CourierIndex,
+  o: ResolvedEngineOptions,
+  timing: RouteTiming,
+  now: number,
+): Reassignment[] {
+  const free = new Map<string, Plannable>();
+  for (const p of plans)
+    if (p.stops.length === 0 && p.capacityLeft > 0) free.set(p.courier.courierId, p);
+  if (free.size === 0) return [];
+  const claimed = new Set<string>();
+  const out: Reassignment[] = [];
+  const halfPickup = timing.pickupServiceMs / 2;
+  for (const c of couriers) {
+    if (c.position === null) continue;
+    const movable = c.carrying.filter((j) => !j.pickedUp && !j.locked && j.offered !== true);
+    if (movable.length === 0) continue;
+    const start: RouteStart = { position: c.position, mode: c.mode, now, offAt: c.offAt };
+    const route = insertAll(
+      start,
+      [],
+      c.carrying.map((j) => stopsOf(j)),
+      timing,
+    );
+    if (route === null) continue;
+    for (const job of movable) {
+      if (job.pickup === null) continue;
+      const current = momentOf(route.stops, route.eval.moments, job.orderId, "pickup");
+      if (current === null) continue;
+      let best: { id: string; at: number } | null = null;
+      for (const n of index.nearest(job.pickup.lat, job.pickup.lng, 8, o.maxRadiusMeters)) {
+        const p = free.get(n.id);
+        if (p === undefined || claimed.has(n.id) || n.id === c.courierId) continue;
+        const arrival = now + timing.travel(p.start.position, job.pickup, p.courier.mode) * 1000;
+        const at = Math.max(job.readyAt, arrival + halfPickup);
+        if (best === null || at < best.at) best = { id: n.id, at };
+      }
+      if (best === null) continue;
+      const sooner = (current - best.at) / MINUTE;
+      if (sooner < o.reassignGainMinutes) continue;
+      claimed.add(best.id);
+      out.push({
+        orderId: job.orderId,
+        courierId: c.courierId,
+        minutesSooner: Math.round(sooner),
+      });
+    }
+  }
+  return out;
 }
 
 function momentOf(

@@ -50,6 +50,8 @@ export interface CarriedOrder {
   readonly pickedUp: boolean;
   /** Dispatcher lock: never moved by dispatch. */
   readonly locked: boolean;
+  /** A pending offer, not a job yet: planned around, never taken back by dispatch. */
+  readonly offered?: boolean;
 }
 
 export interface DispatchCourier {
@@ -109,6 +111,11 @@ export interface EngineOptions {
   readonly rounds?: number;
   /** p90 ÷ p50 of the time from now to a stop, for the ETA window. 1.3. */
   readonly etaSpread?: number;
+  /**
+   * An unstarted, unlocked job goes back to the pool when a free courier would pick it up at
+   * least this many minutes sooner than the courier who has it. 10.
+   */
+  readonly reassignGainMinutes?: number;
   /** H3 resolution of the candidate index (8: cells of ~0.7 km², a few couriers each). 8. */
   readonly h3Resolution?: number;
 }
@@ -150,8 +157,18 @@ export interface DispatchStats {
   readonly rounds: number;
 }
 
+/** An unstarted job a free courier could pick up much sooner: back to the pool with it. */
+export interface Reassignment {
+  readonly orderId: string;
+  /** The courier who has it now. */
+  readonly courierId: string;
+  /** How much sooner the free courier would pick it up, minutes. */
+  readonly minutesSooner: number;
+}
+
 export interface DispatchPlan {
   readonly assignments: readonly Assignment[];
+  readonly reassignments: readonly Reassignment[];
   readonly alerts: readonly DispatchAlert[];
   readonly stats: DispatchStats;
 }

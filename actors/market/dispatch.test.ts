@@ -182,6 +182,25 @@ describe("market dispatch", () => {
     expect(tick.state.passedBy.o1).toEqual(["slow"]);
   });
 
+  it("gives an unstarted job back to the pool when a free courier is much sooner", () => {
+    // `far` accepted the order from 8 km away; then `near` comes on shift next to the store.
+    let state = run(market(), available("far", 25.112, 2)).state;
+    state = run(state, ready("o1"), fromActor(T0 + 1000)).state;
+    state = run(state, { type: "order_assigned", orderId: "o1", courierId: "far" }).state;
+    const joined = run(state, available("near", 25.041), fromActor(T0 + 5000));
+    expect(events(joined.effects)).toContain("dispatch_reassigned");
+    expect(joined.effects).toContainEqual({
+      kind: "send",
+      command: {
+        to: { type: "order", id: "o1" },
+        msg: expect.objectContaining({ type: "reassign" }),
+        asSelf: true,
+      },
+    });
+    expect(joined.state.assigned.o1).toBeUndefined();
+    expect(joined.state.passedBy.o1).toEqual(["far"]);
+  });
+
   it("never takes a picked-up or locked order from its courier", () => {
     let state = run(market(), available("slow", 25.041, 3)).state;
     state = run(state, ready("o1"), fromActor(T0 + 1000)).state;

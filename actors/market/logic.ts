@@ -365,9 +365,16 @@ export function engineInput(state: MarketState, now: number): EngineInput {
   for (const offer of Object.values(state.offers).sort((a, b) => a.offeredAt - b.offeredAt)) {
     const o = state.orders[offer.orderId];
     if (o === undefined) continue;
-    add(offer.courierId, { ...o, pickedUp: false, locked: o.lockedTo !== null });
+    add(offer.courierId, { ...o, pickedUp: false, locked: o.lockedTo !== null, offered: true });
   }
-  const couriers: EngineCourier[] = base.couriers.map((c) => {
+  // Every courier, full ones too: dispatch may still take an unstarted job from one of them.
+  const everyone = Object.values(state.couriers)
+    .map((c) => ({
+      ...c,
+      capacityLeft: Math.max(0, c.freeCapacity - offersPendingWith(state, c.courierId)),
+    }))
+    .sort((a, b) => (a.courierId < b.courierId ? -1 : a.courierId > b.courierId ? 1 : 0));
+  const couriers: EngineCourier[] = everyone.map((c) => {
     let slots = c.freeSlots;
     if (slots !== null) {
       const left = { ...slots };
@@ -414,7 +421,20 @@ function plan(state: MarketState, now: number): Step {
   const input = engineInput(state, now);
   let next: MarketState = { ...state, lastPlannedAt: now };
   const effects: Effect[] = [];
-  if (input.orders.length > 0 && input.couriers.length > 0) {
+  const takeBack = (orderId: string, courierId: string, reason: string) => {
+    const passed = next.passedBy[orderId] ?? [];
+    next = {
+      ...next,
+      passedBy: { ...next.passedBy, [orderId]: [...passed, courierId] },
+      assigned: without(next.assigned, orderId),
+    };
+    effects.push(
+      emit("dispatch_reassigned", { orderId, courierId, reason }),
+      asSelf(toOrder(orderId, { type: "reassign", reason: `dispatch: ${reason}` })),
+    );
+  };
+  const unstarted = Object.values(state.assigned).some((a) => !a.pickedUp && !a.locked);
+  if ((input.orders.length > 0 || unstarted) && input.couriers.length > 0) {
     const result = planDispatch(input, {}, memoFor(state.id));
     for (const a of result.assignments) {
       const offered = makeOffer(next, a.orderId, a.courierId, now);
@@ -435,6 +455,14 @@ function plan(state: MarketState, now: number): Step {
         ...own,
       );
     }
+    for (const r of result.reassignments) {
+      if (next.assigned[r.orderId]?.courierId !== r.courierId) continue;
+      takeBack(
+        r.orderId,
+        r.courierId,
+        `a free courier would pick it up ${r.minutesSooner} min sooner than ${r.courierId}`,
+      );
+    }
     for (const alert of result.alerts) {
       const raised = next.alerted[alert.orderId] ?? [];
       if (raised.includes(alert.code)) continue;
@@ -442,22 +470,11 @@ function plan(state: MarketState, now: number): Step {
       effects.push(emit("dispatch_alert", alert));
     }
   }
-  const behind = fallenBehind(next, now);
-  for (const a of behind) {
-    const passed = next.passedBy[a.orderId] ?? [];
-    next = {
-      ...next,
-      passedBy: { ...next.passedBy, [a.orderId]: [...passed, a.courierId] },
-      assigned: without(next.assigned, a.orderId),
-    };
-    effects.push(
-      emit("dispatch_reassigned", { orderId: a.orderId, courierId: a.courierId }),
-      asSelf(
-        toOrder(a.orderId, {
-          type: "reassign",
-          reason: `dispatch: courier ${a.courierId} would reach the store over ${BEHIND_LIMIT_MS / 60_000} min after ready`,
-        }),
-      ),
+  for (const a of fallenBehind(next, now)) {
+    takeBack(
+      a.orderId,
+      a.courierId,
+      `courier ${a.courierId} would reach the store over ${BEHIND_LIMIT_MS / 60_000} min after ready`,
     );
   }
   return { state: next, effects };
