@@ -258,8 +258,10 @@ describe("dispatch end to end (Chromium, live stack)", () => {
     await pending.getByRole("button", { name: "核销交接" }).click();
     await pending.waitFor({ state: "detached" });
 
-    // Picked up: only the drop-off is left; the courier arrives and proves the delivery.
+    // Picked up: only the drop-off is left. In a lift with no signal, the courier arrives and
+    // proves the delivery; both actions wait in the queue, in order.
     await until("the pickup stop to be done", async () => (await pickupStop.count()) === 0);
+    await phone.context().setOffline(true);
     await dropoffStop.getByRole("button", { name: "我已到达顾客处" }).click();
     await dropoffStop.locator("input.pin").fill("4821");
     await dropoffStop
@@ -268,9 +270,34 @@ describe("dispatch end to end (Chromium, live stack)", () => {
     await dropoffStop.locator("img.thumb").waitFor();
     await screenshot(phone, "dispatch-driver-proof", true);
     await dropoffStop.getByRole("button", { name: "确认送达" }).click();
-    await until("the route to be empty", async () => (await driver(phone)).work.route.length === 0);
+    const queued = (await driver(phone)).queued;
+    expect(queued.map((q) => q.kind)).toEqual(["arrived_customer", "deliver"]);
+    expect(await phone.textContent("#queue-title")).toBe("离线操作 2 个，联网后按顺序自动发送");
+    expect(await dropoffStop.textContent()).toContain("已记录，等待发送");
+    // Kept in localStorage with their idempotency keys, for a reload (no page loads offline).
+    const stored = await phone.evaluate(() => localStorage.getItem("xianda.driver.actions"));
+    expect((JSON.parse(stored ?? "[]") as Array<{ key: string }>).map((q) => q.key)).toEqual(
+      queued.map((q) => q.key),
+    );
+    await screenshot(phone, "dispatch-driver-offline-queue", true);
+
+    // Back online: sent in order, each once; the delivery is confirmed.
+    await phone.context().setOffline(false);
+    await until(
+      "the route to be empty",
+      async () => (await driver(phone)).work.route.length === 0,
+      30_000,
+    );
+    expect((await driver(phone)).queued).toEqual([]);
     await phone.locator("#route-empty").waitFor();
     expect(await phone.textContent("#work-message")).toContain(`送达 ${orderId}：已确认`);
+    // Each queued action was applied once.
+    const timeline = (await api(`/v1/stores/${STORE_ID}/orders/${orderId}`, storeToken)).body[
+      "timeline"
+    ] as Array<{ status: string }>;
+    const statuses = timeline.map((e) => e.status);
+    expect(statuses.filter((s) => s === "at_customer")).toHaveLength(1);
+    expect(statuses.filter((s) => s === "delivered")).toHaveLength(1);
 
     // The order went through the store API, the engine, the courier and the order actor.
     const order = await api(`/v1/stores/${STORE_ID}/orders/${orderId}`, storeToken);

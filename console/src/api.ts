@@ -94,7 +94,11 @@ export interface MarketView {
     { orderId: string; held: boolean; lockedTo: string | null; promisedBy: number | null }
   >;
   assigned: Record<string, { orderId: string; courierId: string; locked: boolean }>;
-  couriers: Record<string, { courierId: string }>;
+  offers: Record<string, { orderId: string; courierId: string }>;
+  couriers: Record<
+    string,
+    { courierId: string; position: { lat: number; lng: number; at: number } | null }
+  >;
 }
 
 export const dispatchApi = {

@@ -15,7 +15,7 @@ import { RouteBook, moveStop } from "./routes.ts";
 import type { CourierRoute } from "./routes.ts";
 import { StoreScreen } from "./store-view.ts";
 import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
-import { Fleet, STALE_AFTER_MS, ageOf } from "./fleet.ts";
+import { Fleet, STALE_AFTER_MS, ageOf, normaliseStatus } from "./fleet.ts";
 import type { CourierView } from "./fleet.ts";
 import { balanceCells, demandCells } from "./demand.ts";
 import {
@@ -183,6 +183,26 @@ async function loadMarket(): Promise<void> {
       .map((a) => a.orderId),
   ]);
   for (const courierId of Object.keys(view.couriers ?? {})) follow(courierId);
+  // A fresh console hears of a courier only when it next moves: place the market's couriers
+  // at the positions the market knows (a newer frame always wins, see Fleet).
+  const busy = new Set(Object.values(view.assigned ?? {}).map((a) => a.courierId));
+  const offered = new Set(Object.values(view.offers ?? {}).map((o) => o.courierId));
+  const known = Object.values(view.couriers ?? {}).flatMap((c) =>
+    c.position == null
+      ? []
+      : [
+          {
+            courierId: c.courierId,
+            lat: c.position.lat,
+            lng: c.position.lng,
+            at: c.position.at,
+            status: busy.has(c.courierId) ? "busy" : offered.has(c.courierId) ? "offered" : "idle",
+          },
+        ],
+  );
+  if (known.length > 0) {
+    apply({ kind: "couriers", marketId: state.marketId, couriers: known, at: Date.now() });
+  }
   for (const a of Object.values(view.assigned ?? {})) follow(a.courierId);
   panelDirty = true;
 }
@@ -461,8 +481,7 @@ function orderRow(order: OrderView, now: number): HTMLLIElement {
   li.dataset["orderId"] = order.orderId;
   li.dataset["status"] = order.status;
   if (flags.held.has(order.orderId)) head.append(span("badge held", t("orders.held")));
-  if (flags.locked.has(order.orderId))
-    head.append(span("badge locked", `🔒 ${t("orders.locked")}`));
+  if (flags.locked.has(order.orderId)) head.append(span("badge locked", t("orders.locked")));
   li.append(head, meta);
   if (phase === "waiting" || phase === "delivering") {
     // Reassigning is for orders not yet picked up; the order refuses later ones with a reason.
@@ -660,9 +679,10 @@ function renderRoutes(): void {
       li.dataset["courierId"] = route.courierId;
       const head = document.createElement("div");
       head.className = "route-head";
-      const view = fleet.get(route.courierId);
+      // The courier's own word (its work frame) on its status is fresher than its last move's.
+      const status = normaliseStatus(route.status);
       head.append(
-        span(`badge status-${view?.status ?? "unknown"}`, statusText(t, view?.status ?? "unknown")),
+        span(`badge status-${status}`, statusText(t, status)),
         span("name", route.courierId),
         span("muted", t("routes.stops", { count: route.stops.length })),
       );
