@@ -46,7 +46,7 @@ export function eliminateRoutes(
   const bound = vehicleLowerBound(start.ctx);
   while (budget.progress() < options.until && best.routes.length > bound) {
     const attempt = best.clone();
-    const victim = rng.int(attempt.routes.length);
+    const victim = smallestRoute(attempt, rng);
     const pool = placedRequests(attempt).filter((p) => attempt.routeOf[p] === victim);
     for (const p of pool) attempt.remove(p);
     attempt.compact();
@@ -62,6 +62,23 @@ export function eliminateRoutes(
     if (rescued.bank.length > 0) break;
     best = rescued;
     best.compact();
+  }
+  return best;
+}
+
+/** The route with the fewest stops (ties at random): the fewest requests to find room for. */
+function smallestRoute(plan: Plan, rng: Rng): number {
+  let best = -1;
+  let ties = 0;
+  for (let r = 0; r < plan.routes.length; r++) {
+    const n = plan.routes[r]!.nodes.length;
+    const b = best === -1 ? Infinity : plan.routes[best]!.nodes.length;
+    if (n < b) {
+      best = r;
+      ties = 1;
+    } else if (n === b && rng.int(++ties) === 0) {
+      best = r;
+    }
   }
   return best;
 }

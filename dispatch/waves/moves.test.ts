@@ -8,6 +8,7 @@ import {
   placedRequests,
   randomRemoval,
   removalGain,
+  selectRank,
   shawRemoval,
   worstRemoval,
 } from "./removal.ts";
@@ -249,6 +250,25 @@ describe("plan moves", () => {
     for (const p of ctx.pickups) total += instance.demand[p]!;
     expect(total).toBeGreaterThan(instance.capacity[0]!);
     expect(vehicleLowerBound(ctx)).toBe(1);
+  });
+});
+
+describe("selectRank", () => {
+  it("puts at each rank what sorting by key (ties by id) would put there", () => {
+    const rng = new Rng(9);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + rng.int(40);
+      const key = new Float64Array(n);
+      for (let i = 0; i < n; i++) key[i] = rng.int(8);
+      const sorted = Array.from({ length: n }, (_, i) => i).sort(
+        (a, b) => key[a]! - key[b]! || a - b,
+      );
+      const rank = rng.int(n);
+      const items = Array.from({ length: n }, (_, i) => i).reverse();
+      selectRank(items, rank, key);
+      expect(items[rank]).toBe(sorted[rank]);
+      expect([...items].sort((a, b) => a - b)).toEqual(sorted.slice().sort((a, b) => a - b));
+    }
   });
 });
 

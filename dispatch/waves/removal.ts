@@ -30,6 +30,36 @@ export function randomRemoval(plan: Plan, q: number, rng: Rng): void {
   }
 }
 
+/**
+ * Reorders `items` so that `items[rank]` is the element a sort by `key` ascending would put
+ * there (ties by node id, so the result does not depend on the order before): quickselect,
+ * O(n) where sorting for one pick was the removals' main cost on large instances.
+ */
+export function selectRank(items: number[], rank: number, key: Float64Array): void {
+  const less = (a: number, b: number) => key[a]! < key[b]! || (key[a] === key[b] && a < b);
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo < hi) {
+    const pivot = items[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (less(items[i]!, pivot)) i++;
+      while (less(pivot, items[j]!)) j--;
+      if (i <= j) {
+        const t = items[i]!;
+        items[i] = items[j]!;
+        items[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) hi = j;
+    else if (rank >= i) lo = i;
+    else return;
+  }
+}
+
 /** What taking request `p` out of its route saves. */
 export function removalGain(plan: Plan, p: number): number {
   const { cost: C, size: S, partner } = plan.ctx;
@@ -54,9 +84,11 @@ export function worstRemoval(plan: Plan, q: number, rng: Rng, randomness = 3): v
   q = Math.min(q, placed.length);
   const gain = new Float64Array(plan.ctx.size);
   for (const p of placed) gain[p] = removalGain(plan, p);
+  const key = new Float64Array(plan.ctx.size);
   for (let k = 0; k < q; k++) {
-    placed.sort((x, y) => gain[y]! - gain[x]!);
+    for (const p of placed) key[p] = -gain[p]!;
     const at = Math.floor(Math.pow(rng.next(), randomness) * placed.length);
+    selectRank(placed, at, key);
     const p = placed[at]!;
     placed[at] = placed[placed.length - 1]!;
     placed.pop();
@@ -108,10 +140,11 @@ export function shawRemoval(plan: Plan, q: number, rng: Rng, randomness = 6): vo
   while (chosen.length < q) {
     const ref = chosen[rng.int(chosen.length)]!;
     for (const p of placed) score[p] = relatedness(plan, ref, p, timeScale, loadScale);
-    placed.sort((x, y) => score[x]! - score[y]!);
     const at = Math.floor(Math.pow(rng.next(), randomness) * placed.length);
+    selectRank(placed, at, score);
     chosen.push(placed[at]!);
-    placed.splice(at, 1);
+    placed[at] = placed[placed.length - 1]!;
+    placed.pop();
   }
   for (const p of chosen) {
     plan.remove(p);
