@@ -95,6 +95,20 @@ describe("ReconnectingSocket", () => {
     expect(timers.pending()).toEqual([]);
   });
 
+  it("stays open when one channel's subscribe is refused", () => {
+    const { socket, last, statuses } = harness();
+    socket.start();
+    last().open();
+    last().deliver({
+      type: "error",
+      code: "forbidden",
+      message: "the market of courier:c9 is not known",
+      ref: "courier:c9",
+    });
+    expect(statuses.at(-1)).toBe("open");
+    expect(socket.ready).toBe(true);
+  });
+
   it("pings while open and drops a connection that has gone silent", () => {
     const { socket, timers, last, sockets } = harness();
     socket.start();

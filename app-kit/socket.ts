@@ -4,7 +4,7 @@
  * against the protocol before anyone sees it. Who subscribes to what, and what is re-sent after
  * a reconnect, is the caller's business (`onOpen`).
  */
-import { CloseCode, DownFrame } from "../protocol/index.ts";
+import { CloseCode, DownFrame, parseChannel } from "../protocol/index.ts";
 import { Backoff } from "./backoff.ts";
 
 export type SocketStatus = "connecting" | "open" | "waiting" | "unauthorized" | "stopped";
@@ -181,7 +181,12 @@ export class ReconnectingSocket {
       this.backoff.reset();
       this.setStatus("open");
       this.options.onWelcome?.(frame);
-    } else if (frame.type === "error" && AUTH_ERROR_CODES.has(frame.code)) {
+    } else if (
+      frame.type === "error" &&
+      AUTH_ERROR_CODES.has(frame.code) &&
+      // A subscribe refused for one channel (`ref` names it) leaves the connection usable.
+      (frame.ref === undefined || parseChannel(frame.ref) === null)
+    ) {
       this.setStatus("unauthorized");
       this.teardown();
       return;

@@ -62,7 +62,7 @@ describe("dispatcher console (Chromium, live stack)", () => {
     await page.getByRole("heading", { name: "调度员登录" }).waitFor();
     await page.fill("#login-token", await stack.tokens.courier("c-1"));
     await page.getByRole("button", { name: "登录" }).click();
-    expect(await page.textContent("#login-error")).toBe("这不是调度员令牌");
+    expect(await page.textContent("#login-error")).toBe("这不是调度员或门店令牌");
     await screenshot(page, "console-login");
 
     await page.fill("#login-token", await stack.tokens.dispatcher("km"));
