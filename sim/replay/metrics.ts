@@ -108,6 +108,7 @@ export function computeMetrics(record: ReplayRecord, config: ScenarioConfig): Me
     },
     alerts: record.alerts,
     handedBack: record.handedBack,
+    takenBack: record.takenBack,
     ruleRejections: record.ruleRejections,
   };
 }

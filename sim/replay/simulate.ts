@@ -32,7 +32,14 @@
  *   couriers meet the true one.
  * - An order still in the pool `maxClickToDoorMinutes` after it was placed is cancelled.
  */
-import { DispatchMemo, insertAll, planDispatch, stopsOf } from "../../dispatch/index.ts";
+import {
+  DispatchMemo,
+  engineDefaults,
+  insertAll,
+  planDispatch,
+  routeTiming,
+  stopsOf,
+} from "../../dispatch/index.ts";
 import type {
   CarriedOrder,
   DispatchCourier,
@@ -142,14 +149,8 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     pickupServiceMinutes: cfg.service.pickupMinutes,
     dropoffServiceMinutes: cfg.service.dropoffMinutes,
   };
-  const timing = {
-    travel,
-    pickupServiceMs: cfg.service.pickupMinutes * MINUTE,
-    dropoffServiceMs: cfg.service.dropoffMinutes * MINUTE,
-    // Only the stop order matters here, and it must be the engine's: same weights as its defaults.
-    shopperWeight: 1,
-    lateWeight: 4,
-  };
+  // The engine's own route timing and weights: the courier's stop order is the engine's.
+  const timing = routeTiming(engineDefaults(engineOptions));
   const halfService = (kind: "pickup" | "dropoff") =>
     (kind === "pickup" ? timing.pickupServiceMs : timing.dropoffServiceMs) / 2;
   const legMs = (from: LatLng, to: LatLng, c: SimCourier) => travel(from, to, c.spec.mode) * 1000;
@@ -193,6 +194,8 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
   for (const c of couriers) queue.push({ at: c.spec.onAt, kind: "on_duty", courier: c });
 
   const pool = new Set<SimOrder>();
+  /** Assigned, not picked up: what dispatch may still take back. */
+  const unstarted = new Set<SimOrder>();
   const onDuty = new Set<SimCourier>();
   const prep = new Map<string, PrepStats>();
   const moves: Move[] = [];
@@ -200,6 +203,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
   const alerted = new Set<string>();
   const memo = new DispatchMemo();
   let handedBack = 0;
+  let takenBack = 0;
   let ruleRejections = 0;
   let wantPlan = false;
 
@@ -236,8 +240,18 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
   const schedule = (c: SimCourier, at: number) =>
     queue.push({ at, kind: "courier", courier: c, version: c.version });
 
-  const handBack = (c: SimCourier, o: SimOrder) => {
+  const closeTrip = (c: SimCourier) => {
+    if (c.carried.length === 0 && c.tripPickups > 0) {
+      c.trips.push(c.tripPickups);
+      c.tripPickups = 0;
+    }
+  };
+
+  /** An unstarted order leaves its courier for the pool (shift over, or taken back by dispatch). */
+  const backToPool = (c: SimCourier, o: SimOrder) => {
     c.carried = c.carried.filter((x) => x !== o);
+    unstarted.delete(o);
+    closeTrip(c);
     c.route = c.route.filter((s) => s.orderId !== o.spec.id);
     o.status = "pool";
     o.courierId = null;
@@ -246,7 +260,6 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     o.predictedDropoffP90 = null;
     o.passedBy = [...o.passedBy, c.spec.id];
     pool.add(o);
-    handedBack++;
     wantPlan = true;
   };
 
@@ -257,10 +270,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
       if (p.kind === "idle") {
         const head = c.route[0];
         if (head === undefined) {
-          if (c.carried.length === 0 && c.tripPickups > 0) {
-            c.trips.push(c.tripPickups);
-            c.tripPickups = 0;
-          }
+          closeTrip(c);
           c.doneAt = Math.max(c.doneAt, now);
           wantPlan = true; // a courier free is an event that matters
           return;
@@ -314,7 +324,8 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         let moment = Math.max(previous, now);
         if (head.kind === "pickup") moment = Math.max(moment, o.spec.readyAt);
         if (head.kind === "pickup" && moment > c.spec.offAt) {
-          handBack(c, o);
+          backToPool(c, o);
+          handedBack++;
           continue;
         }
         if (moment > now) {
@@ -323,12 +334,14 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         }
         if (head.kind === "pickup") {
           o.status = "picked";
+          unstarted.delete(o);
           o.pickedUpAt = moment;
           c.tripPickups++;
         } else {
           o.status = "delivered";
           o.deliveredAt = moment;
           c.carried = c.carried.filter((x) => x !== o);
+          closeTrip(c);
         }
         p.lastMoment = moment;
         c.route.shift();
@@ -367,8 +380,9 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     }
     c.route = [...route.stops];
     const p = c.phase;
-    if (p.kind === "moving" && !samePlace(c.route[0]!.at, p.to)) {
-      // Turned mid-leg: the leg ends where the courier is now.
+    const next = c.route[0];
+    if (p.kind === "moving" && (next === undefined || !samePlace(next.at, p.to))) {
+      // Turned (or stopped) mid-leg: the leg ends where the courier is now.
       moves.push({
         courierId: c.spec.id,
         departedAt: p.departedAt,
@@ -383,14 +397,18 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     advance(c, now);
   };
 
-  const eligible = (c: SimCourier, now: number): boolean => {
-    if (now >= c.spec.offAt) return false;
-    if (c.carried.length >= c.spec.capacity) return false;
-    if (cfg.rules.sameStoreBundlesOnly && c.carried.length > 0) return false;
+  /**
+   * How many more orders the engine may give a courier now, or null to leave it out of the
+   * input. Like the market, full couriers are in (dispatch may take an unstarted job back).
+   */
+  const roomFor = (c: SimCourier, now: number): number | null => {
+    if (now >= c.spec.offAt) return null;
+    // Taking a job away would be a new instruction too.
     if (cfg.rules.noDiversion && c.phase.kind === "moving" && c.route[0]?.kind === "pickup") {
-      return false;
+      return null;
     }
-    return true;
+    if (cfg.rules.sameStoreBundlesOnly && c.carried.length > 0) return 0;
+    return c.spec.capacity - c.carried.length;
   };
 
   const engineInput = (now: number): DispatchInput => {
@@ -411,7 +429,8 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     }
     const available: DispatchCourier[] = [];
     for (const c of onDuty) {
-      if (!eligible(c, now)) continue;
+      const room = roomFor(c, now);
+      if (room === null) continue;
       let freeSlots: Record<TemperatureClass, number> | null = null;
       if (c.spec.slots !== null) {
         freeSlots = { ...c.spec.slots };
@@ -421,7 +440,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         courierId: c.spec.id,
         mode: c.spec.mode,
         position: positionAt(c, now),
-        capacityLeft: c.spec.capacity - c.carried.length,
+        capacityLeft: room,
         freeSlots,
         carrying: c.carried.map((o) => carriedOf(o, now)),
         offAt: c.spec.offAt,
@@ -433,7 +452,8 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
   const courierById = new Map(couriers.map((c) => [c.spec.id, c]));
 
   const plan = (now: number): void => {
-    if (pool.size === 0) return;
+    // The market's rule: plan while orders wait or a job could still move.
+    if (pool.size === 0 && unstarted.size === 0) return;
     const input = engineInput(now);
     if (input.couriers.length === 0) return;
     const t0 = stopwatch();
@@ -454,6 +474,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         storeOfTick.set(c, o.spec.storeId);
       }
       pool.delete(o);
+      unstarted.add(o);
       o.status = "assigned";
       o.courierId = c.spec.id;
       o.assignedAt = now;
@@ -461,6 +482,16 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
       o.predictedDropoffAt = a.dropoffAt;
       o.predictedDropoffP90 = a.dropoffP90;
       c.carried.push(o);
+      if (!touched.includes(c)) touched.push(c);
+    }
+    // Jobs a free courier would pick up much sooner go back to the pool (the market's
+    // `takeBack`); the next plan offers them again.
+    for (const r of result.reassignments) {
+      const o = orders.get(r.orderId)!;
+      const c = courierById.get(r.courierId)!;
+      if (o.status !== "assigned" || o.courierId !== c.spec.id) continue;
+      backToPool(c, o);
+      takenBack++;
       if (!touched.includes(c)) touched.push(c);
     }
     for (const c of touched) replan(c, now);
@@ -504,7 +535,9 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
   let previous = origin - 1;
   for (;;) {
     const nextTick =
-      pool.size > 0 ? origin + (Math.floor((previous - origin) / tickMs) + 1) * tickMs : Infinity;
+      pool.size > 0 || unstarted.size > 0
+        ? origin + (Math.floor((previous - origin) / tickMs) + 1) * tickMs
+        : Infinity;
     const now = Math.min(queue.peekAt(), nextTick);
     if (now === Infinity) break;
     wantPlan = false;
@@ -552,6 +585,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     engineMs,
     alerts: alerted.size,
     handedBack,
+    takenBack,
     ruleRejections,
   };
 }

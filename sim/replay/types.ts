@@ -111,6 +111,8 @@ export interface ReplayRecord {
   readonly alerts: number;
   /** Pickups a courier could not make before the end of its shift (the order went back). */
   readonly handedBack: number;
+  /** Unstarted jobs the engine took back from their courier (a free one was much sooner). */
+  readonly takenBack: number;
   /** Second-round assignments dropped because they broke `sameStoreBundlesOnly`. */
   readonly ruleRejections: number;
 }
@@ -157,6 +159,7 @@ export interface Metrics {
   };
   readonly alerts: number;
   readonly handedBack: number;
+  readonly takenBack: number;
   readonly ruleRejections: number;
 }
 
