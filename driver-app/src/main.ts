@@ -21,7 +21,14 @@ import { LocationUplink, fixFromPosition, storageFixStore } from "./uplink.ts";
 import type { UplinkCounts } from "./uplink.ts";
 import { offerCards, stopItems, tickCountdowns } from "./screens.ts";
 import type { Arrival, WorkHandlers, WorkView } from "./screens.ts";
-import { NO_WORK, storageWork, withOffer, workFromFrame, workFromView } from "./work.ts";
+import {
+  NO_WORK,
+  openOffers,
+  storageWork,
+  withOffer,
+  workFromFrame,
+  workFromView,
+} from "./work.ts";
 import type { Work } from "./work.ts";
 import "./styles.css";
 
@@ -392,7 +399,8 @@ function renderWork(): void {
     Object.keys(state.photos),
     state.proofProblem,
     state.lastFix === null,
-    Math.floor(view.now / 60_000),
+    // An offer running out changes what is shown; the clock otherwise does not.
+    openOffers(state.work, view.now).map((o) => o.orderId),
   ]);
   if (key !== drawnWork) {
     drawnWork = key;
