@@ -301,6 +301,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
           from: p.from,
           to: p.to,
           arrivedAt: p.arrivesAt,
+          towards: p.to,
         });
         c.travelMs += p.arrivesAt - p.departedAt;
         const head = c.route[0];
@@ -389,6 +390,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         from: p.from,
         to: position,
         arrivedAt: now,
+        towards: p.to,
       });
       c.travelMs += now - p.departedAt;
       c.phase = { kind: "idle", at: position };

@@ -84,6 +84,8 @@ export interface Move {
   readonly from: LatLng;
   readonly to: LatLng;
   readonly arrivedAt: number;
+  /** Where it was heading: `to`, unless the leg was cut short (not written to moves.csv). */
+  readonly towards: LatLng;
 }
 
 export interface CourierRecord {
