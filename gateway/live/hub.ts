@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import { toGcj02 } from "../../geo/index.ts";
 import type { Topology } from "../../nats/index.ts";
 import { CONFLATED_KINDS, PushFrame } from "../../protocol/index.ts";
-import type { CoordSystem } from "../../protocol/index.ts";
+import type { CoordSystem, Role } from "../../protocol/index.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 import { CloseCode, Connection } from "./connection.ts";
 import type { Writer } from "./connection.ts";
@@ -23,7 +23,7 @@ const decoder = new TextDecoder();
 
 /** One stored push frame, shared by every connection it goes to; serialized once per coord. */
 class PushItem {
-  readonly #texts: Partial<Record<CoordSystem, string>> = {};
+  readonly #texts: Partial<Record<string, string>> = {};
   constructor(
     readonly channel: string,
     readonly seq: number,
@@ -45,18 +45,29 @@ class PushItem {
     return `${this.channel}|${f.kind}|${id}`;
   }
 
-  text(coord: CoordSystem): string {
-    let text = this.#texts[coord];
+  /**
+   * The frame as `role` sees it in `coord`. Pickup codes in a courier's `work` frames are for
+   * that courier's eyes: anyone else watching the channel (a dispatcher) gets them blanked.
+   */
+  text(coord: CoordSystem, role: Role): string {
+    const redact = this.frame.kind === "work" && role !== "courier";
+    const key = redact ? `${coord}:redacted` : coord;
+    let text = this.#texts[key];
     if (text === undefined) {
-      text = pushText(this.channel, this.seq, this.frame, coord);
-      this.#texts[coord] = text;
+      text = pushText(
+        this.channel,
+        this.seq,
+        redact ? withoutCodes(this.frame) : this.frame,
+        coord,
+      );
+      this.#texts[key] = text;
     }
     return text;
   }
 
-  outgoing(coord: CoordSystem): Outgoing {
+  outgoing(coord: CoordSystem, role: Role): Outgoing {
     const item: Outgoing = {
-      text: this.text(coord),
+      text: this.text(coord, role),
       type: "push",
       at: this.frame.at,
       key: this.conflationKey,
@@ -78,6 +89,11 @@ class PushItem {
     };
     return withFrame;
   }
+}
+
+function withoutCodes(frame: PushFrame): PushFrame {
+  if (frame.kind !== "work") return frame;
+  return { ...frame, jobs: frame.jobs.map((j) => ({ ...j, pickupCode: null })) };
 }
 
 function pushText(channel: string, offset: number, frame: PushFrame, coord: CoordSystem): string {
@@ -264,7 +280,7 @@ export class LiveHub implements Writer {
       }
       if (item.seq <= watch.lastSent) continue;
       watch.lastSent = item.seq;
-      connection.enqueue(item.outgoing(connection.coord));
+      connection.enqueue(item.outgoing(connection.coord, connection.claims.role));
     }
   }
 
@@ -356,7 +372,7 @@ export class LiveHub implements Writer {
     for (const item of watch.held) {
       if (item.seq <= watch.lastSent) continue;
       watch.lastSent = item.seq;
-      connection.enqueue(item.outgoing(connection.coord));
+      connection.enqueue(item.outgoing(connection.coord, connection.claims.role));
     }
     watch.held = [];
     watch.live = true;
@@ -365,7 +381,7 @@ export class LiveHub implements Writer {
   #sendStored(connection: Connection, watch: Watch, seq: number, data: Uint8Array): void {
     watch.lastSent = seq;
     const item = this.#read(watch.channel, seq, data);
-    if (item) connection.enqueue(item.outgoing(connection.coord));
+    if (item) connection.enqueue(item.outgoing(connection.coord, connection.claims.role));
   }
 
   /** Waits while the connection's queue is over half full, so a replay never overflows it. */

@@ -535,6 +535,29 @@ describe("live websocket", () => {
     client.close();
   });
 
+  it("shows a courier its pickup codes and blanks them for anyone else watching", async () => {
+    const own = await live(await courier("c-1"));
+    await subscribed(own, "courier:c-1");
+    const watcher = await live(await admin());
+    await subscribed(watcher, "courier:c-1");
+    const seq = await push("courier:c-1", {
+      kind: "work",
+      courierId: "c-1",
+      status: "busy",
+      offers: [],
+      jobs: [{ orderId: "o-1", temperatureClass: "ambient", pickedUp: false, pickupCode: "AB12" }],
+      route: [],
+      cause: "job_assigned",
+      at: Date.now(),
+    });
+    const mine = (await own.next("push", (f) => f.offset === seq)).frame;
+    const theirs = (await watcher.next("push", (f) => f.offset === seq)).frame;
+    expect(mine).toMatchObject({ jobs: [{ orderId: "o-1", pickupCode: "AB12" }] });
+    expect(theirs).toMatchObject({ jobs: [{ orderId: "o-1", pickupCode: null }] });
+    own.close();
+    watcher.close();
+  });
+
   it("converts positions for a gcj02 client", async () => {
     const client = await live(await admin(), "gcj02");
     await subscribed(client, "courier:c-3");
@@ -650,6 +673,52 @@ describe("driver websocket", () => {
     expect(ack.rejected).toEqual([{ at: at + 60_000, code: "impossible_jump" }]);
     expect(received.every((r) => r.data.courierId === "c-1")).toBe(true);
     expect(received).toHaveLength(2);
+    client.close();
+  });
+
+  it("forwards a courier's position to its actor, throttled, so the market can plan with it", async () => {
+    const by = { role: "courier" as const, id: "c-8" };
+    const shift = await actors.call(
+      { type: "courier", id: "c-8" },
+      {
+        type: "go_on_shift",
+        marketId: "m-1",
+        vehicle: { mode: "ebike" },
+        capacity: { maxOrders: 2 },
+      },
+      { by },
+    );
+    expect(shift.ok).toBe(true);
+    const client = await driver(await courier("c-8"));
+    const at = Date.now() - 5_000;
+    client.send({ type: "location", fix: { lat: 31.23, lng: 121.47, at, accuracy: 8 } });
+    // 2 s later and 30 m on: under the throttle, not forwarded.
+    client.send({ type: "location", fix: { lat: 31.2303, lng: 121.47, at: at + 2_000 } });
+    await client.until(
+      "two fixes acked",
+      () => client.of("location_ack").reduce((n, a) => n + a.accepted, 0) >= 2,
+    );
+    type CourierView = { position: { lat: number; lng: number; at: number } | null };
+    const view = await waitFor("the courier actor's position", async () => {
+      const v = (await actors.state<CourierView>({ type: "courier", id: "c-8" })).view;
+      return v.position ? v : null;
+    });
+    expect(view.position).toMatchObject({ lat: 31.23, lng: 121.47, at });
+    type MarketView = { couriers: Record<string, { position: { at: number } | null }> };
+    await waitFor(
+      "the market's copy of it",
+      async () =>
+        (await actors.state<MarketView>({ type: "market", id: "m-1" })).view.couriers["c-8"]
+          ?.position?.at === at,
+    );
+    // 300 m on (10 s of riding, sent at once): past the distance rule, forwarded now.
+    client.send({ type: "location", fix: { lat: 31.233, lng: 121.47, at: at + 12_000 } });
+    await waitFor(
+      "the moved position at the actor",
+      async () =>
+        (await actors.state<CourierView>({ type: "courier", id: "c-8" })).view.position?.at ===
+        at + 12_000,
+    );
     client.close();
   });
 
