@@ -193,7 +193,10 @@ function applyPush(state: TrackingState, frame: PushFrame): TrackingState {
     case "couriers":
     case "order":
     case "alert":
-      // Market frames and alerts are for the console; a shopper channel does not carry them.
+    case "offer":
+    case "work":
+      // Market frames, alerts and a courier's own work are for the console and the driver app;
+      // a shopper's channel does not carry them.
       return state;
   }
 }
