@@ -85,6 +85,7 @@ export function engineDefaults(options: EngineOptions = {}): ResolvedEngineOptio
     rounds: options.rounds ?? 2,
     etaSpread: options.etaSpread ?? 1.3,
     reassignGainMinutes: options.reassignGainMinutes ?? 10,
+    relieve: options.relieve ?? true,
     h3Resolution: options.h3Resolution ?? 8,
   };
 }
@@ -411,7 +412,7 @@ export function planDispatch(
     if (matched === 0) break;
   }
 
-  const reassignments = betterElsewhere(couriers, plans, index, o, timing, now);
+  const reassignments = o.relieve ? betterElsewhere(couriers, plans, o, timing, now) : [];
   const assignedIds = new Set(assignments.map((a) => a.orderId));
   const alerts: DispatchAlert[] = [];
   for (const order of orders) {
@@ -459,18 +460,20 @@ export function planDispatch(
 function betterElsewhere(
   couriers: readonly DispatchCourier[],
   plans: readonly Plannable[],
-  index: CourierIndex,
   o: ResolvedEngineOptions,
   timing: RouteTiming,
   now: number,
 ): Reassignment[] {
-  const free = new Map<string, Plannable>();
-  for (const p of plans)
-    if (p.stops.length === 0 && p.capacityLeft > 0) free.set(p.courier.courierId, p);
-  if (free.size === 0) return [];
+  const free: Plannable[] = [];
+  for (const p of plans) if (p.stops.length === 0 && p.capacityLeft > 0) free.push(p);
+  if (free.length === 0) return [];
+  // Built only if some job could gain at all; holds the free couriers only.
+  let freeIndex: CourierIndex | null = null;
+  const freeById = new Map(free.map((p) => [p.courier.courierId, p]));
   const claimed = new Set<string>();
   const out: Reassignment[] = [];
   const halfPickup = timing.pickupServiceMs / 2;
+  const gainMs = o.reassignGainMinutes * MINUTE;
   for (const c of couriers) {
     if (c.position === null) continue;
     const movable = c.carrying.filter((j) => !j.pickedUp && !j.locked && j.offered !== true);
@@ -486,23 +489,28 @@ function betterElsewhere(
     for (const job of movable) {
       if (job.pickup === null) continue;
       const current = momentOf(route.stops, route.eval.moments, job.orderId, "pickup");
-      if (current === null) continue;
+      // No courier picks up before the food is ready or before half a service from now.
+      if (current === null || current - Math.max(job.readyAt, now + halfPickup) < gainMs) continue;
+      if (freeIndex === null) {
+        freeIndex = new CourierIndex({ resolution: o.h3Resolution });
+        for (const p of free) {
+          freeIndex.upsert(p.courier.courierId, p.start.position.lat, p.start.position.lng, now);
+        }
+      }
       let best: { id: string; at: number } | null = null;
-      for (const n of index.nearest(job.pickup.lat, job.pickup.lng, 8, o.maxRadiusMeters)) {
-        const p = free.get(n.id);
-        if (p === undefined || claimed.has(n.id) || n.id === c.courierId) continue;
+      for (const n of freeIndex.nearest(job.pickup.lat, job.pickup.lng, 4, o.maxRadiusMeters)) {
+        const p = freeById.get(n.id)!;
+        if (claimed.has(n.id) || n.id === c.courierId) continue;
         const arrival = now + timing.travel(p.start.position, job.pickup, p.courier.mode) * 1000;
         const at = Math.max(job.readyAt, arrival + halfPickup);
         if (best === null || at < best.at) best = { id: n.id, at };
       }
-      if (best === null) continue;
-      const sooner = (current - best.at) / MINUTE;
-      if (sooner < o.reassignGainMinutes) continue;
+      if (best === null || current - best.at < gainMs) continue;
       claimed.add(best.id);
       out.push({
         orderId: job.orderId,
         courierId: c.courierId,
-        minutesSooner: Math.round(sooner),
+        minutesSooner: Math.round((current - best.at) / MINUTE),
       });
     }
   }

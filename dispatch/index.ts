@@ -3,7 +3,7 @@
  * tool on a simulated clock. No I/O; `now` is an input.
  */
 export type * from "./types.ts";
-export { TEMPERATURE_CLASSES } from "./types.ts";
+export { RELIEF_EVERY_MS, TEMPERATURE_CLASSES } from "./types.ts";
 export {
   DispatchMemo,
   engineDefaults,

@@ -5,6 +5,9 @@
  */
 import type { LatLng, Mode } from "../geo/index.ts";
 
+/** How often a market looks for jobs to take back from couriers (see `EngineOptions.relieve`). */
+export const RELIEF_EVERY_MS = 30_000;
+
 export type TemperatureClass = "ambient" | "chilled" | "frozen";
 export const TEMPERATURE_CLASSES: readonly TemperatureClass[] = ["ambient", "chilled", "frozen"];
 
@@ -116,6 +119,12 @@ export interface EngineOptions {
    * least this many minutes sooner than the courier who has it. 10.
    */
   readonly reassignGainMinutes?: number;
+  /**
+   * Whether this plan looks for jobs to take back (`reassignments`). The market and the replay
+   * do it every RELIEF_EVERY_MS, not on every tick: a job that is 10 minutes late to start does
+   * not need a 2-second cadence. True.
+   */
+  readonly relieve?: boolean;
   /** H3 resolution of the candidate index (8: cells of ~0.7 km², a few couriers each). 8. */
   readonly h3Resolution?: number;
 }

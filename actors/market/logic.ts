@@ -62,7 +62,7 @@ import type {
   OpenOrder,
   OverrideAction,
 } from "./types.ts";
-import { DispatchMemo, planDispatch } from "../../dispatch/index.ts";
+import { DispatchMemo, planDispatch, RELIEF_EVERY_MS } from "../../dispatch/index.ts";
 import { DEFAULT_SPEEDS, haversine } from "../../geo/index.ts";
 import type {
   CarriedOrder,
@@ -434,8 +434,10 @@ function plan(state: MarketState, now: number): Step {
     );
   };
   const unstarted = Object.values(state.assigned).some((a) => !a.pickedUp && !a.locked);
-  if ((input.orders.length > 0 || unstarted) && input.couriers.length > 0) {
-    const result = planDispatch(input, {}, memoFor(state.id));
+  const relieve = unstarted && now - state.lastRelievedAt >= RELIEF_EVERY_MS;
+  if ((input.orders.length > 0 || relieve) && input.couriers.length > 0) {
+    const result = planDispatch(input, { relieve }, memoFor(state.id));
+    if (relieve) next = { ...next, lastRelievedAt: now };
     for (const a of result.assignments) {
       const offered = makeOffer(next, a.orderId, a.courierId, now);
       if (!offered.ok) continue;
@@ -984,6 +986,7 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
       audit: [],
       tickDueAt: null,
       lastPlannedAt: 0,
+      lastRelievedAt: 0,
       alerted: {},
     };
   },

@@ -126,6 +126,8 @@ export const MarketState = z.object({
   tickDueAt: EpochMs.nullable(),
   /** When dispatch last planned (events trigger it at most every `minPlanGapMs`). */
   lastPlannedAt: EpochMs.default(0),
+  /** When dispatch last looked for jobs to take back from couriers (every RELIEF_EVERY_MS). */
+  lastRelievedAt: EpochMs.default(0),
   /** Dispatch alerts raised per open order (each raised once until the order leaves). */
   alerted: z.record(z.string(), z.array(z.string())).default({}),
 });

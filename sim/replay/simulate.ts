@@ -37,6 +37,7 @@ import {
   engineDefaults,
   insertAll,
   planDispatch,
+  RELIEF_EVERY_MS,
   routeTiming,
   stopsOf,
 } from "../../dispatch/index.ts";
@@ -453,13 +454,17 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
 
   const courierById = new Map(couriers.map((c) => [c.spec.id, c]));
 
+  let lastRelievedAt = -Infinity;
   const plan = (now: number): void => {
-    // The market's rule: plan while orders wait or a job could still move.
-    if (pool.size === 0 && unstarted.size === 0) return;
+    // The market's rule: plan while orders wait; look for jobs to take back every
+    // RELIEF_EVERY_MS while some could still move.
+    const relieve = unstarted.size > 0 && now - lastRelievedAt >= RELIEF_EVERY_MS;
+    if (pool.size === 0 && !relieve) return;
     const input = engineInput(now);
     if (input.couriers.length === 0) return;
+    if (relieve) lastRelievedAt = now;
     const t0 = stopwatch();
-    const result = planDispatch(input, engineOptions, memo);
+    const result = planDispatch(input, { ...engineOptions, relieve }, memo);
     engineMs.push(stopwatch() - t0);
     for (const alert of result.alerts) alerted.add(`${alert.orderId}\u0000${alert.code}`);
     const storeOfTick = new Map<SimCourier, string>();
