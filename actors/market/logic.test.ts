@@ -101,7 +101,7 @@ describe("configuration", () => {
       timezone: "Asia/Shanghai",
       tickIntervalMs: 2000,
       offerTimeoutMs: 30_000,
-      h3Resolution: 9,
+      h3Resolution: 8,
       minPlanGapMs: 250,
       autoDispatch: true,
     });
@@ -124,7 +124,7 @@ describe("configuration", () => {
       city: "上海",
       tickIntervalMs: 1000,
       offerTimeoutMs: 20_000,
-      h3Resolution: 9,
+      h3Resolution: 8,
     });
     expect(events(effects)).toEqual(["configured"]);
   });
@@ -568,7 +568,7 @@ describe("offers (the dispatch seam)", () => {
     expect(input.couriers.map((c) => [c.courierId, c.capacityLeft])).toEqual([["c1", 2]]);
     expect(input.passedBy).toEqual({ o1: ["c2"] });
     expect(input.locks).toEqual({ o3: "c1" });
-    expect(input).toMatchObject({ now: T0 + 5, offerTimeoutMs: 30_000, h3Resolution: 9 });
+    expect(input).toMatchObject({ now: T0 + 5, offerTimeoutMs: 30_000, h3Resolution: 8 });
   });
 });
 

@@ -72,7 +72,8 @@ import type {
 
 export const DEFAULT_TICK_INTERVAL_MS = 2_000;
 export const DEFAULT_OFFER_TIMEOUT_MS = 30_000;
-export const DEFAULT_H3_RESOLUTION = 9;
+/** Of the engine's courier index: cells of ~0.7 km², a few couriers each in a busy city. */
+export const DEFAULT_H3_RESOLUTION = 8;
 export const DEFAULT_MIN_PLAN_GAP_MS = 250;
 /** An unstarted order whose courier would reach the store this late after ready is re-planned. */
 export const BEHIND_LIMIT_MS = 20 * 60_000;
@@ -436,7 +437,11 @@ function plan(state: MarketState, now: number): Step {
   const unstarted = Object.values(state.assigned).some((a) => !a.pickedUp && !a.locked);
   const relieve = unstarted && now - state.lastRelievedAt >= RELIEF_EVERY_MS;
   if ((input.orders.length > 0 || relieve) && input.couriers.length > 0) {
-    const result = planDispatch(input, { relieve }, memoFor(state.id));
+    const result = planDispatch(
+      input,
+      { relieve, h3Resolution: state.config.h3Resolution },
+      memoFor(state.id),
+    );
     if (relieve) next = { ...next, lastRelievedAt: now };
     for (const a of result.assignments) {
       const offered = makeOffer(next, a.orderId, a.courierId, now);
