@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { Effect, TurnResult } from "../types.ts";
 import { MarketMessage } from "../../protocol/actors/market.ts";
-import { BEHIND_LIMIT_MS, engineInput, marketLogic } from "./logic.ts";
+import { BEHIND_LIMIT_MS, engineInput, marketLogic, planGapMs } from "./logic.ts";
 import type { MarketState } from "./types.ts";
 import { contexts, events } from "../testing/turns.ts";
 
@@ -76,14 +76,28 @@ describe("market dispatch", () => {
     let state = run(market(), available("c1", 25.041)).state;
     state = run(state, ready("o1"), fromActor(T0 + 1000)).state;
     expect(state.lastPlannedAt).toBe(T0 + 1000);
-    // 100 ms later: no plan now, the tick is brought forward to the end of the gap.
-    const burst = run(state, ready("o2"), fromActor(T0 + 1100));
+    // A small market: the gap is a few tens of milliseconds, a city-sized one's up to 250 ms.
+    const gap = planGapMs(state);
+    expect(gap).toBeGreaterThanOrEqual(20);
+    expect(gap).toBeLessThan(50);
+    const big = {
+      ...state,
+      couriers: Object.fromEntries(
+        Array.from({ length: 6000 }, (_, i) => [
+          `x${i}`,
+          { ...state.couriers.c1!, courierId: `x${i}` },
+        ]),
+      ),
+    };
+    expect(planGapMs(big)).toBe(250);
+    // Inside the gap: no plan now, the tick is brought forward to the end of the gap.
+    const burst = run(state, ready("o2"), fromActor(T0 + 1005));
     expect(offersIn(burst.effects)).toEqual([]);
-    expect(burst.state.tickDueAt).toBe(T0 + 1250);
+    expect(burst.state.tickDueAt).toBe(T0 + 1000 + gap);
     expect(burst.effects).toContainEqual({
       kind: "schedule",
       timer: "tick",
-      at: T0 + 1250,
+      at: T0 + 1000 + gap,
       msg: { type: "tick" },
     });
   });
@@ -124,7 +138,7 @@ describe("market dispatch", () => {
     ).state;
     // Couriers arrive within one gap: the second does not plan by itself.
     state = run(state, available("a", 25.043), fromActor(T0 + 300)).state;
-    const second = run(state, available("b", 25.038), fromActor(T0 + 400));
+    const second = run(state, available("b", 25.038), fromActor(T0 + 305));
     state = second.state;
     expect(Object.keys(state.offers)).toHaveLength(1);
     const tick = run(state, { type: "tick" }, fromTimer(state.tickDueAt!));

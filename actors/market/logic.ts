@@ -508,13 +508,23 @@ function fallenBehind(state: MarketState, now: number): AssignedOrder[] {
 }
 
 /**
+ * The least time between two event-triggered plans: a plan costs about as much as the orders
+ * and couriers it weighs, so a small market re-plans within tens of milliseconds of an event
+ * and a city-sized one (thousands of each, ~100 ms a plan) at most every `minPlanGapMs`.
+ */
+export function planGapMs(state: MarketState): number {
+  const size = Object.keys(state.orders).length + Object.keys(state.couriers).length;
+  return Math.min(state.config.minPlanGapMs, 20 + Math.ceil(size / 20));
+}
+
+/**
  * An event that may let dispatch give out an order (an order ready, a courier free, an offer
  * declined or run out): plan now, or, if the last plan is under `minPlanGapMs` old, make sure
  * a tick comes when the gap is over.
  */
 function dispatchSoon(state: MarketState, now: number): Step {
   if (!state.config.autoDispatch) return tickEffects(state, now);
-  const gapEnd = state.lastPlannedAt + state.config.minPlanGapMs;
+  const gapEnd = state.lastPlannedAt + planGapMs(state);
   if (now >= gapEnd) {
     const planned = plan(state, now);
     const ticked = tickEffects(planned.state, now);

@@ -109,7 +109,7 @@ export class ActorHost {
       maxBatch: options.partition?.maxBatch ?? 64,
       maxInFlight: options.partition?.maxInFlight ?? 4096,
       idleMs: options.partition?.idleMs ?? 60_000,
-      timerPollMs: options.partition?.timerPollMs ?? 50,
+      timerPollMs: options.partition?.timerPollMs ?? 20,
     };
   }
 
