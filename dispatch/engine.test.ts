@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planDispatch } from "./engine.ts";
-import { evaluateRoute, bestInsertion } from "./route.ts";
+import { bestInsertion, evaluateRoute, insertionCost } from "./route.ts";
 import type { RouteTiming } from "./route.ts";
 import type { DispatchCourier, DispatchOrder, EngineOptions, RouteStop } from "./types.ts";
 
@@ -90,6 +90,32 @@ describe("route timing", () => {
     expect(e.moments[1]).toBeCloseTo(NOW + 34 * MIN, -1);
     expect(e.endsAt).toBeCloseTo(NOW + 36 * MIN, -1);
     expect(e.cost).toBeCloseTo(36 + 34 + 4 * 4, 3);
+  });
+
+  it("prices an idle courier's one order in closed form exactly as the general rule", () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let i = 0; i < 200; i++) {
+      const p: RouteStop = {
+        orderId: "o",
+        kind: "pickup",
+        at: at(random() * 5000, random() * 5000),
+        readyAt: NOW + Math.floor(random() * 30) * MIN,
+        promisedBy: null,
+      };
+      const d: RouteStop = {
+        orderId: "o",
+        kind: "dropoff",
+        at: at(random() * 5000, random() * 5000),
+        readyAt: 0,
+        promisedBy: random() < 0.8 ? NOW + Math.floor(random() * 60) * MIN : null,
+      };
+      const s = { ...start, offAt: random() < 0.2 ? NOW + 10 * MIN : null };
+      const general = evaluateRoute(s, [p, d], timing).cost;
+      const fast = insertionCost(s, [], [p, d], timing);
+      if (general === Infinity) expect(fast).toBe(Infinity);
+      else expect(fast).toBeCloseTo(general, 9);
+    }
   });
 
   it("never puts a drop-off before its pickup", () => {
