@@ -18,7 +18,7 @@
 import { CourierIndex, DEFAULT_SPEEDS } from "../geo/index.ts";
 import type { CourierDistance, LatLng, Mode } from "../geo/index.ts";
 import { minCostAssignment, sparseCosts } from "./matching.ts";
-import { insertAll, insertionCost, stopsOf } from "./route.ts";
+import { blockInsertion, blockInsertionCost, insertAll, insertionCost, stopsOf } from "./route.ts";
 import type { RouteStart, RouteTiming } from "./route.ts";
 import type {
   Assignment,
@@ -112,6 +112,8 @@ export interface Plannable {
 
 interface Bundle {
   readonly orders: readonly DispatchOrder[];
+  /** A bundle's trip (several orders): its stops in order, inserted into a route whole. */
+  readonly block: readonly RouteStop[] | null;
   readonly pickup: LatLng;
   readonly lockedTo: string | null;
   readonly passedBy: ReadonlySet<string>;
@@ -156,11 +158,15 @@ function slotsOf(c: DispatchCourier): Plannable["slots"] {
 }
 
 /** Route cost after inserting a bundle's orders one by one (Infinity if one cannot go). */
-function bundleCost(p: Plannable, added: readonly RouteStop[][], timing: RouteTiming): number {
-  const head =
-    added.length === 1 ? p.stops : insertAll(p.start, p.stops, added.slice(0, -1), timing)?.stops;
-  if (head === undefined) return Infinity;
-  return insertionCost(p.start, head, added[added.length - 1]!, timing);
+/** Route cost with the row's order inserted at its best place, or its bundle's trip whole. */
+function rowCost(
+  p: Plannable,
+  row: Bundle,
+  added: readonly RouteStop[],
+  timing: RouteTiming,
+): number {
+  if (row.block !== null) return blockInsertionCost(p.start, p.stops, row.block, timing);
+  return insertionCost(p.start, p.stops, added, timing);
 }
 
 function fits(p: Plannable, b: Bundle): boolean {
@@ -337,8 +343,20 @@ export function planDispatch(
   let rows: Bundle[] = bundle(considered, o, timing, now).map((members) => {
     const passed = new Set<string>();
     for (const m of members) for (const c of m.passedBy) passed.add(c);
+    // The trip's own order: the bundle's orders inserted one by one on an idle courier at the
+    // store (always feasible: no end of shift there).
+    const block =
+      members.length === 1
+        ? null
+        : insertAll(
+            { position: members[0]!.pickup, mode: "ebike", now, offAt: null },
+            [],
+            members.map((m) => stopsOf(m)),
+            timing,
+          )!.stops;
     return {
       orders: members,
+      block,
       pickup: members[0]!.pickup,
       lockedTo: members[0]!.lockedTo,
       passedBy: passed,
@@ -358,10 +376,10 @@ export function planDispatch(
     const edges: { col: number; cost: number }[][] = [];
     for (const row of rows) {
       const list: { col: number; cost: number }[] = [];
-      const added = row.orders.map((m) => stopsOf(m));
+      const added = row.block === null ? stopsOf(row.orders[0]!) : row.block;
       for (const col of candidatesFor(row, plans, planOf, index, o, nearCache)) {
         const p = plans[col]!;
-        const cost = bundleCost(p, added, timing);
+        const cost = rowCost(p, row, added, timing);
         if (!Number.isFinite(cost)) continue;
         list.push({ col, cost: cost - p.cost });
       }
@@ -382,12 +400,10 @@ export function planDispatch(
       matched++;
       const edge = edges[r]!.find((e) => e.col === col)!;
       const p = plans[col]!;
-      const inserted = insertAll(
-        p.start,
-        p.stops,
-        row.orders.map((m) => stopsOf(m)),
-        timing,
-      )!;
+      const inserted =
+        row.block === null
+          ? insertAll(p.start, p.stops, [stopsOf(row.orders[0]!)], timing)!
+          : blockInsertion(p.start, p.stops, row.block, timing)!;
       p.stops = inserted.stops;
       const evaluated = inserted.eval;
       p.cost = evaluated.cost;

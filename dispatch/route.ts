@@ -290,6 +290,66 @@ function searchInsertion(
   return bestCost;
 }
 
+/**
+ * Inserts a block of stops (a bundle's trip: its pickups at one store, then its doors, in the
+ * order planned for the bundle) whole, before one of the route's stops or at its end, at the
+ * cheapest place. O(stops²); a bundle is one trip, so its stops are not interleaved with others.
+ */
+export function blockInsertion(
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  block: readonly RouteStop[],
+  timing: RouteTiming,
+): Insertion | null {
+  const p = scratch;
+  const cost = searchBlock(p, start, stops, block, timing);
+  if (cost === Infinity) return null;
+  const order = Array.from(p.bestSeq.subarray(0, p.bestLen));
+  const moments: number[] = [];
+  const timed = timeSequence(p, order, order.length, start, timing, moments);
+  return {
+    stops: order.map((k) => p.stops[k]!),
+    eval: { cost: timed, moments, endsAt: lastEndsAt },
+  };
+}
+
+/** `blockInsertion`'s route cost without building the route. */
+export function blockInsertionCost(
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  block: readonly RouteStop[],
+  timing: RouteTiming,
+): number {
+  return searchBlock(scratch, start, stops, block, timing);
+}
+
+function searchBlock(
+  p: Problem,
+  start: RouteStart,
+  stops: readonly RouteStop[],
+  block: readonly RouteStop[],
+  timing: RouteTiming,
+): number {
+  const n = stops.length;
+  const k = block.length;
+  p.reset(start, stops, block);
+  const seq = p.seq;
+  let bestCost = Infinity;
+  for (let i = 0; i <= n; i++) {
+    let len = 0;
+    for (let x = 0; x < i; x++) seq[len++] = x;
+    for (let b = 0; b < k; b++) seq[len++] = n + b;
+    for (let x = i; x < n; x++) seq[len++] = x;
+    const cost = timeSequence(p, seq, len, start, timing, null);
+    if (cost < bestCost) {
+      bestCost = cost;
+      p.bestLen = len;
+      for (let q = 0; q < len; q++) p.bestSeq[q] = seq[q]!;
+    }
+  }
+  return bestCost;
+}
+
 /** The stops an order adds to a route: its pickup unless picked up, then its drop-off if known. */
 export function stopsOf(order: {
   readonly orderId: string;
