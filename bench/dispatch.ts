@@ -22,6 +22,7 @@ import { latLngToCell } from "h3-js";
 import * as hdr from "hdr-histogram-js";
 import WebSocket from "ws";
 import { DispatchMemo, planDispatch } from "../dispatch/index.ts";
+import { seededRandom } from "../geo/index.ts";
 import type { DispatchCourier, DispatchOrder } from "../dispatch/index.ts";
 import type { LoadPlan } from "./ingest-load.ts";
 import { runChild, startLayout } from "./ingest.ts";
@@ -37,24 +38,12 @@ const E2E_COURIERS = 40;
 const E2E_ORDERS = Number(process.env.BENCH_DISPATCH_ORDERS ?? 150);
 const LOAD_RATE = 10_000;
 
-/** A seeded PRNG (mulberry32): the same city every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 export function benchEngine(): ResultRow[] {
-  const random = rng(20261122);
+  const random = seededRandom(20261122);
   // Kunming's core: 五华, 盘龙, 官渡, 西山.
   const point = () => ({ lat: 24.97 + random() * 0.13, lng: 102.62 + random() * 0.16 });
   const now0 = Date.UTC(2026, 10, 22, 4, 0);

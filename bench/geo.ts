@@ -10,7 +10,7 @@
  */
 import * as hdr from "hdr-histogram-js";
 import { latLngToCell } from "h3-js";
-import { CourierIndex, ZoneIndex } from "../geo/index.ts";
+import { CourierIndex, seededRandom, ZoneIndex } from "../geo/index.ts";
 import type { Zone } from "../geo/index.ts";
 import type { ResultRow } from "./report.ts";
 
@@ -20,18 +20,6 @@ const QUERIES = 50_000;
 const RUNS = 5;
 const EXTENT = { minLat: 24.9, maxLat: 25.15, minLng: 102.6, maxLng: 102.85 };
 const M_PER_DEG = 111_195;
-
-/** mulberry32, so every run walks the same city. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -119,7 +107,7 @@ function kunmingZones(): Zone[] {
 }
 
 export async function benchGeo(): Promise<ResultRow[]> {
-  const random = seeded(2024);
+  const random = seededRandom(2024);
   const { lat, lng, startLat, startLng } = walk(random);
   const ids = Array.from({ length: COURIERS }, (_, i) => `courier-${i}`);
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../geo/index.ts";
 import { minCostAssignment, sparseCosts } from "./matching.ts";
-
-/** A seeded PRNG (mulberry32) so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Exhaustive search: fewest unassigned rows, then least cost. */
 function bruteForce(
@@ -102,7 +91,7 @@ describe("minCostAssignment", () => {
   });
 
   it("is optimal on 400 random sparse instances (against brute force)", () => {
-    const random = rng(20261122);
+    const random = seededRandom(20261122);
     for (let n = 0; n < 400; n++) {
       const rowCount = 1 + Math.floor(random() * 6);
       const cols = 1 + Math.floor(random() * 6);

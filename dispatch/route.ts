@@ -187,16 +187,16 @@ export function bestInsertion(
   added: readonly RouteStop[],
   timing: RouteTiming,
 ): Insertion | null {
-  const p = scratch;
-  const cost = searchInsertion(p, start, stops, added, timing);
-  if (cost === Infinity) return null;
+  const cost = searchInsertion(scratch, start, stops, added, timing);
+  return cost === Infinity ? null : bestFound(scratch, start, timing);
+}
+
+/** The route a search found best, built and timed. */
+function bestFound(p: Problem, start: RouteStart, timing: RouteTiming): Insertion {
   const order = Array.from(p.bestSeq.subarray(0, p.bestLen));
   const moments: number[] = [];
-  const timed = timeSequence(p, order, order.length, start, timing, moments);
-  return {
-    stops: order.map((k) => p.stops[k]!),
-    eval: { cost: timed, moments, endsAt: lastEndsAt },
-  };
+  const cost = timeSequence(p, order, order.length, start, timing, moments);
+  return { stops: order.map((k) => p.stops[k]!), eval: { cost, moments, endsAt: lastEndsAt } };
 }
 
 /**
@@ -301,16 +301,8 @@ export function blockInsertion(
   block: readonly RouteStop[],
   timing: RouteTiming,
 ): Insertion | null {
-  const p = scratch;
-  const cost = searchBlock(p, start, stops, block, timing);
-  if (cost === Infinity) return null;
-  const order = Array.from(p.bestSeq.subarray(0, p.bestLen));
-  const moments: number[] = [];
-  const timed = timeSequence(p, order, order.length, start, timing, moments);
-  return {
-    stops: order.map((k) => p.stops[k]!),
-    eval: { cost: timed, moments, endsAt: lastEndsAt },
-  };
+  const cost = searchBlock(scratch, start, stops, block, timing);
+  return cost === Infinity ? null : bestFound(scratch, start, timing);
 }
 
 /** `blockInsertion`'s route cost without building the route. */

@@ -47,6 +47,7 @@ export type {
   TimedPoint,
 } from "./speeds.ts";
 export { DEFAULT_SPEEDS, EtaModel } from "./eta.ts";
+export { seededRandom } from "./random.ts";
 export type {
   EtaCalibration,
   EtaCalibrationJson,

@@ -1,16 +1,6 @@
 /** Helpers for geo's own tests (not exported from index.ts). */
 
-/** mulberry32: a small seeded PRNG so randomised tests are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "./random.ts";
 
 /** A point `meters` north and `eastMeters` east of (lat, lng), on a local plane. */
 export function offset(

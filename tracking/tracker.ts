@@ -325,24 +325,36 @@ export class Tracker implements TrackerView {
    * the route a `work` frame with the courier's whole work, read from its actor.
    */
   async #followCouriers(): Promise<void> {
+    const filter = this.#o.topology.subjects.eventFilter("courier");
+    this.#courierEvents = await this.#followLive(filter, 512, (e) => this.#onCourierEvent(e));
+  }
+
+  /**
+   * Hands each event on `filter` to `handle`, from two seconds before now (a predecessor pushed
+   * the older ones); the stream of messages, to stop it.
+   */
+  async #followLive(
+    filter: string,
+    batch: number,
+    handle: (event: EventEnvelope) => void,
+  ): Promise<ConsumerMessages> {
     const { nc, topology } = this.#o;
-    const js = jetstream(nc);
-    const consumer = await js.consumers.get(topology.streams.events, {
-      filter_subjects: topology.subjects.eventFilter("courier"),
+    const consumer = await jetstream(nc).consumers.get(topology.streams.events, {
+      filter_subjects: filter,
       deliver_policy: "by_start_time",
       opt_start_time: new Date(this.#clock.now() - 2000).toISOString(),
     });
-    this.#courierEvents = await consumer.consume({ max_messages: 512 });
-    const messages = this.#courierEvents;
+    const messages = await consumer.consume({ max_messages: batch });
     void (async () => {
       for await (const m of messages) {
         try {
-          this.#onCourierEvent(JSON.parse(decoder.decode(m.data)) as EventEnvelope);
+          handle(JSON.parse(decoder.decode(m.data)) as EventEnvelope);
         } catch (err) {
-          this.#log.warn({ err, subject: m.subject }, "unreadable courier event");
+          this.#log.warn({ err, subject: m.subject }, "unreadable event");
         }
       }
-    })().catch((err) => this.#log.error({ err }, "courier event reader ended"));
+    })().catch((err) => this.#log.error({ err, filter }, "event reader ended"));
+    return messages;
   }
 
   #onCourierEvent(event: EventEnvelope): void {
@@ -454,25 +466,10 @@ export class Tracker implements TrackerView {
    * that ran out unanswered, as alert frames on the market's channel (dispatcher console).
    */
   async #followMarketAlerts(): Promise<void> {
-    const { nc, topology } = this.#o;
-    const js = jetstream(nc);
+    // nats-server 2.9 takes one filter per consumer: one consumer per event name.
     for (const name of ["dispatch_alert", "offer_expired"]) {
-      const consumer = await js.consumers.get(topology.streams.events, {
-        filter_subjects: topology.subjects.eventsNamed("market", name),
-        deliver_policy: "by_start_time",
-        opt_start_time: new Date(this.#clock.now() - 2000).toISOString(),
-      });
-      const messages = await consumer.consume({ max_messages: 256 });
-      this.#alertEvents.push(messages);
-      void (async () => {
-        for await (const m of messages) {
-          try {
-            this.#onMarketAlert(JSON.parse(decoder.decode(m.data)) as EventEnvelope);
-          } catch (err) {
-            this.#log.warn({ err, subject: m.subject }, "unreadable market event");
-          }
-        }
-      })().catch((err) => this.#log.error({ err }, "market event reader ended"));
+      const filter = this.#o.topology.subjects.eventsNamed("market", name);
+      this.#alertEvents.push(await this.#followLive(filter, 256, (e) => this.#onMarketAlert(e)));
     }
   }
 

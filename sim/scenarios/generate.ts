@@ -12,6 +12,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "../../geo/index.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MINUTE = 60_000;
@@ -36,22 +37,10 @@ const CENTRES: readonly { name: string; lat: number; lng: number; weight: number
   { name: "renmin-west", lat: 25.042, lng: 102.681, weight: 2 },
 ];
 
-/** mulberry32: small, fast and the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Draw {
   readonly #next: () => number;
   constructor(seed: number) {
-    this.#next = rng(seed);
+    this.#next = seededRandom(seed);
   }
   uniform(a = 0, b = 1): number {
     return a + (b - a) * this.#next();
