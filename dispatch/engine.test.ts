@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../geo/index.ts";
 import { planDispatch } from "./engine.ts";
 import { bestInsertion, evaluateRoute, insertionCost } from "./route.ts";
 import type { RouteTiming } from "./route.ts";
@@ -115,6 +116,47 @@ describe("route timing", () => {
       const fast = insertionCost(s, [], [p, d], timing);
       if (general === Infinity) expect(fast).toBe(Infinity);
       else expect(fast).toBeCloseTo(general, 9);
+    }
+  });
+
+  it("finds the cheapest insertion, as trying every pickup and drop-off position does", () => {
+    const random = seededRandom(42);
+    const stop = (orderId: string, kind: "pickup" | "dropoff"): RouteStop => ({
+      orderId,
+      kind,
+      at: at(random() * 4000, random() * 4000),
+      readyAt: kind === "pickup" ? NOW + Math.floor(random() * 20) * MIN : 0,
+      promisedBy:
+        kind === "dropoff" && random() < 0.7 ? NOW + Math.floor(random() * 50) * MIN : null,
+    });
+    for (let n = 0; n < 300; n++) {
+      const route: RouteStop[] = [];
+      const size = Math.floor(random() * 5);
+      for (let k = 0; k < size; k++)
+        route.push(stop(`r${k}`, random() < 0.5 ? "pickup" : "dropoff"));
+      const added =
+        random() < 0.2 ? [stop("new", "dropoff")] : [stop("new", "pickup"), stop("new", "dropoff")];
+      const s = { ...start, offAt: random() < 0.2 ? NOW + 25 * MIN : null };
+      let brute = Infinity;
+      for (let i = 0; i <= route.length; i++) {
+        for (let j = i; j <= route.length; j++) {
+          if (added.length === 1 && j !== i) continue;
+          const candidate = [...route.slice(0, i), added[0]!, ...route.slice(i, j)];
+          if (added.length === 2) candidate.push(added[1]!);
+          candidate.push(...route.slice(j));
+          brute = Math.min(brute, evaluateRoute(s, candidate, timing).cost);
+        }
+      }
+      const cost = insertionCost(s, route, added, timing);
+      const built = bestInsertion(s, route, added, timing);
+      if (brute === Infinity) {
+        expect(cost).toBe(Infinity);
+        expect(built).toBeNull();
+      } else {
+        expect(cost, `case ${n}`).toBeCloseTo(brute, 9);
+        expect(built!.eval.cost).toBeCloseTo(brute, 9);
+        expect(evaluateRoute(s, built!.stops, timing).cost).toBeCloseTo(brute, 9);
+      }
     }
   });
 

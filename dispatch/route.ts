@@ -253,6 +253,91 @@ function pickupThenDropoff(
   );
 }
 
+/**
+ * The timing state after some stops: where the courier is (point index), when it leaves, the
+ * sums the cost needs, and the last stop (for "same visit"). Mutable, reused: the insertion
+ * search extends one state stop by stop instead of re-timing every candidate route from scratch.
+ */
+class Cursor {
+  t = 0;
+  at = 0;
+  shopper = 0;
+  late = 0;
+  feasible = true;
+  lastMoment = 0;
+  previous: RouteStop | null = null;
+
+  begin(now: number): void {
+    this.t = now;
+    this.at = 0;
+    this.shopper = 0;
+    this.late = 0;
+    this.feasible = true;
+    this.lastMoment = now;
+    this.previous = null;
+  }
+
+  copy(from: Cursor): void {
+    this.t = from.t;
+    this.at = from.at;
+    this.shopper = from.shopper;
+    this.late = from.late;
+    this.feasible = from.feasible;
+    this.lastMoment = from.lastMoment;
+    this.previous = from.previous;
+  }
+
+  /** Visits stop `s` of the problem: the same rule as `timeSequence`. */
+  visit(p: Problem, s: number, start: RouteStart, timing: RouteTiming): void {
+    const stop = p.stops[s]!;
+    const pickup = stop.kind === "pickup";
+    const previous = this.previous;
+    let moment: number;
+    if (
+      previous !== null &&
+      previous.kind === stop.kind &&
+      previous.at.lat === stop.at.lat &&
+      previous.at.lng === stop.at.lng
+    ) {
+      moment = pickup ? Math.max(stop.readyAt, this.lastMoment) : this.lastMoment;
+    } else {
+      const arrival = this.t + p.leg(this.at, s + 1, start.mode, timing.travel);
+      moment = pickup
+        ? Math.max(stop.readyAt, arrival + timing.pickupServiceMs / 2)
+        : arrival + timing.dropoffServiceMs / 2;
+    }
+    this.t = moment + (pickup ? timing.pickupServiceMs : timing.dropoffServiceMs) / 2;
+    if (pickup) {
+      if (start.offAt !== null && moment > start.offAt) this.feasible = false;
+    } else {
+      this.shopper += moment - start.now;
+      if (stop.promisedBy !== null && moment > stop.promisedBy) {
+        this.late += moment - stop.promisedBy;
+      }
+    }
+    this.lastMoment = moment;
+    this.previous = stop;
+    this.at = s + 1;
+  }
+
+  cost(start: RouteStart, timing: RouteTiming): number {
+    return this.feasible
+      ? (this.t - start.now + timing.shopperWeight * this.shopper + timing.lateWeight * this.late) /
+          MINUTE
+      : Infinity;
+  }
+}
+
+const prefix = new Cursor();
+const middle = new Cursor();
+const tail = new Cursor();
+
+/**
+ * Best insertion of `added` (one stop, or a pickup and its drop-off) into `stops`: the prefix
+ * before the pickup's place is timed once per place, and the part between pickup and drop-off
+ * grows by one stop per drop-off place, so the search costs O(stops²) stop visits, not O(stops³).
+ * Leaves the best order in `p.bestSeq`; returns its cost (Infinity if none is feasible).
+ */
 function searchInsertion(
   p: Problem,
   start: RouteStart,
@@ -265,28 +350,50 @@ function searchInsertion(
   }
   const n = stops.length;
   p.reset(start, stops, added);
-  const seq = p.seq;
-  const best = p.bestSeq;
   const first = n;
-  const second = added.length === 2 ? n + 1 : -1;
+  const pair = added.length === 2;
   let bestCost = Infinity;
+  let bestI = -1;
+  let bestJ = -1;
+  prefix.begin(start.now);
   for (let i = 0; i <= n; i++) {
-    for (let j = second < 0 ? n : i; j <= n; j++) {
-      // `first` goes before old stop i, `second` (if any) before old stop j, after `first`.
-      let len = 0;
-      for (let k = 0; k <= n; k++) {
-        if (k === i) seq[len++] = first;
-        if (k === j && second >= 0) seq[len++] = second;
-        if (k < n) seq[len++] = k;
-      }
-      const cost = timeSequence(p, seq, len, start, timing, null);
+    // prefix: stops[0..i) timed.
+    middle.copy(prefix);
+    middle.visit(p, first, start, timing);
+    if (!pair) {
+      tail.copy(middle);
+      for (let k = i; k < n; k++) tail.visit(p, k, start, timing);
+      const cost = tail.cost(start, timing);
       if (cost < bestCost) {
         bestCost = cost;
-        p.bestLen = len;
-        for (let k = 0; k < len; k++) best[k] = seq[k]!;
+        bestI = i;
+      }
+    } else {
+      for (let j = i; j <= n; j++) {
+        // middle: stops[0..i), first, stops[i..j) timed.
+        tail.copy(middle);
+        tail.visit(p, n + 1, start, timing);
+        for (let k = j; k < n; k++) tail.visit(p, k, start, timing);
+        const cost = tail.cost(start, timing);
+        if (cost < bestCost) {
+          bestCost = cost;
+          bestI = i;
+          bestJ = j;
+        }
+        if (j < n) middle.visit(p, j, start, timing);
       }
     }
+    if (i < n) prefix.visit(p, i, start, timing);
   }
+  if (bestI < 0) return Infinity;
+  const best = p.bestSeq;
+  let len = 0;
+  for (let k = 0; k <= n; k++) {
+    if (k === bestI) best[len++] = first;
+    if (pair && k === bestJ) best[len++] = n + 1;
+    if (k < n) best[len++] = k;
+  }
+  p.bestLen = len;
   return bestCost;
 }
 
