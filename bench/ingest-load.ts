@@ -83,10 +83,16 @@ class SimCourier {
   }
 }
 
+/** Resolves once `ws` is open: at once if it already is (the sockets are made before we wait). */
 function open(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.OPEN) return Promise.resolve();
+  if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) {
+    return Promise.reject(new Error("the websocket closed before it opened"));
+  }
   return new Promise((resolve, reject) => {
     ws.once("open", () => resolve());
     ws.once("error", reject);
+    ws.once("close", () => reject(new Error("the websocket closed before it opened")));
   });
 }
 
