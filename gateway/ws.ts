@@ -19,7 +19,7 @@ import type { z } from "zod";
 import type { RawData, WebSocket } from "ws";
 import { ActorTimeoutError } from "../actors/index.ts";
 import type { ActorClient } from "../actors/index.ts";
-import { FixFilter, haversine, toWgs84 } from "../geo/index.ts";
+import { FixFilter, toWgs84 } from "../geo/index.ts";
 import type { AcceptedFix } from "../geo/index.ts";
 import { BatchingPublisher } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
@@ -41,13 +41,6 @@ const LIVE_TYPES: ReadonlySet<string> = new Set(["subscribe", "unsubscribe", "pi
 const MAX_PENDING_DRIVER_FRAMES = 64;
 /** Rejections reported per ack at most (the count of the rest is in the metrics). */
 const MAX_REJECTIONS_PER_ACK = 100;
-/**
- * A courier's position goes to its actor (and on to the market, whose dispatch plans from it)
- * at most this often unless it moved further than COURIER_POSITION_METERS: the tracker has every
- * fix; dispatch needs where couriers are, not each step.
- */
-const COURIER_POSITION_EVERY_MS = 10_000;
-const COURIER_POSITION_METERS = 200;
 const encoder = new TextEncoder();
 
 export interface WsDeps {
@@ -235,32 +228,6 @@ export class WsEndpoints {
     const courierId = connection.claims.sub;
     const marketId = connection.claims.mkt!;
     let previous: AcceptedFix | null = null;
-    /** The last fix forwarded to the courier's actor (dispatch plans from it), and when. */
-    let forwarded: { lat: number; lng: number; sentAt: number } | null = null;
-    const forward = (fix: AcceptedFix, now: number) => {
-      if (
-        forwarded !== null &&
-        now - forwarded.sentAt < COURIER_POSITION_EVERY_MS &&
-        haversine(forwarded.lat, forwarded.lng, fix.lat, fix.lng) < COURIER_POSITION_METERS
-      ) {
-        return;
-      }
-      forwarded = { lat: fix.lat, lng: fix.lng, sentAt: now };
-      const msg = {
-        type: "location",
-        lat: fix.lat,
-        lng: fix.lng,
-        at: fix.at,
-        ...(fix.accuracy !== null && fix.accuracy !== undefined ? { accuracy: fix.accuracy } : {}),
-      };
-      d.actors
-        .send({ type: "courier", id: courierId }, msg, { by: { role: "courier", id: courierId } })
-        .catch((err: unknown) => {
-          // The next fix tries again; live tracking does not depend on this.
-          forwarded = null;
-          d.log.warn({ err, courierId }, "position not forwarded to the courier actor");
-        });
-    };
     let chain: Promise<void> = Promise.resolve();
     let pending = 0;
     const ack = { accepted: 0, rejected: [] as { at: number; code: string }[], lastAt: 0 };
@@ -330,7 +297,6 @@ export class WsEndpoints {
         this.#fixes.publish(location);
         ack.accepted++;
       }
-      if (previous !== null) forward(previous, receivedAt);
       scheduleAck();
     };
 

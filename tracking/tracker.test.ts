@@ -37,6 +37,7 @@ describe("the tracker", () => {
       etaEveryMs: 0,
       marketFlushMs: 100,
       persistMs: 100,
+      dispatchPositionsMs: 100,
     });
 
   beforeAll(async () => {
@@ -248,6 +249,23 @@ describe("the tracker", () => {
     ).toMatchObject({
       status: "busy",
     });
+  });
+
+  it("gives the market actor its couriers' positions in batches, for dispatch", async () => {
+    // c1 went on shift in km in the test above; c-unknown never did (the market ignores it).
+    const at = Date.now();
+    fix("c1", 25.0412, 102.7133, at);
+    fix("c-unknown", 25.05, 102.72, at);
+    type MarketView = {
+      couriers: Record<string, { position: { lat: number; at: number } | null }>;
+    };
+    await waitFor("c1's position at the market", async () => {
+      const view = (await actors.state<MarketView>({ type: "market", id: "km" })).view;
+      return view.couriers.c1?.position?.at === at;
+    });
+    const view = (await actors.state<MarketView>({ type: "market", id: "km" })).view;
+    expect(view.couriers.c1!.position).toMatchObject({ lat: 25.0412, at });
+    expect(view.couriers["c-unknown"]).toBeUndefined();
   });
 
   it("turns the market's dispatch alerts and unanswered offers into alert frames", async () => {

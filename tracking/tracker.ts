@@ -44,6 +44,8 @@ export interface TrackerOptions {
   readonly clock?: Clock;
   /** How often each market's moved couriers are pushed (ms). Default 1000. */
   readonly marketFlushMs?: number;
+  /** How often each market actor gets its moved couriers' positions, for dispatch (ms). 5000. */
+  readonly dispatchPositionsMs?: number;
   /** How often moved couriers' positions are saved (ms). Default 5000. */
   readonly persistMs?: number;
   /** Least time between two ETA frames of one order (ms). Default 5000. */
@@ -100,6 +102,8 @@ export class Tracker implements TrackerView {
   readonly #carrying = new Map<string, Set<string>>();
   readonly #movedByMarket = new Map<string, Set<string>>();
   readonly #unsaved = new Set<string>();
+  /** Per market, couriers that moved since their positions last went to the market actor. */
+  readonly #movedForDispatch = new Map<string, Set<string>>();
   /** The market of each open order seen (from its `created` event), for the market's channel. */
   readonly #orderMarkets = new Map<string, string>();
   readonly #metrics: {
@@ -180,6 +184,7 @@ export class Tracker implements TrackerView {
     };
     every(this.#o.marketFlushMs ?? 1000, () => this.#flushMarkets());
     every(this.#o.persistMs ?? 5000, () => void this.#persist());
+    every(this.#o.dispatchPositionsMs ?? 5000, () => this.#sendPositionsToMarkets());
     this.#log.info({ couriers: this.#couriers.size }, "tracker started");
   }
 
@@ -242,6 +247,9 @@ export class Tracker implements TrackerView {
     let moved = this.#movedByMarket.get(fix.marketId);
     if (!moved) this.#movedByMarket.set(fix.marketId, (moved = new Set()));
     moved.add(fix.courierId);
+    let toDispatch = this.#movedForDispatch.get(fix.marketId);
+    if (!toDispatch) this.#movedForDispatch.set(fix.marketId, (toDispatch = new Set()));
+    toDispatch.add(fix.courierId);
     const orders = this.#carrying.get(fix.courierId);
     if (orders) for (const orderId of orders) this.#pushCourierToOrder(orderId, fix);
     this.#metrics.lag.observe(Math.max(0, this.#clock.now() - fix.receivedAt) / 1000);
@@ -678,6 +686,38 @@ export class Tracker implements TrackerView {
   }
 
   // --- markets and persistence --------------------------------------------------------------
+
+  /**
+   * Each market actor gets its moved couriers' positions in one command every few seconds (its
+   * dispatch plans from them): one command per market instead of one per courier. Positions are
+   * facts superseded within seconds, so a lost batch is made good by the next.
+   */
+  #sendPositionsToMarkets(): void {
+    for (const [marketId, moved] of this.#movedForDispatch) {
+      if (moved.size === 0) continue;
+      const positions = [];
+      for (const courierId of moved) {
+        const c = this.#couriers.get(courierId);
+        if (!c || c.marketId !== marketId) continue;
+        positions.push({
+          courierId,
+          position: { lat: c.lat, lng: c.lng, at: c.at, accuracy: null },
+        });
+      }
+      moved.clear();
+      for (let i = 0; i < positions.length; i += 1000) {
+        this.#o.actors
+          .send(
+            { type: "market", id: marketId },
+            { type: "courier_positions", positions: positions.slice(i, i + 1000) },
+            { by: { role: "system", id: "tracker" } },
+          )
+          .catch((err: unknown) =>
+            this.#log.warn({ err, marketId }, "couriers' positions not sent to the market"),
+          );
+      }
+    }
+  }
 
   #flushMarkets(): void {
     for (const [marketId, moved] of this.#movedByMarket) {

@@ -252,6 +252,41 @@ describe("market dispatch", () => {
     expect(input.orders).toEqual([]);
   });
 
+  it("takes the tracker's batch of positions, the newer of each, for known couriers only", () => {
+    let state = run(market(), available("c1", 25.041, 1, T0)).state;
+    state = run(state, available("c2", 25.05, 1, T0)).state;
+    const batch = run(
+      state,
+      {
+        type: "courier_positions",
+        positions: [
+          {
+            courierId: "c1",
+            position: { lat: 25.045, lng: 102.71, at: T0 + 5000, accuracy: null },
+          },
+          // Older than what the market has: kept as it is.
+          { courierId: "c2", position: { lat: 25.2, lng: 102.71, at: T0 - 5000, accuracy: null } },
+          { courierId: "stranger", position: { lat: 25, lng: 102.7, at: T0, accuracy: null } },
+        ],
+      },
+      ctx({ role: "system", id: "tracker" }, T0 + 6000),
+    );
+    expect(batch.state.couriers.c1!.position).toMatchObject({ lat: 25.045, at: T0 + 5000 });
+    expect(batch.state.couriers.c2!.position).toMatchObject({ lat: 25.05, at: T0 });
+    expect(batch.state.couriers.stranger).toBeUndefined();
+    expect(events(batch.effects)).toEqual(["couriers_moved"]);
+    // A courier may not send it.
+    const refused = marketLogic.transition(
+      state,
+      MarketMessage.parse({
+        type: "courier_positions",
+        positions: [{ courierId: "c1", position: { lat: 25, lng: 102.7, at: T0, accuracy: null } }],
+      }),
+      ctx({ role: "courier", id: "c1" }),
+    );
+    expect(refused.ok).toBe(false);
+  });
+
   it("in manual dispatch, offers nothing by itself", () => {
     let state = run(
       market(),

@@ -560,6 +560,7 @@ const ALLOWED: Record<MarketMessage["type"], readonly Sender[]> = {
   courier_available: ["actor"],
   courier_unavailable: ["actor", "dispatcher"],
   courier_position: ["actor"],
+  courier_positions: ["actor"],
   offer_declined: ["actor"],
   offer_timeout: ["timer"],
   offer: ["dispatcher"],
@@ -734,6 +735,29 @@ function courierPosition(
   return accept({ ...state, couriers: { ...state.couriers, [msg.courierId]: moved } }, [
     emit("courier_moved", { courierId: msg.courierId, position: msg.position }),
   ]);
+}
+
+/**
+ * A batch of positions from the tracker: each courier on shift here takes the newer of its own
+ * and the batch's. One event for the batch (the tracker's frames carry the positions themselves).
+ */
+function courierPositions(
+  state: MarketState,
+  msg: Msg<"courier_positions">,
+  ctx: TurnContext,
+): Result {
+  let couriers = state.couriers;
+  let moved = 0;
+  for (const { courierId, position } of msg.positions) {
+    const courier = couriers[courierId];
+    if (courier === undefined) continue;
+    if (courier.position !== null && courier.position.at >= position.at) continue;
+    if (moved === 0) couriers = { ...couriers };
+    couriers[courierId] = { ...courier, position, updatedAt: ctx.now };
+    moved++;
+  }
+  if (moved === 0) return accept(state);
+  return accept({ ...state, couriers }, [emit("couriers_moved", { count: moved })]);
 }
 
 /** The courier passed on the offer (declined it, or let it run out): not offered it again. */
@@ -1025,6 +1049,8 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
         return courierUnavailable(state, msg);
       case "courier_position":
         return courierPosition(state, msg, ctx);
+      case "courier_positions":
+        return courierPositions(state, msg, ctx);
       case "order_held":
         return orderHeld(state, msg);
       case "order_released":

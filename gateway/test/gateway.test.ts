@@ -676,52 +676,6 @@ describe("driver websocket", () => {
     client.close();
   });
 
-  it("forwards a courier's position to its actor, throttled, so the market can plan with it", async () => {
-    const by = { role: "courier" as const, id: "c-8" };
-    const shift = await actors.call(
-      { type: "courier", id: "c-8" },
-      {
-        type: "go_on_shift",
-        marketId: "m-1",
-        vehicle: { mode: "ebike" },
-        capacity: { maxOrders: 2 },
-      },
-      { by },
-    );
-    expect(shift.ok).toBe(true);
-    const client = await driver(await courier("c-8"));
-    const at = Date.now() - 5_000;
-    client.send({ type: "location", fix: { lat: 31.23, lng: 121.47, at, accuracy: 8 } });
-    // 2 s later and 30 m on: under the throttle, not forwarded.
-    client.send({ type: "location", fix: { lat: 31.2303, lng: 121.47, at: at + 2_000 } });
-    await client.until(
-      "two fixes acked",
-      () => client.of("location_ack").reduce((n, a) => n + a.accepted, 0) >= 2,
-    );
-    type CourierView = { position: { lat: number; lng: number; at: number } | null };
-    const view = await waitFor("the courier actor's position", async () => {
-      const v = (await actors.state<CourierView>({ type: "courier", id: "c-8" })).view;
-      return v.position ? v : null;
-    });
-    expect(view.position).toMatchObject({ lat: 31.23, lng: 121.47, at });
-    type MarketView = { couriers: Record<string, { position: { at: number } | null }> };
-    await waitFor(
-      "the market's copy of it",
-      async () =>
-        (await actors.state<MarketView>({ type: "market", id: "m-1" })).view.couriers["c-8"]
-          ?.position?.at === at,
-    );
-    // 300 m on (10 s of riding, sent at once): past the distance rule, forwarded now.
-    client.send({ type: "location", fix: { lat: 31.233, lng: 121.47, at: at + 12_000 } });
-    await waitFor(
-      "the moved position at the actor",
-      async () =>
-        (await actors.state<CourierView>({ type: "courier", id: "c-8" })).view.position?.at ===
-        at + 12_000,
-    );
-    client.close();
-  });
-
   it("answers malformed driver frames with error frames", async () => {
     const client = await driver(await courier("c-4"));
     client.send("]");

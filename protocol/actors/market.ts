@@ -102,6 +102,17 @@ export const MarketMessage = z.discriminatedUnion("type", [
   }),
   z.object({ type: z.literal("courier_position"), courierId: ActorId, position: CourierFix }),
   /**
+   * From the tracker (which takes every fix): the market's couriers that moved, a batch every few
+   * seconds, so dispatch plans from where couriers are without a command per courier.
+   */
+  z.object({
+    type: z.literal("courier_positions"),
+    positions: z
+      .array(z.object({ courierId: ActorId, position: CourierFix }))
+      .min(1)
+      .max(1000),
+  }),
+  /**
    * From the courier actor, or from the order when the courier declined there (`via` "order":
    * the courier actor still holds the offer, so the market withdraws it there).
    */
