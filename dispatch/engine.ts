@@ -17,7 +17,7 @@
  */
 import { CourierIndex, DEFAULT_SPEEDS } from "../geo/index.ts";
 import type { CourierDistance, LatLng, Mode } from "../geo/index.ts";
-import { minCostAssignment, sparseCosts } from "./matching.ts";
+import { minCostAssignment, SparseBuilder } from "./matching.ts";
 import { blockInsertion, blockInsertionCost, insertAll, insertionCost, stopsOf } from "./route.ts";
 import type { RouteStart, RouteTiming } from "./route.ts";
 import type {
@@ -98,6 +98,19 @@ export function routeTiming(o: ResolvedEngineOptions): RouteTiming {
     shopperWeight: o.shopperWeight,
     lateWeight: o.lateWeight,
   };
+}
+
+/** Nobody passed on it (shared: most orders). */
+const NOBODY: ReadonlySet<string> = new Set();
+
+/** `items` in order of `key`; the same array when it already is (the market sends them so). */
+function sortedBy<T>(items: readonly T[], key: (item: T) => string): readonly T[] {
+  for (let i = 1; i < items.length; i++) {
+    if (key(items[i - 1]!) > key(items[i]!)) {
+      return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    }
+  }
+  return items;
 }
 
 /** A courier as planned during one tick: its route so far and what room it has left. */
@@ -322,14 +335,10 @@ export function planDispatch(
   const o = engineDefaults(options);
   const timing = routeTiming(o);
   const now = input.now;
-  const byId = (a: { orderId: string }, b: { orderId: string }) =>
-    a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0;
-  const orders = [...input.orders].sort(byId);
+  const orders = sortedBy(input.orders, (x) => x.orderId);
   const considered = orders.filter((x) => x.readyAt <= now + o.lookaheadMinutes * MINUTE);
 
-  const couriers = [...input.couriers].sort((a, b) =>
-    a.courierId < b.courierId ? -1 : a.courierId > b.courierId ? 1 : 0,
-  );
+  const couriers = sortedBy(input.couriers, (x) => x.courierId);
   const plans: Plannable[] = [];
   for (const c of couriers) {
     if (c.capacityLeft <= 0) continue;
@@ -341,8 +350,9 @@ export function planDispatch(
   const planOf = new Map(plans.map((p, i) => [p.courier.courierId, i]));
 
   let rows: Bundle[] = bundle(considered, o, timing, now).map((members) => {
-    const passed = new Set<string>();
-    for (const m of members) for (const c of m.passedBy) passed.add(c);
+    const passed = members.some((m) => m.passedBy.length > 0)
+      ? new Set(members.flatMap((m) => m.passedBy))
+      : NOBODY;
     // The trip's own order: the bundle's orders inserted one by one on an idle courier at the
     // store (always feasible: no end of shift there).
     const block =
@@ -373,21 +383,21 @@ export function planDispatch(
   const hadCandidate = new Set<string>();
   for (let round = 0; round < o.rounds && rows.length > 0 && plans.length > 0; round++) {
     rounds++;
-    const edges: { col: number; cost: number }[][] = [];
+    // The candidate graph straight into its compressed form (no object per edge).
+    const graph = new SparseBuilder(plans.length, rows.length);
     for (const row of rows) {
-      const list: { col: number; cost: number }[] = [];
+      graph.startRow();
       const added = row.block === null ? stopsOf(row.orders[0]!) : row.block;
       for (const col of candidatesFor(row, plans, planOf, index, o, nearCache)) {
         const p = plans[col]!;
         const cost = rowCost(p, row, added, timing);
-        if (!Number.isFinite(cost)) continue;
-        list.push({ col, cost: cost - p.cost });
+        if (Number.isFinite(cost)) graph.edge(col, cost - p.cost);
       }
-      candidatePairs += list.length;
-      if (list.length > 0) for (const m of row.orders) hadCandidate.add(m.orderId);
-      edges.push(list);
+      if (graph.rowLength() > 0) for (const m of row.orders) hadCandidate.add(m.orderId);
     }
-    const match = minCostAssignment(sparseCosts(plans.length, edges), UNASSIGNED_COST);
+    const costs = graph.build();
+    candidatePairs += costs.col.length;
+    const match = minCostAssignment(costs, UNASSIGNED_COST);
     const left: Bundle[] = [];
     let matched = 0;
     for (let r = 0; r < rows.length; r++) {
@@ -398,7 +408,10 @@ export function planDispatch(
         continue;
       }
       matched++;
-      const edge = edges[r]!.find((e) => e.col === col)!;
+      let edgeCost = 0;
+      for (let e = costs.rowStart[r]!; e < costs.rowStart[r + 1]!; e++) {
+        if (costs.col[e] === col) edgeCost = costs.cost[e]!;
+      }
       const p = plans[col]!;
       const inserted =
         row.block === null
@@ -416,7 +429,7 @@ export function planDispatch(
         assignments.push({
           orderId: m.orderId,
           courierId: p.courier.courierId,
-          cost: edge.cost,
+          cost: edgeCost,
           bundle: ids,
           pickupAt,
           dropoffAt,

@@ -12,7 +12,7 @@ export {
   straightLineTravel,
 } from "./engine.ts";
 export type { ResolvedEngineOptions } from "./engine.ts";
-export { minCostAssignment, sparseCosts } from "./matching.ts";
+export { minCostAssignment, SparseBuilder, sparseCosts } from "./matching.ts";
 export type { SparseCosts } from "./matching.ts";
 export { bestInsertion, evaluateRoute, insertAll, insertionCost, stopsOf } from "./route.ts";
 export type { Insertion, RouteEval, RouteStart, RouteTiming } from "./route.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../geo/index.ts";
-import { minCostAssignment, sparseCosts } from "./matching.ts";
+import { minCostAssignment, SparseBuilder, sparseCosts } from "./matching.ts";
 
 /** Exhaustive search: fewest unassigned rows, then least cost. */
 function bruteForce(
@@ -88,6 +88,28 @@ describe("minCostAssignment", () => {
   it("rejects edges to unknown columns and non-finite costs", () => {
     expect(() => sparseCosts(1, [[{ col: 1, cost: 1 }]])).toThrow(RangeError);
     expect(() => sparseCosts(1, [[{ col: 0, cost: NaN }]])).toThrow(RangeError);
+  });
+
+  it("builds the same graph row by row as from lists, growing past its first guess", () => {
+    const random = seededRandom(5);
+    const rows = Array.from({ length: 30 }, () =>
+      Array.from({ length: Math.floor(random() * 20) }, () => ({
+        col: Math.floor(random() * 12),
+        cost: random() * 50,
+      })),
+    );
+    const builder = new SparseBuilder(12, rows.length);
+    for (const row of rows) {
+      builder.startRow();
+      for (const e of row) builder.edge(e.col, e.cost);
+      expect(builder.rowLength()).toBe(row.length);
+    }
+    const built = builder.build();
+    const listed = sparseCosts(12, rows);
+    expect([...built.rowStart]).toEqual([...listed.rowStart]);
+    expect([...built.col]).toEqual([...listed.col]);
+    expect([...built.cost]).toEqual([...listed.cost]);
+    expect(() => new SparseBuilder(2, 1).edge(2, 1)).toThrow(RangeError);
   });
 
   it("is optimal on 400 random sparse instances (against brute force)", () => {

@@ -47,6 +47,61 @@ export function sparseCosts(
   return { rows: rows.length, cols, rowStart, col, cost };
 }
 
+/** Builds `SparseCosts` row by row without an object per edge (the engine's hot path). */
+export class SparseBuilder {
+  readonly #rowStart: Int32Array;
+  #col: Int32Array;
+  #cost: Float64Array;
+  #rows = 0;
+  #edges = 0;
+
+  constructor(
+    readonly cols: number,
+    rows: number,
+  ) {
+    this.#rowStart = new Int32Array(rows + 1);
+    this.#col = new Int32Array(Math.max(16, rows * 8));
+    this.#cost = new Float64Array(Math.max(16, rows * 8));
+  }
+
+  startRow(): void {
+    this.#rowStart[this.#rows++] = this.#edges;
+  }
+
+  edge(col: number, cost: number): void {
+    if (!(col >= 0 && col < this.cols)) throw new RangeError(`column ${col} out of range`);
+    if (!Number.isFinite(cost)) throw new RangeError(`cost ${cost} is not finite`);
+    if (this.#edges === this.#col.length) {
+      const col2 = new Int32Array(this.#col.length * 2);
+      col2.set(this.#col);
+      const cost2 = new Float64Array(this.#cost.length * 2);
+      cost2.set(this.#cost);
+      this.#col = col2;
+      this.#cost = cost2;
+    }
+    this.#col[this.#edges] = col;
+    this.#cost[this.#edges] = cost;
+    this.#edges++;
+  }
+
+  /** Edges of the row being built. */
+  rowLength(): number {
+    return this.#edges - this.#rowStart[this.#rows - 1]!;
+  }
+
+  build(): SparseCosts {
+    const rowStart = this.#rowStart.subarray(0, this.#rows + 1);
+    rowStart[this.#rows] = this.#edges;
+    return {
+      rows: this.#rows,
+      cols: this.cols,
+      rowStart,
+      col: this.#col.subarray(0, this.#edges),
+      cost: this.#cost.subarray(0, this.#edges),
+    };
+  }
+}
+
 /**
  * For each row, the column it gets, or -1. Minimises the number of unassigned rows first
  * (when `unassignedCost` exceeds every real cost difference) and then the total cost.
