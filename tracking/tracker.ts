@@ -454,7 +454,7 @@ export class Tracker implements TrackerView {
     }
   }
 
-  /** A frame that must not be lost (an offer, a courier's work): acknowledged, retried once. */
+  /** A frame that must not be lost (a status, an offer, a courier's work): acked, retried once. */
   #pushAcked(kind: "order" | "market" | "courier", id: string, frame: PushFrame): void {
     const subject = this.#o.topology.subjects.push(kind, id);
     const body = encoder.encode(JSON.stringify(frame));
@@ -639,16 +639,7 @@ export class Tracker implements TrackerView {
   #pushStatus(orderId: string, status: string, at: number, courierId: string | null): void {
     this.#pushOrderToMarket(orderId, status, at, courierId);
     // Status frames are few and matter: publish with an acknowledgement, retried once.
-    const frame: PushFrame = { kind: "status", orderId, status, at, courierId };
-    const subject = this.#o.topology.subjects.push("order", orderId);
-    const body = encoder.encode(JSON.stringify(frame));
-    this.#publisher
-      .publish(subject, body)
-      .catch(() => this.#publisher.publish(subject, body))
-      .then(
-        () => this.#metrics.frames.inc({ kind: "status" }),
-        (err) => this.#log.warn({ err, orderId }, "status frame not stored"),
-      );
+    this.#pushAcked("order", orderId, { kind: "status", orderId, status, at, courierId });
   }
 
   /**

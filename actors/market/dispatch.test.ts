@@ -10,7 +10,6 @@ import type { MarketState } from "./types.ts";
 import { contexts, events } from "../testing/turns.ts";
 
 const T0 = Date.UTC(2026, 10, 22, 4, 0, 0);
-const MIN = 60_000;
 const self = { type: "market", id: "km-wuhua" };
 const { ctx, fromActor, fromTimer } = contexts(self, T0);
 const dispatcher = { role: "dispatcher" as const, id: "d1" };
