@@ -1,7 +1,7 @@
 /** Private nats-server processes for tests that restart or kill the server itself. */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -18,8 +18,26 @@ export interface PrivateNats {
   destroy(): Promise<void>;
 }
 
-export async function startPrivateNats(port: number): Promise<PrivateNats> {
+export interface PrivateNatsOptions {
+  /** Also listen for MQTT here (nats-server's MQTT listener needs a server name and JetStream). */
+  readonly mqttPort?: number;
+}
+
+export async function startPrivateNats(
+  port: number,
+  options: PrivateNatsOptions = {},
+): Promise<PrivateNats> {
   const storeDir = mkdtempSync(join(tmpdir(), "xianda-nats-"));
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
+  if (options.mqttPort !== undefined) {
+    // MQTT can only be configured in a file; flags still set the rest.
+    const file = join(storeDir, "mqtt.conf");
+    writeFileSync(
+      file,
+      `server_name: xianda-test-${port}\nmqtt { listen: 127.0.0.1:${options.mqttPort} }\n`,
+    );
+    args.push("-c", file);
+  }
   let child: ChildProcess | null = null;
   const url = `nats://127.0.0.1:${port}`;
   const exit = (signal: NodeJS.Signals) =>
@@ -33,13 +51,7 @@ export async function startPrivateNats(port: number): Promise<PrivateNats> {
     port,
     storeDir,
     async start() {
-      child = spawn(
-        "nats-server",
-        ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
-        {
-          stdio: "ignore",
-        },
-      );
+      child = spawn("nats-server", args, { stdio: "ignore" });
       for (let i = 0; i < 100; i++) {
         try {
           const nc = await connect({ servers: url, reconnect: false, timeout: 500 });

@@ -50,18 +50,30 @@ const configureMsg: VehicleMessage = {
   driverId: "c1",
 };
 const configured = () => run(vehicleLogic.initial(self), configureMsg, asDispatcher()).state;
+let telemetrySeq = 0;
 const reading = (
   compartmentId: string,
   celsius: number,
   at: number,
   doorOpen?: boolean,
+  source?: string,
 ): VehicleMessage => ({
-  type: "reading",
-  compartmentId,
-  celsius,
-  at,
-  ...(doorOpen === undefined ? {} : { doorOpen }),
+  type: "readings",
+  readings: [
+    {
+      seq: ++telemetrySeq,
+      compartmentId,
+      celsius,
+      at,
+      ...(doorOpen === undefined ? {} : { doorOpen }),
+      ...(source === undefined ? {} : { source }),
+    },
+  ],
 });
+const rejections = (effects: readonly Effect[]) =>
+  eventData(effects, "readings_recorded").flatMap((d) =>
+    (d as { rejected: { reason: string }[] }).rejected.map((r) => r.reason),
+  );
 
 /** Feeds readings of one compartment, one per `everyS` seconds from `from`, collecting events. */
 function feed(state: VehicleState, id: string, temps: readonly number[], from = T0, everyS = 10) {
@@ -211,39 +223,79 @@ describe("configuration", () => {
 });
 
 describe("readings", () => {
-  it("records a reading in range and pushes the silence timer back", () => {
+  it("records a reading in range and arms the silence timer once, not per reading", () => {
     const at = T0 + 5 * S;
     const { state, effects } = run(configured(), reading("C", 2.5, at, false), asSensor(at));
     expect(state.compartments.C?.latest).toEqual({ celsius: 2.5, at, doorOpen: false });
-    expect(events(effects)).toEqual(["reading_recorded"]);
-    expect(effects).toContainEqual({
-      kind: "schedule",
-      timer: silenceTimer("C"),
-      at: at + 300 * S,
-      msg: { type: "silence_elapsed", compartmentId: "C" },
+    expect(events(effects)).toEqual(["readings_recorded"]);
+    expect(eventData(effects, "readings_recorded")).toEqual([
+      {
+        readings: [
+          { seq: telemetrySeq, compartmentId: "C", celsius: 2.5, at, doorOpen: false, late: false },
+        ],
+        rejected: [],
+      },
+    ]);
+    // Configuration armed the timer; a reading only moves `heardAt`.
+    expect(effects.some((e) => e.kind === "schedule")).toBe(false);
+    expect(state.compartments.C?.heardAt).toBe(at);
+  });
+
+  it("rejects readings that are not physical, from the future, of unknown compartments or duplicated, with the reason and a count", () => {
+    const state = withReading("C", 2, T0);
+    const msg: VehicleMessage = {
+      type: "readings",
+      readings: [
+        { seq: 101, compartmentId: "C", celsius: -41, at: T0 + S },
+        { seq: 102, compartmentId: "C", celsius: 61, at: T0 + S },
+        { seq: 103, compartmentId: "C", celsius: 2, at: T0 + MAX_FUTURE_SKEW_MS + 1 },
+        { seq: 104, compartmentId: "Z", celsius: 2, at: T0 + S },
+        { seq: 105, compartmentId: "C", celsius: 2, at: T0 },
+        { seq: 106, compartmentId: "C", celsius: 3, at: T0 + 2 * S },
+      ],
+    };
+    const { state: after, effects } = run(state, msg, asSensor());
+    expect(rejections(effects)).toEqual([
+      "out_of_physical_range",
+      "out_of_physical_range",
+      "future_timestamp",
+      "unknown_compartment",
+      "duplicate",
+    ]);
+    expect(after.compartments.C?.latest?.celsius).toBe(3);
+    expect(after.rejected).toEqual({
+      out_of_physical_range: 2,
+      future_timestamp: 1,
+      unknown_compartment: 1,
+      duplicate: 1,
     });
+    expect(after.telemetrySeq).toBe(106);
   });
 
-  it("refuses readings that are not numbers, not physical, or from the future", () => {
-    const state = configured();
-    expect(refusal(state, reading("C", Number.NaN, T0), asSensor())).toBe("invalid_reading");
-    expect(refusal(state, reading("C", -41, T0), asSensor())).toBe("invalid_reading");
-    expect(refusal(state, reading("C", 61, T0), asSensor())).toBe("invalid_reading");
-    expect(refusal(state, reading("C", 2, T0 + MAX_FUTURE_SKEW_MS + 1), asSensor())).toBe(
-      "invalid_reading",
-    );
-    expect(refusal(state, reading("Z", 2, T0), asSensor())).toBe("unknown_compartment");
+  it("rejects every reading of a vehicle nobody configured", () => {
+    const { effects } = run(vehicleLogic.initial(self), reading("C", 2, T0), asSensor());
+    expect(rejections(effects)).toEqual(["unknown_vehicle"]);
   });
 
-  it("accepts a late reading without moving the latest one or the excursion state", () => {
+  it("applies each stream sequence once: a replayed batch changes nothing", () => {
+    const msg = reading("C", 6, T0);
+    const first = run(configured(), msg, asSensor());
+    const again = run(first.state, msg, asSensor(T0 + S));
+    expect(again.state).toEqual(first.state);
+    expect(again.effects).toEqual([]);
+  });
+
+  it("records a late reading as evidence without moving the latest one or the excursion state", () => {
     const state = withReading("C", 2, T0 + 60 * S);
     const { state: after, effects } = run(
       state,
       reading("C", 15, T0 + 30 * S),
       asSensor(T0 + 61 * S),
     );
-    expect(after).toBe(state);
-    expect(events(effects)).toEqual(["late_reading_recorded"]);
+    expect(after.compartments).toEqual(state.compartments);
+    expect(eventData(effects, "readings_recorded")).toMatchObject([
+      { readings: [{ celsius: 15, late: true }], rejected: [] },
+    ]);
   });
 
   it("announces the door opening and closing", () => {
@@ -258,21 +310,20 @@ describe("readings", () => {
     expect(events(closed.effects)).toContain("door_closed");
   });
 
-  it("takes readings from the van's driver and the sensor bridge, not from other couriers or stores", () => {
+  it("takes readings through the bridge only, and from a phone only when it is the van's driver's", () => {
     const state = configured();
-    expect(run(state, reading("C", 2, T0), asDriver()).state.compartments.C?.latest?.celsius).toBe(
-      2,
-    );
-    expect(refusal(state, reading("C", 2, T0), ctx(T0, { role: "courier", id: "c9" }))).toBe(
-      "wrong_courier",
-    );
+    const fromDriver = run(state, reading("C", 2, T0, undefined, "courier:c1"), asSensor());
+    expect(fromDriver.state.compartments.C?.latest?.celsius).toBe(2);
+    const fromOther = run(state, reading("C", 2, T0, undefined, "courier:c9"), asSensor());
+    expect(rejections(fromOther.effects)).toEqual(["wrong_driver"]);
+    expect(refusal(state, reading("C", 2, T0), asDriver())).toBe("forbidden");
     expect(refusal(state, reading("C", 2, T0), asStore())).toBe("forbidden");
     expect(refusal(state, reading("C", 2, T0), ctx(T0, undefined))).toBe("forbidden");
   });
 
   it("records ambient readings without any excursion tracking", () => {
     const { state, events: names } = feed(configured(), "A", [45, 50, 55]);
-    expect(names.every((n) => n === "reading_recorded")).toBe(true);
+    expect(names.every((n) => n === "readings_recorded")).toBe(true);
     expect(state.compartments.A?.temperature.phase).toBe("in_range");
   });
 });
@@ -451,7 +502,8 @@ describe("sensor silence", () => {
       { type: "silence_elapsed", compartmentId: "C" },
       asTimer(T0 + 600 * S),
     );
-    expect(again.state).toBe(state);
+    expect(again.state.compartments.C?.silence).toEqual(state.compartments.C?.silence);
+    expect(events(again.effects)).toEqual([]);
     const back = run(state, reading("C", 2, T0 + 400 * S), asSensor(T0 + 400 * S));
     expect(eventData(back.effects, "excursion_ended")).toEqual([
       expect.objectContaining({ kind: "sensor_silent", durationMs: 100 * S }),
@@ -470,14 +522,59 @@ describe("sensor silence", () => {
     ]);
   });
 
-  it("ignores a silence timer that a later reading made stale, and ambient compartments", () => {
+  it("re-arms a silence timer that a later reading made early, and ignores ambient compartments", () => {
     const state = withReading("C", 2, T0 + 200 * S);
-    expect(
-      run(state, { type: "silence_elapsed", compartmentId: "C" }, asTimer(T0 + 300 * S)).state,
-    ).toBe(state);
-    expect(
-      run(state, { type: "silence_elapsed", compartmentId: "A" }, asTimer(T0 + 999 * S)).state,
-    ).toBe(state);
+    const early = run(
+      state,
+      { type: "silence_elapsed", compartmentId: "C" },
+      asTimer(T0 + 300 * S),
+    );
+    expect(events(early.effects)).toEqual([]);
+    expect(early.effects).toContainEqual({
+      kind: "schedule",
+      timer: silenceTimer("C"),
+      at: T0 + 500 * S,
+      msg: { type: "silence_elapsed", compartmentId: "C" },
+    });
+    expect(early.state.compartments.C?.silenceTimerAt).toBe(T0 + 500 * S);
+    const ambient = run(
+      state,
+      { type: "silence_elapsed", compartmentId: "A" },
+      asTimer(T0 + 999 * S),
+    );
+    expect(events(ambient.effects)).toEqual([]);
+  });
+
+  it("tells each order inside when an excursion starts and ends", () => {
+    let state = run(withReading("C", 2), loadMsg("o1"), asStore()).state;
+    const hot = feed(state, "C", [7, 7, 7, 7, 7, 7, 7, 7], T0 + 10 * S, 10);
+    const sends = hot.effects.flatMap((e) => (e.kind === "send" ? [e.command] : []));
+    expect(sends).toEqual([
+      {
+        to: { type: "order", id: "o1" },
+        msg: expect.objectContaining({
+          type: "cold_chain_excursion",
+          vehicleId: "v1",
+          compartmentId: "C",
+          kind: "temperature",
+        }),
+      },
+    ]);
+    state = hot.state;
+    const cool = run(state, reading("C", 2, T0 + 200 * S), asSensor(T0 + 200 * S));
+    expect(cool.effects).toContainEqual({
+      kind: "send",
+      command: {
+        to: { type: "order", id: "o1" },
+        msg: {
+          type: "cold_chain_excursion_ended",
+          vehicleId: "v1",
+          compartmentId: "C",
+          kind: "temperature",
+          endedAt: T0 + 200 * S,
+        },
+      },
+    });
   });
 });
 

@@ -12,25 +12,38 @@
  * Ambient compartments are recorded but have no range, so neither kind applies.
  *
  * Decisions:
- * - A reading that is not finite, outside −40..+60 °C, or stamped more than MAX_FUTURE_SKEW_MS
- *   after ctx.now is refused (`invalid_reading`).
- * - A reading stamped at or before the latest one is accepted (it is evidence, and the telemetry
- *   stream keeps it) but moves neither the latest reading nor the excursion state: feeding late
- *   values into the hysteresis would rewrite the past. It is announced as `late_reading_recorded`.
+ * - Readings arrive in batches from the telemetry bridge (`readings`), each with its TELEMETRY
+ *   stream sequence. A sequence at or below `telemetrySeq` was applied before (the bridge
+ *   replays what it could not prove was applied) and is skipped. Each reading is judged on its
+ *   own: unknown vehicle or compartment, outside −40..+60 °C, stamped more than
+ *   MAX_FUTURE_SKEW_MS after ctx.now, the same sensor time as the latest (a duplicate), or sent
+ *   from a phone that is not the driver's → rejected with the reason and counted. One
+ *   `readings_recorded` event per turn lists what was accepted (the evidence the projector
+ *   stores) and what was rejected.
+ * - A reading stamped before the latest one is evidence all the same but moves neither the
+ *   latest reading nor the excursion state: feeding late values into the hysteresis would
+ *   rewrite the past. It is recorded with `late: true`.
  * - Excursion times (start, end, duration, grace) are sensor times; silence is measured in
- *   runtime time (ctx.now), since a silent sensor sends no times.
+ *   runtime time (ctx.now), since a silent sensor sends no times. The silence timer is armed
+ *   once and re-arms itself from the last reading when it fires early, so a reading a second
+ *   costs no timer write.
  * - Loading or a hand-off check of chilled/frozen goods needs a compartment of that class (or a
  *   custom one whose range lies inside the class's range), with a reading, not silent, not
  *   pending nor in excursion and the latest reading in range.
  * - Changing a compartment's class or range resets its excursion state (closing an open
  *   excursion with reason `reconfigured`); it is refused while orders are inside, as is removing
  *   a compartment with orders inside (`compartment_not_empty`).
- * This actor sends no commands; it emits events that alerting and the order certificates read.
+ * - When an excursion (either kind) starts or ends, every order inside is told
+ *   (`cold_chain_excursion`, `cold_chain_excursion_ended`), so the mark travels with the order.
  */
 import type { ActorLogic, Effect, TurnContext, TurnResult } from "../types.ts";
 import { accept, emit, refuse } from "../logic.ts";
 import { VehicleMessage } from "../../protocol/actors/vehicle.ts";
-import type { CompartmentConfig } from "../../protocol/actors/vehicle.ts";
+import type {
+  CompartmentConfig,
+  ReadingRejection,
+  TelemetryReading,
+} from "../../protocol/actors/vehicle.ts";
 import type { TemperatureClass } from "../../protocol/ids.ts";
 import { VehicleState } from "./types.ts";
 import type { Compartment, TemperaturePhase } from "./types.ts";
@@ -151,7 +164,7 @@ type Sender = "driver" | "store" | "dispatcher" | "actor" | "timer";
 
 const ALLOWED: Record<VehicleMessage["type"], readonly Sender[]> = {
   configure: ["dispatcher"],
-  reading: ["driver", "actor"],
+  readings: ["actor"],
   grace_elapsed: ["timer"],
   silence_elapsed: ["timer"],
   load: ["driver", "store", "dispatcher", "actor"],
@@ -195,6 +208,7 @@ function authorize(
 // ---------------------------------------------------------------- excursions
 
 function startExcursion(
+  state: VehicleState,
   c: Compartment,
   since: number,
   peakC: number,
@@ -222,6 +236,15 @@ function startExcursion(
         celsius: c.latest?.celsius ?? peakC,
         peakC,
         orderIds: temperature.orderIds,
+      }),
+      ...notifyOrders(state, temperature.orderIds, {
+        type: "cold_chain_excursion",
+        vehicleId: state.id,
+        compartmentId: c.id,
+        kind: "temperature",
+        startedAt: since,
+        detectedAt,
+        celsius: c.latest?.celsius ?? peakC,
       }),
     ],
   };
@@ -262,6 +285,7 @@ function closeAll(c: Compartment, endedAt: number, reason: string): Effect[] {
 
 /** Moves the temperature machine for a fresh reading `celsius` at sensor time `at`. */
 function stepTemperature(
+  state: VehicleState,
   c: Compartment,
   celsius: number,
   at: number,
@@ -274,7 +298,7 @@ function stepTemperature(
   switch (t.phase) {
     case "in_range": {
       if (!out) return { compartment: c, effects: [] };
-      if (graceMs === 0) return startExcursion(c, at, celsius, at);
+      if (graceMs === 0) return startExcursion(state, c, at, celsius, at);
       return {
         compartment: { ...c, temperature: { phase: "pending", since: at, peakC: celsius } },
         effects: [
@@ -291,7 +315,7 @@ function stepTemperature(
     case "pending": {
       if (out) {
         const peakC = worse(c, t.peakC, celsius);
-        if (at - t.since >= graceMs) return startExcursion(c, t.since, peakC, at);
+        if (at - t.since >= graceMs) return startExcursion(state, c, t.since, peakC, at);
         return { compartment: { ...c, temperature: { ...t, peakC } }, effects: [] };
       }
       if (!clearlyIn) return { compartment: c, effects: [] };
@@ -329,6 +353,13 @@ function stepTemperature(
             orderIds: t.orderIds,
             reason: "back_in_range",
           }),
+          ...notifyOrders(state, t.orderIds, {
+            type: "cold_chain_excursion_ended",
+            vehicleId: state.id,
+            compartmentId: c.id,
+            kind: "temperature",
+            endedAt: at,
+          }),
         ],
       };
     }
@@ -341,6 +372,7 @@ function configure(state: VehicleState, msg: Msg<"configure">, ctx: TurnContext)
   const silenceLimitSeconds = msg.silenceLimitSeconds ?? state.silenceLimitSeconds;
   const hysteresisC = msg.hysteresisC ?? state.hysteresisC;
   const driverId = msg.driverId === undefined ? state.driverId : msg.driverId;
+  const marketId = msg.marketId === undefined ? state.marketId : msg.marketId;
   const effects: Effect[] = [];
   const wanted = new Set(msg.compartments.map((c) => c.id));
 
@@ -394,20 +426,18 @@ function configure(state: VehicleState, msg: Msg<"configure">, ctx: TurnContext)
         silence: null,
         heardAt: null,
         orderIds: [],
+        silenceTimerAt: null,
       };
     }
     if (!isMonitored(c)) {
+      c = { ...c, silenceTimerAt: null };
       effects.push({ kind: "cancel", timer: silenceTimer(c.id) });
     } else if (c.silence === null) {
       // Listening starts now for a compartment that never reported; a changed limit applies.
       const heardAt = c.heardAt ?? ctx.now;
-      c = { ...c, heardAt };
-      effects.push({
-        kind: "schedule",
-        timer: silenceTimer(c.id),
-        at: heardAt + silenceLimitSeconds * 1000,
-        msg: { type: "silence_elapsed", compartmentId: c.id },
-      });
+      const at = heardAt + silenceLimitSeconds * 1000;
+      c = { ...c, heardAt, silenceTimerAt: at };
+      effects.push(silenceSchedule(c.id, at));
     }
     compartments[c.id] = c;
   }
@@ -424,75 +454,162 @@ function configure(state: VehicleState, msg: Msg<"configure">, ctx: TurnContext)
       silenceLimitSeconds,
       hysteresisC,
       driverId,
+      marketId,
     }),
   );
-  return accept({ ...state, compartments, silenceLimitSeconds, hysteresisC, driverId }, effects);
+  return accept(
+    { ...state, compartments, silenceLimitSeconds, hysteresisC, driverId, marketId },
+    effects,
+  );
 }
 
-function reading(state: VehicleState, msg: Msg<"reading">, ctx: TurnContext): Result {
-  const c = state.compartments[msg.compartmentId];
-  if (c === undefined) return unknownCompartment(msg.compartmentId);
-  if (
-    !Number.isFinite(msg.celsius) ||
-    msg.celsius < PHYSICAL_MIN_C ||
-    msg.celsius > PHYSICAL_MAX_C
-  ) {
-    return refuse(
-      "invalid_reading",
-      `${msg.celsius} °C is outside what a sensor can report (${PHYSICAL_MIN_C}..${PHYSICAL_MAX_C})`,
-    );
-  }
-  if (msg.at > ctx.now + MAX_FUTURE_SKEW_MS) {
-    return refuse("invalid_reading", `reading time ${msg.at} is in the future (now ${ctx.now})`);
-  }
-  if (c.latest !== null && msg.at <= c.latest.at) {
-    return accept(state, [
-      emit("late_reading_recorded", {
-        compartmentId: c.id,
-        celsius: msg.celsius,
-        at: msg.at,
-        latestAt: c.latest.at,
-      }),
-    ]);
-  }
+type Rejection = { seq: number; compartmentId: string; reason: ReadingRejection };
 
-  const doorOpen = msg.doorOpen ?? c.latest?.doorOpen ?? null;
-  const effects: Effect[] = [
-    emit("reading_recorded", { compartmentId: c.id, celsius: msg.celsius, at: msg.at, doorOpen }),
-  ];
-  if (msg.doorOpen !== undefined && msg.doorOpen !== (c.latest?.doorOpen ?? false)) {
-    effects.push(
-      emit(msg.doorOpen ? "door_opened" : "door_closed", { compartmentId: c.id, at: msg.at }),
-    );
-  }
-  let next: Compartment = { ...c, latest: { celsius: msg.celsius, at: msg.at, doorOpen } };
+/** Why this reading cannot be evidence for this vehicle, or null when it is accepted. */
+function judge(state: VehicleState, r: TelemetryReading, now: number): ReadingRejection | null {
+  if (Object.keys(state.compartments).length === 0) return "unknown_vehicle";
+  const c = state.compartments[r.compartmentId];
+  if (c === undefined) return "unknown_compartment";
+  if (!Number.isFinite(r.celsius)) return "not_a_number";
+  if (r.celsius < PHYSICAL_MIN_C || r.celsius > PHYSICAL_MAX_C) return "out_of_physical_range";
+  if (r.at > now + MAX_FUTURE_SKEW_MS) return "future_timestamp";
+  if (r.source !== undefined && r.source !== "sensor" && r.source !== `courier:${state.driverId}`)
+    return "wrong_driver";
+  if (c.latest !== null && r.at === c.latest.at) return "duplicate";
+  return null;
+}
 
-  if (isMonitored(next)) {
-    if (next.silence !== null) {
-      effects.push(
-        emit("excursion_ended", {
-          compartmentId: c.id,
-          kind: "sensor_silent",
-          startedAt: next.silence.startedAt,
-          endedAt: ctx.now,
-          durationMs: ctx.now - next.silence.startedAt,
-          orderIds: next.silence.orderIds,
-          reason: "reading_received",
-        }),
-      );
+/**
+ * A batch of readings from the telemetry bridge. Each is judged on its own; accepted ones are
+ * evidence (one `readings_recorded` event per turn lists them with their stream sequences, which
+ * the projector stores) and the fresh ones step the compartment's excursion state in order.
+ */
+function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): Result {
+  let next = state;
+  const recorded: {
+    seq: number;
+    compartmentId: string;
+    celsius: number;
+    at: number;
+    doorOpen: boolean;
+    late: boolean;
+  }[] = [];
+  const rejected: Rejection[] = [];
+  const effects: Effect[] = [];
+  const silenced = new Set<string>();
+  for (const r of msg.readings) {
+    if (r.seq <= next.telemetrySeq) continue; // applied before a replay: not a new reading
+    next = { ...next, telemetrySeq: r.seq };
+    const reason = judge(next, r, ctx.now);
+    if (reason !== null) {
+      rejected.push({ seq: r.seq, compartmentId: r.compartmentId, reason });
+      continue;
     }
-    next = { ...next, silence: null, heardAt: ctx.now };
-    effects.push({
-      kind: "schedule",
-      timer: silenceTimer(c.id),
-      at: ctx.now + state.silenceLimitSeconds * 1000,
-      msg: { type: "silence_elapsed", compartmentId: c.id },
+    const c = next.compartments[r.compartmentId]!;
+    const doorOpen = r.doorOpen ?? c.latest?.doorOpen ?? false;
+    if (c.latest !== null && r.at < c.latest.at) {
+      // Evidence all the same, but feeding it into the hysteresis would rewrite the past.
+      recorded.push({
+        seq: r.seq,
+        compartmentId: c.id,
+        celsius: r.celsius,
+        at: r.at,
+        doorOpen,
+        late: true,
+      });
+      continue;
+    }
+    recorded.push({
+      seq: r.seq,
+      compartmentId: c.id,
+      celsius: r.celsius,
+      at: r.at,
+      doorOpen,
+      late: false,
     });
-    const stepped = stepTemperature(next, msg.celsius, msg.at, state.hysteresisC);
-    next = stepped.compartment;
+    const stepped = applyFresh(next, c, r, doorOpen, ctx.now);
+    next = withCompartment(next, stepped.compartment);
     effects.push(...stepped.effects);
+    if (isMonitored(stepped.compartment)) silenced.add(c.id);
   }
-  return accept(withCompartment(state, next), effects);
+  for (const id of silenced) {
+    const c = next.compartments[id]!;
+    if (c.silenceTimerAt !== null) continue;
+    const at = ctx.now + next.silenceLimitSeconds * 1000;
+    next = withCompartment(next, { ...c, silenceTimerAt: at });
+    effects.push(silenceSchedule(id, at));
+  }
+  if (rejected.length > 0) {
+    const counts = { ...next.rejected };
+    for (const r of rejected) counts[r.reason] = (counts[r.reason] ?? 0) + 1;
+    next = { ...next, rejected: counts };
+  }
+  if (recorded.length > 0 || rejected.length > 0) {
+    effects.unshift(emit("readings_recorded", { readings: recorded, rejected }));
+  }
+  return accept(next, effects);
+}
+
+function silenceSchedule(compartmentId: string, at: number): Effect {
+  return {
+    kind: "schedule",
+    timer: silenceTimer(compartmentId),
+    at,
+    msg: { type: "silence_elapsed", compartmentId },
+  };
+}
+
+/** One fresh reading (newer than the latest): door, silence and excursion state. */
+function applyFresh(
+  state: VehicleState,
+  c: Compartment,
+  r: TelemetryReading,
+  doorOpen: boolean,
+  now: number,
+): { compartment: Compartment; effects: Effect[] } {
+  const effects: Effect[] = [];
+  if (r.doorOpen !== undefined && r.doorOpen !== (c.latest?.doorOpen ?? false)) {
+    effects.push(
+      emit(r.doorOpen ? "door_opened" : "door_closed", { compartmentId: c.id, at: r.at }),
+    );
+  }
+  let next: Compartment = { ...c, latest: { celsius: r.celsius, at: r.at, doorOpen } };
+  if (!isMonitored(next)) return { compartment: next, effects };
+  if (next.silence !== null) {
+    effects.push(
+      emit("excursion_ended", {
+        compartmentId: c.id,
+        kind: "sensor_silent",
+        startedAt: next.silence.startedAt,
+        endedAt: now,
+        durationMs: now - next.silence.startedAt,
+        orderIds: next.silence.orderIds,
+        reason: "reading_received",
+      }),
+      ...notifyOrders(state, next.silence.orderIds, {
+        type: "cold_chain_excursion_ended",
+        vehicleId: state.id,
+        compartmentId: c.id,
+        kind: "sensor_silent",
+        endedAt: now,
+      }),
+    );
+  }
+  next = { ...next, silence: null, heardAt: now };
+  const stepped = stepTemperature(state, next, r.celsius, r.at, state.hysteresisC);
+  return { compartment: stepped.compartment, effects: [...effects, ...stepped.effects] };
+}
+
+/** Tells each order inside about an excursion, so the order (and its shopper) carries the mark. */
+function notifyOrders(
+  state: VehicleState,
+  orderIds: readonly string[],
+  msg: { type: string } & Record<string, unknown>,
+): Effect[] {
+  return orderIds.map((id) => ({
+    kind: "send",
+    command: { to: { type: "order", id }, msg },
+  }));
 }
 
 function graceElapsed(state: VehicleState, msg: Msg<"grace_elapsed">, ctx: TurnContext): Result {
@@ -502,7 +619,7 @@ function graceElapsed(state: VehicleState, msg: Msg<"grace_elapsed">, ctx: TurnC
     return accept(state);
   // Inside the range but not by the margin: not "still out of range"; a later reading decides.
   if (!isOutOfRange(c, c.latest.celsius)) return accept(state);
-  const started = startExcursion(c, c.temperature.since, c.temperature.peakC, ctx.now);
+  const started = startExcursion(state, c, c.temperature.since, c.temperature.peakC, ctx.now);
   return accept(withCompartment(state, started.compartment), started.effects);
 }
 
@@ -511,16 +628,33 @@ function silenceElapsed(
   msg: Msg<"silence_elapsed">,
   ctx: TurnContext,
 ): Result {
-  const c = state.compartments[msg.compartmentId];
-  if (c === undefined || !isMonitored(c) || c.silence !== null) return accept(state);
+  const found = state.compartments[msg.compartmentId];
+  if (found === undefined) return accept(state);
+  const c: Compartment = { ...found, silenceTimerAt: null };
+  if (!isMonitored(c) || c.silence !== null) return accept(withCompartment(state, c));
   const heardAt = c.heardAt ?? ctx.now;
-  if (ctx.now - heardAt < state.silenceLimitSeconds * 1000) return accept(state);
+  const dueAt = heardAt + state.silenceLimitSeconds * 1000;
+  if (ctx.now < dueAt) {
+    // Heard since the timer was armed: wait for the rest of the limit from the last reading.
+    return accept(withCompartment(state, { ...c, silenceTimerAt: dueAt }), [
+      silenceSchedule(c.id, dueAt),
+    ]);
+  }
   const silence = {
     startedAt: ctx.now,
     lastReadingAt: c.latest?.at ?? null,
     orderIds: [...c.orderIds],
   };
   return accept(withCompartment(state, { ...c, silence }), [
+    ...notifyOrders(state, silence.orderIds, {
+      type: "cold_chain_excursion",
+      vehicleId: state.id,
+      compartmentId: c.id,
+      kind: "sensor_silent",
+      startedAt: ctx.now,
+      detectedAt: ctx.now,
+      celsius: null,
+    }),
     emit("excursion_started", {
       compartmentId: c.id,
       kind: "sensor_silent",
@@ -590,6 +724,9 @@ export const vehicleLogic: ActorLogic<VehicleState, VehicleMessage> = {
       silenceLimitSeconds: DEFAULT_SILENCE_LIMIT_SECONDS,
       hysteresisC: DEFAULT_HYSTERESIS_C,
       driverId: null,
+      marketId: null,
+      telemetrySeq: 0,
+      rejected: {},
     };
   },
   transition(state, msg, ctx) {
@@ -598,8 +735,8 @@ export const vehicleLogic: ActorLogic<VehicleState, VehicleMessage> = {
     switch (msg.type) {
       case "configure":
         return configure(state, msg, ctx);
-      case "reading":
-        return reading(state, msg, ctx);
+      case "readings":
+        return readings(state, msg, ctx);
       case "grace_elapsed":
         return graceElapsed(state, msg, ctx);
       case "silence_elapsed":

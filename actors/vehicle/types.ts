@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ActorId } from "../../protocol/ids.ts";
-import { CompartmentClass } from "../../protocol/actors/vehicle.ts";
+import { CompartmentClass, ReadingRejection } from "../../protocol/actors/vehicle.ts";
 
 const EpochMs = z.number().int().nonnegative();
 
@@ -67,6 +67,12 @@ export const Compartment = z.object({
   heardAt: EpochMs.nullable(),
   /** Orders loaded, in loading order. */
   orderIds: z.array(ActorId),
+  /**
+   * When the pending silence timer fires, or null when none is armed. A reading does not move
+   * the timer (that would be a timer write per reading); the timer re-arms itself at
+   * `heardAt + limit` when it finds the sensor was heard since.
+   */
+  silenceTimerAt: EpochMs.nullable().default(null),
 });
 export type Compartment = z.infer<typeof Compartment>;
 
@@ -76,5 +82,10 @@ export const VehicleState = z.object({
   silenceLimitSeconds: z.number().int().positive(),
   hysteresisC: z.number().nonnegative(),
   driverId: ActorId.nullable(),
+  marketId: ActorId.nullable().default(null),
+  /** The highest TELEMETRY sequence applied: a replayed reading at or below it is skipped. */
+  telemetrySeq: z.number().int().nonnegative().default(0),
+  /** Readings rejected so far, by reason. */
+  rejected: z.partialRecord(ReadingRejection, z.number().int().nonnegative()).default({}),
 });
 export type VehicleState = z.infer<typeof VehicleState>;

@@ -33,6 +33,39 @@ export const CompartmentConfig = z
   });
 export type CompartmentConfig = z.infer<typeof CompartmentConfig>;
 
+/** The most readings one `readings` command carries (the bridge splits larger batches). */
+export const MAX_READINGS_PER_COMMAND = 256;
+
+/**
+ * One compartment reading as the bridge hands it over. The bridge checks the shape (JSON, a
+ * number); the actor, which knows the vehicle, judges the rest and records each rejection.
+ */
+export const TelemetryReading = z.object({
+  /** The TELEMETRY stream sequence. */
+  seq: z.number().int().positive(),
+  compartmentId: z.string().min(1).max(64),
+  celsius: z.number(),
+  /** The sensor's timestamp. */
+  at: EpochMs,
+  doorOpen: z.boolean().optional(),
+  /** Who reported it: the van's logger over MQTT, or a courier's phone paired with a logger. */
+  source: z.union([z.literal("sensor"), z.string().regex(/^courier:.+$/)]).optional(),
+});
+export type TelemetryReading = z.infer<typeof TelemetryReading>;
+
+/** Why a reading was not accepted as evidence (counted per vehicle and by the bridge). */
+export const ReadingRejection = z.enum([
+  "malformed",
+  "not_a_number",
+  "out_of_physical_range",
+  "future_timestamp",
+  "unknown_vehicle",
+  "unknown_compartment",
+  "duplicate",
+  "wrong_driver",
+]);
+export type ReadingRejection = z.infer<typeof ReadingRejection>;
+
 export const VehicleMessage = z.discriminatedUnion("type", [
   /** Sets the whole compartment layout (replaces the previous one). */
   z.object({
@@ -50,13 +83,18 @@ export const VehicleMessage = z.discriminatedUnion("type", [
     hysteresisC: z.number().finite().min(0).max(5).optional(),
     /** The courier driving the van; only they may send readings from the driver app. */
     driverId: ActorId.nullable().optional(),
+    /** The market the van works in: its alerts go to that market's dispatchers. */
+    marketId: ActorId.nullable().optional(),
   }),
+  /**
+   * Readings from the telemetry bridge, in TELEMETRY stream order. `seq` is the reading's stream
+   * sequence: the actor applies each sequence once (a bridge replaying after a crash re-sends
+   * what it cannot prove was applied) and it is the evidence's key in Postgres. Each reading is
+   * judged on its own: a bad one is rejected with a reason inside an accepted turn.
+   */
   z.object({
-    type: z.literal("reading"),
-    compartmentId: ActorId,
-    celsius: z.number(),
-    at: EpochMs,
-    doorOpen: z.boolean().optional(),
+    type: z.literal("readings"),
+    readings: z.array(TelemetryReading).min(1).max(MAX_READINGS_PER_COMMAND),
   }),
   /** Delivered by the durable timer `grace:<compartmentId>`. */
   z.object({ type: z.literal("grace_elapsed"), compartmentId: ActorId }),
