@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../geo/index.ts";
 import { planDispatch } from "./engine.ts";
-import { bestInsertion, evaluateRoute, insertionCost } from "./route.ts";
-import type { RouteTiming } from "./route.ts";
-import type { DispatchCourier, DispatchOrder, EngineOptions, RouteStop } from "./types.ts";
+import { bestInsertion, blockInsertionCost, evaluateRoute, insertionCost } from "./route.ts";
+import type { RouteStart, RouteTiming } from "./route.ts";
+import type {
+  CarriedOrder,
+  DispatchCourier,
+  DispatchOrder,
+  EngineOptions,
+  RouteStop,
+} from "./types.ts";
 
 const MIN = 60_000;
 const NOW = Date.UTC(2026, 10, 22, 4, 0); // 12:00 in Kunming
@@ -168,6 +174,198 @@ describe("route timing", () => {
   it("refuses a pickup after the end of the shift", () => {
     const e = evaluateRoute({ ...start, offAt: NOW + 10 * MIN }, [pickup, dropoff], timing);
     expect(e.cost).toBe(Infinity);
+  });
+});
+
+describe("thermal budget in route timing", () => {
+  const timing: RouteTiming = {
+    travel: OPTIONS.travel!,
+    pickupServiceMs: 4 * MIN,
+    dropoffServiceMs: 4 * MIN,
+    shopperWeight: 1,
+    lateWeight: 4,
+  };
+  const start: RouteStart = { position: at(0, 0), mode: "ebike", now: NOW, offAt: null };
+  const pickup: RouteStop = {
+    orderId: "o",
+    kind: "pickup",
+    at: at(0, 0),
+    readyAt: NOW,
+    promisedBy: null,
+  };
+  // At the store: pickup at 2 min, leave at 4, 10 min to the door, drop-off at 16: 14 min out.
+  const door = (limits: Partial<RouteStop>): RouteStop => ({
+    orderId: "o",
+    kind: "dropoff",
+    at: at(3000, 0),
+    readyAt: 0,
+    promisedBy: null,
+    ...limits,
+  });
+
+  it("refuses a drop-off past its bag budget from pickup, unless compartments keep it cold", () => {
+    for (const price of [
+      (s: RouteStart, d: RouteStop) => evaluateRoute(s, [pickup, d], timing).cost,
+      (s: RouteStart, d: RouteStop) => insertionCost(s, [], [pickup, d], timing),
+      (s: RouteStart, d: RouteStop) =>
+        insertionCost(s, [door({ orderId: "x" })], [pickup, d], timing),
+    ]) {
+      expect(price(start, door({ safeMs: 14 * MIN }))).toBeLessThan(Infinity);
+      expect(price(start, door({ safeMs: 13 * MIN }))).toBe(Infinity);
+      expect(price({ ...start, refrigerated: true }, door({ safeMs: 13 * MIN }))).toBeLessThan(
+        Infinity,
+      );
+    }
+  });
+
+  it("refuses a drop-off after its deadline, for every courier", () => {
+    for (const refrigerated of [false, true]) {
+      const s = { ...start, refrigerated };
+      expect(evaluateRoute(s, [pickup, door({ safeUntil: NOW + 16 * MIN })], timing).cost).toBe(
+        evaluateRoute(s, [pickup, door({})], timing).cost,
+      );
+      expect(evaluateRoute(s, [pickup, door({ safeUntil: NOW + 15 * MIN })], timing).cost).toBe(
+        Infinity,
+      );
+      expect(insertionCost(s, [], [pickup, door({ safeUntil: NOW + 15 * MIN })], timing)).toBe(
+        Infinity,
+      );
+    }
+  });
+
+  it("prices thermal limits in closed form exactly as the general rule", () => {
+    const random = seededRandom(11);
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const p: RouteStop = {
+        orderId: "o",
+        kind: "pickup",
+        at: at(random() * 5000, random() * 5000),
+        readyAt: NOW + Math.floor(random() * 30) * MIN,
+        promisedBy: null,
+      };
+      const d: RouteStop = {
+        orderId: "o",
+        kind: "dropoff",
+        at: at(random() * 5000, random() * 5000),
+        readyAt: 0,
+        promisedBy: null,
+        safeMs: random() < 0.7 ? Math.floor(5 + random() * 20) * MIN : Infinity,
+        safeUntil: random() < 0.4 ? NOW + Math.floor(10 + random() * 40) * MIN : Infinity,
+      };
+      const s = { ...start, refrigerated: random() < 0.3 };
+      const general = evaluateRoute(s, [p, d], timing).cost;
+      const fast = insertionCost(s, [], [p, d], timing);
+      if (general === Infinity) {
+        refused++;
+        expect(fast).toBe(Infinity);
+      } else expect(fast).toBeCloseTo(general, 9);
+    }
+    expect(refused).toBeGreaterThan(30);
+    expect(refused).toBeLessThan(270);
+  });
+
+  it("finds the cheapest insertion within the limits, as trying every position does", () => {
+    const random = seededRandom(5);
+    const place = () => at(random() * 4000, random() * 4000);
+    const limit = (): Partial<RouteStop> => ({
+      safeMs: random() < 0.6 ? Math.floor(8 + random() * 30) * MIN : Infinity,
+      safeUntil: random() < 0.4 ? NOW + Math.floor(10 + random() * 60) * MIN : Infinity,
+    });
+    /** The cost of a route by the plain timing rule, with the limits checked here. */
+    const reference = (s: RouteStart, route: readonly RouteStop[]) => {
+      const plain = route.map((x) => ({ ...x, safeMs: Infinity, safeUntil: Infinity }));
+      const e = evaluateRoute(s, plain, timing);
+      const pickedAt = new Map<string, number>();
+      for (let k = 0; k < route.length; k++) {
+        const stop = route[k]!;
+        const moment = e.moments[k]!;
+        if (stop.kind === "pickup") {
+          pickedAt.set(stop.orderId, moment);
+          continue;
+        }
+        if (moment > (stop.safeUntil ?? Infinity)) return Infinity;
+        const from = pickedAt.get(stop.orderId);
+        if (s.refrigerated !== true && from !== undefined) {
+          if (moment - from > (stop.safeMs ?? Infinity)) return Infinity;
+        }
+      }
+      return e.cost;
+    };
+    let feasible = 0;
+    let refused = 0;
+    for (let n = 0; n < 400; n++) {
+      // Orders on the route: some with both stops (pickup first), some picked up already.
+      const route: RouteStop[] = [];
+      const orders = Math.floor(random() * 4);
+      for (let k = 0; k < orders; k++) {
+        const id = `r${k}`;
+        const d: RouteStop = {
+          orderId: id,
+          kind: "dropoff",
+          at: place(),
+          readyAt: 0,
+          promisedBy: null,
+          ...limit(),
+        };
+        const dAt = Math.floor(random() * (route.length + 1));
+        route.splice(dAt, 0, d);
+        if (random() < 0.5) {
+          const pAt = Math.floor(random() * (dAt + 1));
+          route.splice(pAt, 0, {
+            orderId: id,
+            kind: "pickup",
+            at: place(),
+            readyAt: NOW + Math.floor(random() * 15) * MIN,
+            promisedBy: null,
+          });
+        }
+      }
+      const added: RouteStop[] = [
+        {
+          orderId: "new",
+          kind: "pickup",
+          at: place(),
+          readyAt: NOW + Math.floor(random() * 15) * MIN,
+          promisedBy: null,
+        },
+        { orderId: "new", kind: "dropoff", at: place(), readyAt: 0, promisedBy: null, ...limit() },
+      ];
+      const s: RouteStart = { ...start, refrigerated: random() < 0.25 };
+      let brute = Infinity;
+      let bruteBlock = Infinity;
+      for (let i = 0; i <= route.length; i++) {
+        bruteBlock = Math.min(
+          bruteBlock,
+          reference(s, [...route.slice(0, i), ...added, ...route.slice(i)]),
+        );
+        for (let j = i; j <= route.length; j++) {
+          const candidate = [
+            ...route.slice(0, i),
+            added[0]!,
+            ...route.slice(i, j),
+            added[1]!,
+            ...route.slice(j),
+          ];
+          brute = Math.min(brute, reference(s, candidate));
+        }
+      }
+      const cost = insertionCost(s, route, added, timing);
+      const built = bestInsertion(s, route, added, timing);
+      expect(blockInsertionCost(s, route, added, timing), `block ${n}`).toBeCloseTo(bruteBlock, 9);
+      if (brute === Infinity) {
+        refused++;
+        expect(cost, `case ${n}`).toBe(Infinity);
+        expect(built).toBeNull();
+      } else {
+        feasible++;
+        expect(cost, `case ${n}`).toBeCloseTo(brute, 9);
+        expect(built!.eval.cost).toBeCloseTo(brute, 9);
+        expect(reference(s, built!.stops)).toBeCloseTo(brute, 9);
+      }
+    }
+    expect(feasible).toBeGreaterThan(50);
+    expect(refused).toBeGreaterThan(50);
   });
 });
 
@@ -413,6 +611,156 @@ describe("planDispatch", () => {
     expect(
       planDispatch({ now: NOW, orders: [], couriers: [near, free] }, OPTIONS).reassignments,
     ).toEqual([]);
+  });
+
+  describe("thermal budget", () => {
+    const chilled = (id: string, over: Partial<DispatchOrder> = {}) =>
+      order(id, { temperatureClass: "chilled", safeMs: 60 * MIN, ...over });
+    const van = (id: string, over: Partial<DispatchCourier> = {}) =>
+      courier(id, {
+        mode: "van",
+        position: at(2000, 0),
+        freeSlots: { ambient: 2, chilled: 2, frozen: 2 },
+        ...over,
+      });
+    // 19.8 km: from a pickup at 2 min, 66 min on the road, at the door at 72: 70 min out.
+    const farDoor = at(19_800, 0);
+
+    it("gives chilled goods an e-bike could only bring after 70 minutes to a van, or nobody", () => {
+      const plan = (couriers: DispatchCourier[], over: Partial<DispatchOrder> = {}) =>
+        pairs(
+          planDispatch(
+            { now: NOW, orders: [chilled("o1", { dropoff: farDoor, ...over })], couriers },
+            OPTIONS,
+          ),
+        );
+      // The e-bike stands at the store, the van 2 km off: the van all the same.
+      expect(plan([courier("ebike"), van("van")])).toEqual({ o1: "van" });
+      expect(plan([courier("ebike")])).toEqual({});
+      // A van without a free chilled slot is no better than a bag.
+      expect(
+        plan([courier("ebike"), van("van", { freeSlots: { ambient: 2, chilled: 0, frozen: 2 } })]),
+      ).toEqual({});
+      // Ambient goods, or a door within the hour: the nearer e-bike.
+      const ambient = { temperatureClass: "ambient" as const, safeMs: Infinity };
+      expect(plan([courier("ebike"), van("van")], ambient)).toEqual({
+        o1: "ebike",
+      });
+      expect(plan([courier("ebike"), van("van")], { dropoff: at(13_200, 0) })).toEqual({
+        o1: "ebike",
+      });
+    });
+
+    /** c1 at the origin carries goods for a door 1.5 km north (5 min). */
+    const carrying = (over: Partial<CarriedOrder>): CarriedOrder => ({
+      orderId: "carried",
+      pickup: null,
+      dropoff: at(1500, 0),
+      readyAt: NOW - 20 * MIN,
+      promisedBy: null,
+      temperatureClass: "frozen",
+      pickedUp: true,
+      locked: false,
+      ...over,
+    });
+    // A new order from a store 600 m behind c1 to a door next to the carried one.
+    const behind = order("new", { pickup: at(-600, 0), dropoff: at(1600, 0) });
+    const pickupOfNew = (c: CarriedOrder) =>
+      planDispatch(
+        { now: NOW, orders: [behind], couriers: [courier("c1", { carrying: [c] })] },
+        OPTIONS,
+      ).assignments.find((a) => a.orderId === "new")?.pickupAt;
+
+    it("delivers frozen goods 20 of their 30 bag minutes out before fetching new work", () => {
+      // No limit: store first (pickup at 4 min), then both doors (frozen at 15 min).
+      expect(pickupOfNew(carrying({ temperatureClass: "ambient" }))).toBeCloseTo(NOW + 4 * MIN, -3);
+      // 10 minutes left: the frozen door at 7 min, back to the store (7 min), pickup at 18.
+      expect(pickupOfNew(carrying({ safeUntil: NOW + 10 * MIN }))).toBeCloseTo(NOW + 18 * MIN, -3);
+    });
+
+    it("keeps planning a courier whose goods are already past their budget, never delaying them", () => {
+      const late = carrying({ temperatureClass: "chilled", safeUntil: NOW - MIN });
+      expect(pickupOfNew(late)).toBeCloseTo(NOW + 18 * MIN, -3);
+      // Nor does it take an unstarted job from such a courier for want of a route.
+      const job = carrying({
+        orderId: "job",
+        pickup: at(0, 0),
+        pickedUp: false,
+        temperatureClass: "chilled",
+        safeMs: 60 * MIN,
+      });
+      const c1 = courier("c1", { position: at(9000, 0), carrying: [late, job] });
+      const free = courier("free", { position: at(300, 0) });
+      const relieved = planDispatch({ now: NOW, orders: [], couriers: [c1, free] }, OPTIONS);
+      expect(relieved.reassignments.map((r) => r.orderId)).toEqual(["job"]);
+    });
+
+    it("never takes a van's chilled job back for a free courier who could not keep it cold", () => {
+      const job = (over: Partial<CarriedOrder> = {}) =>
+        carrying({
+          orderId: "job",
+          pickup: at(0, 0),
+          dropoff: farDoor,
+          pickedUp: false,
+          temperatureClass: "chilled",
+          safeMs: 60 * MIN,
+          ...over,
+        });
+      // The van is 9 km from the store (30 min); the free e-bike stands 300 m from it.
+      const vanWith = (j: CarriedOrder) => van("van", { position: at(-9000, 0), carrying: [j] });
+      const free = courier("free", { position: at(300, 0) });
+      const relieved = (j: CarriedOrder, others = [free]) =>
+        planDispatch({ now: NOW, orders: [], couriers: [vanWith(j), ...others] }, OPTIONS)
+          .reassignments;
+      expect(relieved(job())).toEqual([]);
+      // Ambient goods: the e-bike is the better courier.
+      expect(relieved(job({ temperatureClass: "ambient", safeMs: Infinity }))).toHaveLength(1);
+      // A free van with a chilled slot is, and one without is not.
+      const freeVan = van("free-van", { position: at(300, 0) });
+      expect(relieved(job(), [freeVan])).toHaveLength(1);
+      const full = van("free-van", {
+        position: at(300, 0),
+        freeSlots: { ambient: 2, chilled: 0, frozen: 2 },
+      });
+      expect(relieved(job(), [full])).toEqual([]);
+    });
+
+    it("does not bundle chilled orders when the shared trip breaks a bag budget", () => {
+      // Alone, each door is 11 min from pickup; together the second is 15 min out.
+      const orders = [
+        chilled("o1", { dropoff: at(2000, 0), safeMs: 12 * MIN }),
+        chilled("o2", { dropoff: at(2100, 100), safeMs: 12 * MIN }),
+      ];
+      const couriers = [courier("c1"), courier("c2"), courier("c3")];
+      const plan = planDispatch({ now: NOW, orders, couriers }, OPTIONS);
+      const p = pairs(plan);
+      expect(Object.keys(p)).toEqual(["o1", "o2"]);
+      expect(p.o1).not.toBe(p.o2);
+      expect(plan.stats.bundles).toBe(0);
+      // A budget the trip keeps: bundled as before.
+      const roomy = orders.map((o) => ({ ...o, safeMs: 20 * MIN }));
+      expect(planDispatch({ now: NOW, orders: roomy, couriers }, OPTIONS).stats.bundles).toBe(1);
+    });
+
+    it("plans goods whose budget is never binding exactly as ambient goods", () => {
+      const orders = Array.from({ length: 30 }, (_, i) =>
+        order(`o${i}`, {
+          storeId: `s${i % 4}`,
+          pickup: at((i % 4) * 700, 0),
+          dropoff: at(1000 + i * 97, (i * 131) % 2000),
+        }),
+      );
+      const couriers = Array.from({ length: 12 }, (_, i) =>
+        courier(`c${i}`, { position: at(i * 250, i * 120) }),
+      );
+      const ambient = planDispatch({ now: NOW, orders, couriers }, OPTIONS);
+      const roomy = orders.map((o, i) =>
+        i % 2 === 0 ? { ...o, temperatureClass: "chilled" as const, safeMs: 600 * MIN } : o,
+      );
+      expect(planDispatch({ now: NOW, orders: roomy, couriers }, OPTIONS).assignments).toEqual(
+        ambient.assignments,
+      );
+    });
   });
 
   it("is deterministic whatever the input order", () => {

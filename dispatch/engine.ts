@@ -10,7 +10,10 @@
  *    the radius until enough feasible couriers are found (capacity, compartment slots, lock,
  *    couriers who passed on it, end of shift).
  * 4. A candidate's cost is the rise of its route cost when the bundle's stops are inserted at
- *    their best positions (route.ts).
+ *    their best positions (route.ts). A route that breaks a hard rule has no cost, so it is
+ *    never matched: a pickup after the end of shift, or chilled or frozen goods at a door after
+ *    their thermal budget (`safeMs` from pickup in a bag, `safeUntil` once carried; a van with a
+ *    slot of the order's class keeps it cold, so only `safeUntil` binds it).
  * 5. Bundles are matched to couriers by a min-cost assignment over the whole tick (matching.ts),
  *    not first come first served; a second round lets couriers with room take one more.
  * 6. Orders that stay without a courier too long, or that many couriers passed on, are alerts.
@@ -18,10 +21,18 @@
 import { CourierIndex, DEFAULT_SPEEDS } from "../geo/index.ts";
 import type { CourierDistance, LatLng, Mode } from "../geo/index.ts";
 import { minCostAssignment, SparseBuilder } from "./matching.ts";
-import { blockInsertion, blockInsertionCost, insertAll, insertionCost, stopsOf } from "./route.ts";
-import type { RouteStart, RouteTiming } from "./route.ts";
+import {
+  blockInsertion,
+  blockInsertionCost,
+  evaluateRoute,
+  insertAll,
+  insertionCost,
+  stopsOf,
+} from "./route.ts";
+import type { Insertion, RouteStart, RouteTiming } from "./route.ts";
 import type {
   Assignment,
+  CarriedOrder,
   DispatchAlert,
   DispatchCourier,
   DispatchInput,
@@ -133,10 +144,54 @@ interface Bundle {
   readonly widen: boolean;
 }
 
+/** Where a courier's route starts now. Compartments (a van) keep goods cold: no bag budget. */
+function routeStart(c: DispatchCourier, position: LatLng, now: number): RouteStart {
+  return { position, mode: c.mode, now, offAt: c.offAt, refrigerated: c.freeSlots !== null };
+}
+
+/**
+ * A courier's current route: its work inserted in the order it was given. Goods that can no
+ * longer reach their door within their thermal budget (the courier fell behind) do not make the
+ * route impossible, which would leave the courier unplanned: the route is then planned without
+ * thermal limits, and each limit it breaks becomes "no later than on this route", so new work
+ * may not delay those goods any further. Null when the route cannot be kept at all (shift over).
+ */
+function currentRoute(
+  start: RouteStart,
+  carrying: readonly CarriedOrder[],
+  timing: RouteTiming,
+): Insertion | null {
+  const stops = carrying.map((o) => stopsOf(o));
+  const route = insertAll(start, [], stops, timing);
+  if (route !== null) return route;
+  const unlimited = stops.map((list) =>
+    list.map((stop) => ({ ...stop, safeMs: Infinity, safeUntil: Infinity })),
+  );
+  const planned = insertAll(start, [], unlimited, timing);
+  if (planned === null) return null;
+  const limits = new Map(stops.flat().map((stop) => [`${stop.kind}:${stop.orderId}`, stop]));
+  const pickedAt = new Map<string, number>();
+  const relaxed = planned.stops.map((stop, i) => {
+    const moment = planned.eval.moments[i]!;
+    if (stop.kind === "pickup") {
+      pickedAt.set(stop.orderId, moment);
+      return stop;
+    }
+    const own = limits.get(`dropoff:${stop.orderId}`) ?? stop;
+    const safeMs = own.safeMs ?? Infinity;
+    const safeUntil = own.safeUntil ?? Infinity;
+    const from = pickedAt.get(stop.orderId);
+    const windowKept = start.refrigerated === true || from === undefined || moment - from <= safeMs;
+    if (moment <= safeUntil && windowKept) return { ...stop, safeMs, safeUntil };
+    return { ...stop, safeMs: Infinity, safeUntil: moment };
+  });
+  return { stops: relaxed, eval: evaluateRoute(start, relaxed, timing) };
+}
+
 /** The current route of a courier: its carried orders inserted in the order they were given. */
 function plannable(c: DispatchCourier, now: number, timing: RouteTiming): Plannable | null {
   if (c.position === null) return null;
-  const start: RouteStart = { position: c.position, mode: c.mode, now, offAt: c.offAt };
+  const start = routeStart(c, c.position, now);
   if (c.carrying.length === 0) {
     return {
       courier: c,
@@ -147,12 +202,7 @@ function plannable(c: DispatchCourier, now: number, timing: RouteTiming): Planna
       slots: slotsOf(c),
     };
   }
-  const route = insertAll(
-    start,
-    [],
-    c.carrying.map((o) => stopsOf(o)),
-    timing,
-  );
+  const route = currentRoute(start, c.carrying, timing);
   // A route that can no longer be kept (shift over) still occupies the courier: plan nothing.
   if (route === null)
     return { courier: c, start, stops: [], cost: 0, capacityLeft: 0, slots: null };
@@ -246,6 +296,8 @@ function bundle(
       for (let b = a + 1; b < group.length; b++) {
         const A = group[a]!;
         const B = group[b]!;
+        // An order a bag cannot take alone (its thermal budget) goes alone, to a van or nobody.
+        if (solo[a] === Infinity || solo[b] === Infinity) continue;
         if (Math.abs(A.readyAt - B.readyAt) > o.lookaheadMinutes * MINUTE) continue;
         // Only a pair where one door lies on the way to the other can save anything: from one
         // door to the other must be shorter than from the store to it. Skips most pairs cheaply.
@@ -349,29 +401,28 @@ export function planDispatch(
   const index = (memo ?? new DispatchMemo()).index(plans, o.h3Resolution, now);
   const planOf = new Map(plans.map((p, i) => [p.courier.courierId, i]));
 
-  let rows: Bundle[] = bundle(considered, o, timing, now).map((members) => {
-    const passed = members.some((m) => m.passedBy.length > 0)
+  const rowOf = (members: readonly DispatchOrder[], block: readonly RouteStop[] | null) => ({
+    orders: members,
+    block,
+    pickup: members[0]!.pickup,
+    lockedTo: members[0]!.lockedTo,
+    passedBy: members.some((m) => m.passedBy.length > 0)
       ? new Set(members.flatMap((m) => m.passedBy))
-      : NOBODY;
-    // The trip's own order: the bundle's orders inserted one by one on an idle courier at the
-    // store (always feasible: no end of shift there).
-    const block =
-      members.length === 1
-        ? null
-        : insertAll(
-            { position: members[0]!.pickup, mode: "ebike", now, offAt: null },
-            [],
-            members.map((m) => stopsOf(m)),
-            timing,
-          )!.stops;
-    return {
-      orders: members,
-      block,
-      pickup: members[0]!.pickup,
-      lockedTo: members[0]!.lockedTo,
-      passedBy: passed,
-      widen: members.some((m) => m.passedBy.length >= o.widenAfterPasses),
-    };
+      : NOBODY,
+    widen: members.some((m) => m.passedBy.length >= o.widenAfterPasses),
+  });
+  let rows: Bundle[] = bundle(considered, o, timing, now).flatMap((members) => {
+    if (members.length === 1) return [rowOf(members, null)];
+    // The trip's own order: the bundle's orders inserted one by one on an idle e-bike at the
+    // store, as `bundle` priced it (so feasible: no end of shift there, and the bundle formed
+    // only within the bag budgets). Should it not be, its orders go alone.
+    const trip = insertAll(
+      { position: members[0]!.pickup, mode: "ebike", now, offAt: null },
+      [],
+      members.map((m) => stopsOf(m)),
+      timing,
+    );
+    return trip === null ? members.map((m) => rowOf([m], null)) : [rowOf(members, trip.stops)];
   });
   const bundles = rows.filter((r) => r.orders.length > 1).length;
 
@@ -507,13 +558,7 @@ function betterElsewhere(
     if (c.position === null) continue;
     const movable = c.carrying.filter((j) => !j.pickedUp && !j.locked && j.offered !== true);
     if (movable.length === 0) continue;
-    const start: RouteStart = { position: c.position, mode: c.mode, now, offAt: c.offAt };
-    const route = insertAll(
-      start,
-      [],
-      c.carrying.map((j) => stopsOf(j)),
-      timing,
-    );
+    const route = currentRoute(routeStart(c, c.position, now), c.carrying, timing);
     if (route === null) continue;
     for (const job of movable) {
       if (job.pickup === null) continue;
@@ -527,9 +572,14 @@ function betterElsewhere(
         }
       }
       let best: { id: string; at: number } | null = null;
+      const jobStops = stopsOf(job);
       for (const n of freeIndex.nearest(job.pickup.lat, job.pickup.lng, 4, o.maxRadiusMeters)) {
         const p = freeById.get(n.id)!;
         if (claimed.has(n.id) || n.id === c.courierId) continue;
+        // Only a courier who could carry it: a slot of its class, its goods kept within their
+        // budget (a chilled job a van has for a far door is no job for a bag), before shift end.
+        if (p.slots !== null && p.slots[job.temperatureClass] <= 0) continue;
+        if (insertionCost(p.start, [], jobStops, timing) === Infinity) continue;
         const arrival = now + timing.travel(p.start.position, job.pickup, p.courier.mode) * 1000;
         const at = Math.max(job.readyAt, arrival + halfPickup);
         if (best === null || at < best.at) best = { id: n.id, at };

@@ -10,7 +10,10 @@
  *
  * Cost of a route, in minutes: the courier's time until it leaves its last stop, plus
  * `shopperWeight` × each drop-off's time from now, plus `lateWeight` × every minute past a
- * promise. A pickup after the end of the courier's shift makes a route infeasible (Infinity).
+ * promise. A pickup after the end of the courier's shift makes a route infeasible (Infinity),
+ * and so does a drop-off that breaks its thermal budget: later than its `safeUntil`, or, for a
+ * courier without refrigerated compartments, more than its `safeMs` after its pickup on the
+ * route. Routes without such limits (ambient goods) skip these checks.
  * The cost of giving a courier an order is the rise of that cost when the order's stops are
  * inserted at their best positions (pickup before drop-off).
  *
@@ -36,10 +39,18 @@ export interface RouteStart {
   readonly now: number;
   /** No pickup after this moment (end of shift); null for none. */
   readonly offAt: number | null;
+  /**
+   * The courier carries goods in actively cooled compartments (a van): drop-offs' bag budgets
+   * (`RouteStop.safeMs`) do not bind it. False when absent.
+   */
+  readonly refrigerated?: boolean;
 }
 
 export interface RouteEval {
-  /** Cost in minutes; Infinity when the route breaks a hard rule (a pickup after shift end). */
+  /**
+   * Cost in minutes; Infinity when the route breaks a hard rule (a pickup after shift end, a
+   * drop-off past its thermal budget).
+   */
   readonly cost: number;
   /** The moment of each stop (pickup or drop-off), epoch ms, in route order. */
   readonly moments: readonly number[];
@@ -59,20 +70,34 @@ class Problem {
   seq = new Int32Array(0);
   bestSeq = new Int32Array(0);
   bestLen = 0;
+  /** Whether some drop-off has a thermal limit on this route; if not, nothing below is read. */
+  thermal = false;
+  /** Per stop: the latest moment of a drop-off (`safeUntil`), Infinity for none. */
+  deadline = new Float64Array(0);
+  /** Per stop: a drop-off's longest time after its pickup (`safeMs`), Infinity for none. */
+  window = new Float64Array(0);
+  /** Per stop: the stop index of a windowed drop-off's pickup, -1 for none on the route. */
+  pickupOf = new Int32Array(0);
+  /** Per stop: a pickup's moment in the sequence being timed (each visits it before its door). */
+  moment = new Float64Array(0);
 
   reset(start: RouteStart, stops: readonly RouteStop[], added: readonly RouteStop[]): void {
     const all = this.stops;
     const points = this.points;
+    const bagBound = start.refrigerated !== true;
+    let thermal = false;
     all.length = 0;
     points.length = 0;
     points.push(start.position);
     for (const s of stops) {
       all.push(s);
       points.push(s.at);
+      if (!thermal) thermal = hasLimit(s, bagBound);
     }
     for (const s of added) {
       all.push(s);
       points.push(s.at);
+      if (!thermal) thermal = hasLimit(s, bagBound);
     }
     const m = points.length;
     this.size = m;
@@ -82,6 +107,50 @@ class Problem {
       this.seq = new Int32Array(m * 2);
       this.bestSeq = new Int32Array(m * 2);
     }
+    this.thermal = thermal;
+    if (thermal) this.limits(bagBound);
+  }
+
+  /** Fills the thermal limits of `stops` (only for a route that has some). */
+  private limits(bagBound: boolean): void {
+    const all = this.stops;
+    const n = all.length;
+    if (this.deadline.length < n) {
+      this.deadline = new Float64Array(n * 2);
+      this.window = new Float64Array(n * 2);
+      this.pickupOf = new Int32Array(n * 2);
+      this.moment = new Float64Array(n * 2);
+    }
+    for (let s = 0; s < n; s++) {
+      const stop = all[s]!;
+      this.deadline[s] = stop.kind === "dropoff" ? (stop.safeUntil ?? Infinity) : Infinity;
+      this.window[s] = Infinity;
+      this.pickupOf[s] = -1;
+      const window = stop.safeMs ?? Infinity;
+      if (!bagBound || stop.kind !== "dropoff" || window === Infinity) continue;
+      for (let k = 0; k < n; k++) {
+        const other = all[k]!;
+        if (other.kind === "pickup" && other.orderId === stop.orderId) {
+          this.window[s] = window;
+          this.pickupOf[s] = k;
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether stop `s`, visited at `moment`, keeps its thermal limit (pickups record their moment
+   * for their drop-off). Only called when `thermal`.
+   */
+  keepsCold(s: number, pickup: boolean, moment: number): boolean {
+    if (pickup) {
+      this.moment[s] = moment;
+      return true;
+    }
+    if (moment > this.deadline[s]!) return false;
+    const k = this.pickupOf[s]!;
+    return k < 0 || moment - this.moment[k]! <= this.window[s]!;
   }
 
   /** Travel ms from point a to point b (0 = courier, i + 1 = stop i). */
@@ -94,6 +163,15 @@ class Problem {
     }
     return v;
   }
+}
+
+/** Whether a stop has a thermal limit that binds this courier. */
+function hasLimit(stop: RouteStop, bagBound: boolean): boolean {
+  if (stop.kind !== "dropoff") return false;
+  return (
+    (stop.safeUntil !== undefined && stop.safeUntil < Infinity) ||
+    (bagBound && stop.safeMs !== undefined && stop.safeMs < Infinity)
+  );
 }
 
 const scratch = new Problem();
@@ -122,6 +200,7 @@ function timeSequence(
   let feasible = true;
   let lastMoment = start.now;
   let previous: RouteStop | null = null;
+  const thermal = problem.thermal;
   for (let i = 0; i < len; i++) {
     const s = seq[i]!;
     const stop = stops[s]!;
@@ -146,6 +225,7 @@ function timeSequence(
       shopper += moment - start.now;
       if (stop.promisedBy !== null && moment > stop.promisedBy) late += moment - stop.promisedBy;
     }
+    if (thermal && !problem.keepsCold(s, pickup, moment)) feasible = false;
     if (moments !== null) moments.push(moment);
     lastMoment = moment;
     previous = stop;
@@ -241,6 +321,10 @@ function pickupThenDropoff(
   if (start.offAt !== null && atStore > start.offAt) return Infinity;
   const atDoor =
     atStore + halfPickup + timing.travel(pickup.at, dropoff.at, start.mode) * 1000 + halfDropoff;
+  if (atDoor > (dropoff.safeUntil ?? Infinity)) return Infinity;
+  if (start.refrigerated !== true && atDoor - atStore > (dropoff.safeMs ?? Infinity)) {
+    return Infinity;
+  }
   const late =
     dropoff.promisedBy !== null && atDoor > dropoff.promisedBy ? atDoor - dropoff.promisedBy : 0;
   return (
@@ -315,6 +399,7 @@ class Cursor {
         this.late += moment - stop.promisedBy;
       }
     }
+    if (p.thermal && !p.keepsCold(s, pickup, moment)) this.feasible = false;
     this.lastMoment = moment;
     this.previous = stop;
     this.at = s + 1;
@@ -449,7 +534,10 @@ function searchBlock(
   return bestCost;
 }
 
-/** The stops an order adds to a route: its pickup unless picked up, then its drop-off if known. */
+/**
+ * The stops an order adds to a route: its pickup unless picked up, then its drop-off if known,
+ * with its thermal limits. Every stop has the same fields (the inner loop reads one shape).
+ */
 export function stopsOf(order: {
   readonly orderId: string;
   readonly pickup: LatLng | null;
@@ -457,6 +545,8 @@ export function stopsOf(order: {
   readonly readyAt: number;
   readonly promisedBy: number | null;
   readonly pickedUp?: boolean;
+  readonly safeMs?: number;
+  readonly safeUntil?: number;
 }): RouteStop[] {
   const stops: RouteStop[] = [];
   if (order.pickedUp !== true && order.pickup !== null) {
@@ -466,6 +556,8 @@ export function stopsOf(order: {
       at: order.pickup,
       readyAt: order.readyAt,
       promisedBy: null,
+      safeMs: Infinity,
+      safeUntil: Infinity,
     });
   }
   if (order.dropoff !== null) {
@@ -475,6 +567,8 @@ export function stopsOf(order: {
       at: order.dropoff,
       readyAt: 0,
       promisedBy: order.promisedBy,
+      safeMs: order.safeMs ?? Infinity,
+      safeUntil: order.safeUntil ?? Infinity,
     });
   }
   return stops;

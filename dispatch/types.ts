@@ -29,6 +29,13 @@ export interface DispatchOrder {
   readonly lockedTo: string | null;
   /** Couriers who declined it or let an offer run out: never offered it again. */
   readonly passedBy: readonly string[];
+  /**
+   * Thermal budget: the longest its goods may spend from pickup to the door in an insulated
+   * bag, ms (the class's budget less what is spent; coldchain/budget.ts). A hard limit for a
+   * courier without compartments; a van with a free slot of its class keeps it cold instead.
+   * Absent or Infinity: no limit (ambient goods).
+   */
+  readonly safeMs?: number;
 }
 
 /** A stop already on a courier's route: work the courier has (or has been offered). */
@@ -40,6 +47,17 @@ export interface RouteStop {
   readonly readyAt: number;
   /** Drop-offs: the promise to the shopper (epoch ms), or null. Pickups: null. */
   readonly promisedBy: number | null;
+  /**
+   * Drop-offs: the longest time from this order's pickup on the route to this door, ms (the
+   * bag budget); binds a courier without refrigerated compartments (`RouteStart.refrigerated`).
+   * Absent or Infinity: none.
+   */
+  readonly safeMs?: number;
+  /**
+   * Drop-offs: the latest moment the goods must be at this door, epoch ms (goods already out
+   * of refrigeration); binds every courier. Absent or Infinity: none.
+   */
+  readonly safeUntil?: number;
 }
 
 /** An order a courier has: picked up (only its drop-off remains) or not yet. */
@@ -55,6 +73,13 @@ export interface CarriedOrder {
   readonly locked: boolean;
   /** A pending offer, not a job yet: planned around, never taken back by dispatch. */
   readonly offered?: boolean;
+  /** Not picked up: its bag budget from pickup to the door, ms, as `DispatchOrder.safeMs`. */
+  readonly safeMs?: number;
+  /**
+   * Picked up: the latest moment its goods must be at the door, epoch ms, given what carries
+   * them (coldchain/budget.ts `safeUntil`). Absent or Infinity: none.
+   */
+  readonly safeUntil?: number;
 }
 
 export interface DispatchCourier {
@@ -64,7 +89,10 @@ export interface DispatchCourier {
   readonly position: LatLng | null;
   /** How many more orders it can take, pending offers already counted. */
   readonly capacityLeft: number;
-  /** Free compartment slots per temperature class (a van), or null (one insulated box). */
+  /**
+   * Free compartment slots per temperature class (a van), or null (one insulated box). A van
+   * keeps the goods of the classes it has slots for cold: bag budgets (`safeMs`) do not bind it.
+   */
   readonly freeSlots: Readonly<Record<TemperatureClass, number>> | null;
   /** Work it already has, in the order it was given (its route is planned around it). */
   readonly carrying: readonly CarriedOrder[];

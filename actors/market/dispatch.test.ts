@@ -286,6 +286,108 @@ describe("market dispatch", () => {
     expect(refused.ok).toBe(false);
   });
 
+  it("gives the engine each order's thermal budget: the bag budget until pickup, a deadline after", () => {
+    const MIN = 60_000;
+    let state = run(
+      market(),
+      { type: "configure", name: "五华", city: "昆明", autoDispatch: false },
+      ctx(dispatcher),
+    ).state;
+    state = run(state, available("c1", 25.041, 4)).state;
+    state = run(state, {
+      type: "courier_available",
+      courierId: "van",
+      mode: "van",
+      vehicleId: "v1",
+      freeCapacity: 4,
+      freeSlots: { ambient: 2, chilled: 2, frozen: 1 },
+      position: { lat: 25.045, lng: 102.71, at: T0, accuracy: 10 },
+    }).state;
+    for (const [id, cls] of [
+      ["bagged", "chilled"],
+      ["waiting-frozen", "frozen"],
+      ["offered", "ambient"],
+      ["in-van", "chilled"],
+      ["open-chilled", "chilled"],
+      ["open-ambient", "ambient"],
+    ] as const) {
+      state = run(state, ready(id, { temperatureClass: cls })).state;
+    }
+    const assign = (orderId: string, courierId: string) =>
+      run(state, { type: "order_assigned", orderId, courierId }).state;
+    state = assign("bagged", "c1");
+    state = assign("waiting-frozen", "c1");
+    state = assign("in-van", "van");
+    for (const [orderId, courierId] of [
+      ["bagged", "c1"],
+      ["in-van", "van"],
+    ] as const) {
+      state = run(
+        state,
+        { type: "order_picked_up", orderId, courierId },
+        fromActor(T0 + 5 * MIN),
+      ).state;
+    }
+    state = run(
+      state,
+      { type: "offer", orderId: "offered", courierId: "c1" },
+      ctx(dispatcher, T0 + 6 * MIN),
+    ).state;
+
+    const input = engineInput(state, T0 + 25 * MIN);
+    const thermal = (o: { orderId: string; safeMs?: number; safeUntil?: number }) => [
+      o.orderId,
+      o.safeMs,
+      o.safeUntil,
+    ];
+    // Open orders wait in the store's fridge: the whole bag budget, from pickup on.
+    expect(input.orders.map(thermal)).toEqual([
+      ["open-ambient", Infinity, undefined],
+      ["open-chilled", 60 * MIN, undefined],
+    ]);
+    const carrying = (id: string) =>
+      input.couriers.find((c) => c.courierId === id)!.carrying.map(thermal);
+    expect(carrying("c1")).toEqual([
+      // Picked up at 5 min into a bag: an hour from then.
+      ["bagged", Infinity, T0 + 65 * MIN],
+      ["waiting-frozen", 30 * MIN, Infinity],
+      ["offered", Infinity, undefined],
+    ]);
+    // In the van's chilled compartment the budget does not run.
+    expect(carrying("van")).toEqual([["in-van", Infinity, Infinity]]);
+  });
+
+  it("offers chilled goods only to a van when an e-bike could not bring them within the hour", () => {
+    // The door is 15 km north: ~72 min by e-bike (straight line × 1.3 at 4.5 m/s).
+    const far = { dropoff: { lat: 25.175, lng: 102.71 } };
+    let state = run(market(), available("c1", 25.041, 2)).state;
+    const chilled = run(
+      state,
+      ready("chilled-far", { ...far, temperatureClass: "chilled" }),
+      fromActor(T0 + 1000),
+    );
+    expect(offersIn(chilled.effects)).toEqual([]);
+    state = chilled.state;
+    // The same trip with ambient goods is the e-bike's.
+    const ambient = run(state, ready("ambient-far", far), fromActor(T0 + 2000));
+    expect(offersIn(ambient.effects)).toEqual([["ambient-far", "c1"]]);
+    state = ambient.state;
+    const van = run(
+      state,
+      {
+        type: "courier_available",
+        courierId: "van",
+        mode: "van",
+        vehicleId: "v1",
+        freeCapacity: 2,
+        freeSlots: { ambient: 1, chilled: 1, frozen: 0 },
+        position: { lat: 25.06, lng: 102.71, at: T0 + 3000, accuracy: 10 },
+      },
+      fromActor(T0 + 3000),
+    );
+    expect(offersIn(van.effects)).toEqual([["chilled-far", "van"]]);
+  });
+
   it("in manual dispatch, offers nothing by itself", () => {
     let state = run(
       market(),

@@ -489,13 +489,22 @@ describe("offers (the dispatch seam)", () => {
       promisedBy: null,
       temperatureClass: "chilled",
       locked: false,
+      pickedUpAt: null,
     });
     state = run(
       state,
       { type: "order_picked_up", orderId: "o1", courierId: "c1" },
-      asActor(),
+      asActor(T0 + 700_000),
     ).state;
     expect(state.assigned.o1?.pickedUp).toBe(true);
+    // The chilled goods' time out of refrigeration starts now; a repeated report keeps it.
+    expect(state.assigned.o1?.pickedUpAt).toBe(T0 + 700_000);
+    const repeated = run(
+      state,
+      { type: "order_picked_up", orderId: "o1", courierId: "c1" },
+      asActor(T0 + 760_000),
+    ).state;
+    expect(repeated.assigned.o1?.pickedUpAt).toBe(T0 + 700_000);
     expect(
       refusal(
         state,
@@ -519,6 +528,17 @@ describe("offers (the dispatch seam)", () => {
   it("reads a state persisted before assignments were tracked", () => {
     const { assigned: _assigned, ...old } = busy();
     expect(marketLogic.restore!(JSON.parse(JSON.stringify(old)), 1).assigned).toEqual({});
+  });
+
+  it("reads an assigned order persisted before its pickup moment was kept", () => {
+    let state = offered(busy(), "o1", "c1");
+    state = run(state, { type: "order_assigned", orderId: "o1", courierId: "c1" }, asActor()).state;
+    const { pickedUpAt: _pickedUpAt, ...old } = state.assigned.o1!;
+    const restored = marketLogic.restore!(
+      JSON.parse(JSON.stringify({ ...state, assigned: { o1: { ...old, pickedUp: true } } })),
+      1,
+    );
+    expect(restored.assigned.o1?.pickedUpAt).toBeNull();
   });
 
   it("withdraws an offer when the order asks, without counting it as a pass", () => {

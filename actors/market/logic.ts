@@ -64,6 +64,8 @@ import type {
 } from "./types.ts";
 import { DispatchMemo, planDispatch, RELIEF_EVERY_MS } from "../../dispatch/index.ts";
 import { DEFAULT_SPEEDS, haversine } from "../../geo/index.ts";
+// The budget's own file: coldchain/index.ts is the certificates' (signing keys, files).
+import { remainingSafeMs, safeUntil } from "../../coldchain/budget.ts";
 import type {
   CarriedOrder,
   DispatchInput as EngineInput,
@@ -351,6 +353,28 @@ function memoFor(marketId: string): DispatchMemo {
   return memo;
 }
 
+/**
+ * The thermal budget of an order's goods for the engine. Until the hand-off they are in the
+ * store's refrigeration: nothing is spent, and the whole bag budget of their class is the
+ * longest they may take from pickup to the door on a courier without compartments (`safeMs`).
+ * Once picked up into a bag, the budget runs from `pickedUpAt`, so the door has a deadline
+ * (`safeUntil`). In a van's compartment it does not run: the market hears no compartment
+ * readings (the vehicle actor watches them and raises excursions), so it counts it in range.
+ */
+function thermalOf(
+  order: Pick<AssignedOrder, "temperatureClass" | "pickedUp" | "pickedUpAt" | "since">,
+  inVan: boolean,
+  now: number,
+): { safeMs: number; safeUntil: number } {
+  const cls = order.temperatureClass;
+  if (!order.pickedUp) {
+    return { safeMs: remainingSafeMs({ class: cls, spentMs: 0 }), safeUntil: Infinity };
+  }
+  if (inVan) return { safeMs: Infinity, safeUntil: Infinity };
+  const spentMs = Math.max(0, now - (order.pickedUpAt ?? order.since));
+  return { safeMs: Infinity, safeUntil: safeUntil({ now, class: cls, spentMs, carrier: "bag" }) };
+}
+
 /** What the engine needs from the market's bookkeeping: plannable orders and couriers. */
 export function engineInput(state: MarketState, now: number): EngineInput {
   const base = dispatchInput(state, now);
@@ -360,13 +384,22 @@ export function engineInput(state: MarketState, now: number): EngineInput {
     list.push(order);
     carrying.set(courierId, list);
   };
+  const inVan = (courierId: string) => (state.couriers[courierId]?.freeSlots ?? null) !== null;
   const assigned = Object.values(state.assigned).sort((a, b) => a.since - b.since);
-  for (const a of assigned) add(a.courierId, { ...a, locked: a.locked });
+  for (const a of assigned) {
+    add(a.courierId, { ...a, locked: a.locked, ...thermalOf(a, inVan(a.courierId), now) });
+  }
   // Pending offers are work the courier may take: plan around them too.
   for (const offer of Object.values(state.offers).sort((a, b) => a.offeredAt - b.offeredAt)) {
     const o = state.orders[offer.orderId];
     if (o === undefined) continue;
-    add(offer.courierId, { ...o, pickedUp: false, locked: o.lockedTo !== null, offered: true });
+    add(offer.courierId, {
+      ...o,
+      pickedUp: false,
+      locked: o.lockedTo !== null,
+      offered: true,
+      safeMs: remainingSafeMs({ class: o.temperatureClass, spentMs: 0 }),
+    });
   }
   // Every courier, full ones too: dispatch may still take an unstarted job from one of them.
   const everyone = Object.values(state.couriers)
@@ -408,6 +441,8 @@ export function engineInput(state: MarketState, now: number): EngineInput {
       queuedAt: o.queuedAt,
       lockedTo: o.lockedTo,
       passedBy: state.passedBy[o.orderId] ?? [],
+      // Still in the store's refrigeration: the whole bag budget, from pickup on.
+      safeMs: remainingSafeMs({ class: o.temperatureClass, spentMs: 0 }),
     })),
     couriers,
   };
@@ -656,6 +691,7 @@ function orderAssigned(state: MarketState, msg: Msg<"order_assigned">, ctx: Turn
     promisedBy: open?.promisedBy ?? null,
     temperatureClass: open?.temperatureClass ?? "ambient",
     locked: open?.lockedTo === msg.courierId,
+    pickedUpAt: null,
   };
   const ticked = tickEffects(
     { ...removed, assigned: { ...removed.assigned, [msg.orderId]: assigned } },
@@ -867,10 +903,14 @@ function orderPickedUp(state: MarketState, msg: Msg<"order_picked_up">, ctx: Tur
       temperatureClass: "ambient" as const,
       locked: false,
       since: ctx.now,
+      pickedUpAt: null,
     }),
     orderId: msg.orderId,
     courierId: msg.courierId,
     pickedUp: true,
+    // The command's time is the pickup's (the order actor sends it in the pick-up's turn); a
+    // repeated report keeps the first.
+    pickedUpAt: known?.pickedUpAt ?? ctx.now,
   };
   return accept({ ...state, assigned: { ...state.assigned, [msg.orderId]: assigned } }, [
     emit("order_picked_up", { orderId: msg.orderId, courierId: msg.courierId }),

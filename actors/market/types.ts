@@ -78,6 +78,12 @@ export const AssignedOrder = z.object({
   pickedUp: z.boolean(),
   since: EpochMs,
   /**
+   * When the courier took the goods from the store (the `order_picked_up` command's time): the
+   * start of their time out of refrigeration. Null until then, and in states persisted before
+   * it existed (read as picked up at `since`, the earliest it can have been).
+   */
+  pickedUpAt: EpochMs.nullable().default(null),
+  /**
    * Where and when, copied from the open order when it is assigned, so dispatch plans the
    * courier's route around it. Null for an order that never was open here (a force of an order
    * from elsewhere) and in states persisted before these fields existed.
