@@ -59,6 +59,20 @@ export const ConfigSchema = z.object({
    * gateway process only (it runs the deployment's webhook service). Unset: no webhooks.
    */
   WEBHOOKS_FILE: z.string().min(1).optional(),
+  /**
+   * Ed25519 private key (PKCS#8 PEM) that signs cold-chain certificates. Unset: the key in
+   * CERT_KEY_FILE, made there on first use (demo and development).
+   */
+  XIANDA_CERT_KEY: z.string().min(1).optional(),
+  /** Where the certificate key is kept when XIANDA_CERT_KEY is unset; default DATA_DIR/cert-key.pem. */
+  CERT_KEY_FILE: z.string().min(1).optional(),
+  /** How long after a delivery its certificate is built, so late readings are in (ms). */
+  CERT_SETTLE_MS: int(5000),
+  /**
+   * MQTT port of the nats-server `npm start` runs (vans' loggers publish there). Unset: 1883, or
+   * the next free port when another broker (mosquitto) holds it.
+   */
+  MQTT_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Where `npm start` keeps its NATS store and PGlite files (and `npm run gateway` its proof photos). */
   DATA_DIR: z.string().default("./.data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

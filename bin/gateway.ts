@@ -18,6 +18,8 @@ import { connectNats, ensureTopology } from "../nats/index.ts";
 import { buildApps } from "./apps.ts";
 import { loadConfig } from "./config.ts";
 import { topologyFrom } from "./wiring.ts";
+import { certificateSigner, openHistory } from "./history.ts";
+import { publicJwks } from "../coldchain/index.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "gateway" } });
@@ -36,6 +38,10 @@ await ensureTopology(nc, topology);
 const actors = new ActorClient({ nc, topology });
 const redis = config.REDIS_URL ? await connectRedis({ url: config.REDIS_URL }) : null;
 if (!redis) log.warn("REDIS_URL unset: location rate limits are per gateway process");
+// Certificates and temperature charts read the history database; without one those routes
+// answer 503 (a gateway in front of a deployment without Postgres still serves the rest).
+const history = config.DATABASE_URL ? await openHistory(config) : null;
+if (!history) log.warn("DATABASE_URL unset: certificate and temperature routes answer 503");
 const gateway = createGateway({
   nc,
   topology,
@@ -54,6 +60,9 @@ const gateway = createGateway({
   log,
   apps: buildApps(config),
   proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
+  ...(history
+    ? { coldChain: { db: history.db, jwks: publicJwks(await certificateSigner(config)) } }
+    : {}),
 });
 const { port } = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
 log.info({ port, host: config.GATEWAY_HOST }, "gateway listening");
@@ -75,6 +84,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, "stopping");
   await webhooks?.stop();
   await gateway.close();
+  await history?.close();
   actors.close();
   await redis?.close();
   await nc.drain();

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { connectNats } from "../nats/index.ts";
 import { loadConfig } from "./config.ts";
-import { actorHostFrom, topologyFrom, trackerSingleton } from "./wiring.ts";
+import { actorHostFrom, telemetrySingleton, topologyFrom, trackerSingleton } from "./wiring.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "actor-host" } });
@@ -19,14 +19,16 @@ const nc = await connectNats({
 });
 const topology = topologyFrom(config);
 const tracker = trackerSingleton(config, topology, log);
-const host = actorHostFrom(config, nc, topology, log, [tracker]);
+const telemetry = telemetrySingleton(config, topology, log);
+const host = actorHostFrom(config, nc, topology, log, [tracker, telemetry]);
 await host.start();
 
 const server = createServer(async (req, res) => {
   if (req.url === "/metrics") {
     res.setHeader("content-type", host.metrics.registry.contentType);
     const trackerMetrics = (await tracker.current()?.registry.metrics()) ?? "";
-    res.end((await host.metrics.registry.metrics()) + trackerMetrics);
+    const telemetryMetrics = (await telemetry.current()?.metrics.registry.metrics()) ?? "";
+    res.end((await host.metrics.registry.metrics()) + trackerMetrics + telemetryMetrics);
   } else if (req.url === "/healthz") {
     res.end(JSON.stringify({ ok: !nc.isClosed() }));
   } else if (req.url === "/readyz") {

@@ -4,7 +4,8 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { connect } from "@nats-io/transport-node";
 
@@ -13,6 +14,8 @@ export interface LocalNats {
   readonly url: string;
   /** The process we started, or null when one was already running. */
   readonly child: ChildProcess | null;
+  /** The MQTT port of the server we started (vans' loggers), or null when we did not start it. */
+  readonly mqttPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -30,8 +33,25 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-export async function ensureNats(url: string, dataDir: string): Promise<LocalNats> {
-  if (await reachable(url)) return { url, child: null, stop: async () => {} };
+/** `wanted`, or when it is taken (a mosquitto on 1883), the next free port after it. */
+async function freePort(wanted: number, host: string): Promise<number> {
+  for (let port = wanted; port < wanted + 20; port++) {
+    const free = await new Promise<boolean>((done) => {
+      const server = createServer();
+      server.once("error", () => done(false));
+      server.listen(port, host, () => server.close(() => done(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free MQTT port in ${wanted}-${wanted + 19}; set MQTT_PORT`);
+}
+
+export async function ensureNats(
+  url: string,
+  dataDir: string,
+  mqttPort?: number,
+): Promise<LocalNats> {
+  if (await reachable(url)) return { url, child: null, mqttPort: null, stop: async () => {} };
   if (spawnSync("nats-server", ["--version"]).error) {
     throw new NatsServerMissingError(
       [
@@ -47,6 +67,13 @@ export async function ensureNats(url: string, dataDir: string): Promise<LocalNat
   const { hostname, port } = new URL(url.split(",")[0]!.replace(/^nats:/, "http:"));
   const storeDir = resolve(join(dataDir, "nats"));
   mkdirSync(storeDir, { recursive: true });
+  // MQTT needs a server name and can only be set in a file; the flags set the rest.
+  const mqtt = mqttPort ?? (await freePort(1883, hostname || "127.0.0.1"));
+  const configFile = join(storeDir, "xianda.conf");
+  writeFileSync(
+    configFile,
+    `server_name: xianda-local\nmqtt { listen: "${hostname || "127.0.0.1"}:${mqtt}" }\n`,
+  );
   const child = spawn(
     "nats-server",
     [
@@ -59,6 +86,8 @@ export async function ensureNats(url: string, dataDir: string): Promise<LocalNat
       storeDir,
       "-l",
       join(storeDir, "server.log"),
+      "-c",
+      configFile,
     ],
     { stdio: "ignore" },
   );
@@ -69,6 +98,7 @@ export async function ensureNats(url: string, dataDir: string): Promise<LocalNat
       return {
         url,
         child,
+        mqttPort: mqtt,
         stop: () =>
           new Promise<void>((done) => {
             child.once("exit", () => done());

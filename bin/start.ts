@@ -20,14 +20,17 @@ import { buildApps } from "./apps.ts";
 import { loadConfig } from "./config.ts";
 import { DemoFlows, KUNMING_DOOR, KUNMING_STORE } from "./demo-flows.ts";
 import { ensureNats, NatsServerMissingError } from "./nats-server.ts";
-import { actorHostFrom, topologyFrom, trackerSingleton } from "./wiring.ts";
+import { actorHostFrom, telemetrySingleton, topologyFrom, trackerSingleton } from "./wiring.ts";
+import { certificateSigner, openHistory } from "./history.ts";
+import { publicJwks } from "../coldchain/index.ts";
+import { Projector } from "../projector/index.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL });
 
 let nats;
 try {
-  nats = await ensureNats(config.NATS_URL, config.DATA_DIR);
+  nats = await ensureNats(config.NATS_URL, config.DATA_DIR, config.MQTT_PORT);
 } catch (err) {
   if (err instanceof NatsServerMissingError) {
     console.error(err.message);
@@ -37,7 +40,7 @@ try {
 }
 console.log(
   nats.child
-    ? `started nats-server (JetStream, store in ${config.DATA_DIR}/nats) at ${nats.url}`
+    ? `started nats-server (JetStream, store in ${config.DATA_DIR}/nats) at ${nats.url}, MQTT on ${nats.mqttPort}`
     : `using NATS at ${nats.url}`,
 );
 
@@ -56,9 +59,24 @@ const secret = demoSecret();
 const nc = await connectNats({ servers: nats.url, name: "xianda-start" });
 const topology = topologyFrom(config);
 const tracker = trackerSingleton(config, topology, log);
-const host = actorHostFrom(config, nc, topology, log, [tracker]);
+const telemetry = telemetrySingleton(config, topology, log);
+const host = actorHostFrom(config, nc, topology, log, [tracker, telemetry]);
 await host.start();
 const actors = new ActorClient({ nc, topology });
+// History (PGlite under DATA_DIR unless DATABASE_URL) and the projector that fills it and
+// issues cold-chain certificates.
+const history = await openHistory(config);
+const signer = await certificateSigner(config);
+const projector = new Projector({
+  nc,
+  topology,
+  db: history.db,
+  actors,
+  signer,
+  log,
+  settleMs: config.CERT_SETTLE_MS,
+});
+await projector.start();
 const gateway = createGateway({
   nc,
   topology,
@@ -68,6 +86,7 @@ const gateway = createGateway({
   log,
   apps: buildApps(config),
   proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
+  coldChain: { db: history.db, jwks: publicJwks(signer) },
 });
 const { port } = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST).catch(() =>
   // The port is taken (another demo?): any free port will do.
@@ -147,8 +166,10 @@ async function stop() {
   console.log("\nstopping…");
   for (const sim of sims) sim.close();
   await gateway.close();
+  await projector.stop();
   actors.close();
   await host.stop();
+  await history.close();
   await nc.drain();
   await nats!.stop();
   process.exit(0);

@@ -5,6 +5,7 @@ import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
 import type { Singleton } from "../actors/index.ts";
 import { EtaModel, OsrmClient } from "../geo/index.ts";
 import { connectNats, ensureTopology, Topology } from "../nats/index.ts";
+import { TelemetryBridge } from "../telemetry/index.ts";
 import { Tracker } from "../tracking/index.ts";
 import type { Config } from "./config.ts";
 
@@ -47,6 +48,44 @@ export function trackerSingleton(
         async stop() {
           current = null;
           await tracker.stop();
+          actors.close();
+          await own.drain();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The telemetry bridge (TELEMETRY stream → vehicle actors) runs once per deployment, on the host
+ * holding partition 1 (the tracker has partition 0: two busy singletons, two hosts when there
+ * are two).
+ */
+export function telemetrySingleton(
+  config: Config,
+  topology: Topology,
+  log: Logger,
+): Singleton & { readonly current: () => TelemetryBridge | null } {
+  let current: TelemetryBridge | null = null;
+  return {
+    current: () => current,
+    name: "telemetry-bridge",
+    partition: 1 % topology.partitions,
+    async start() {
+      const own = await connectNats({
+        servers: config.NATS_URL,
+        name: "xianda-telemetry-bridge",
+        ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
+      });
+      const { leases } = await ensureTopology(own, topology);
+      const actors = new ActorClient({ nc: own, topology });
+      const bridge = new TelemetryBridge({ nc: own, topology, actors, leases, log });
+      await bridge.start();
+      current = bridge;
+      return {
+        async stop() {
+          current = null;
+          await bridge.stop();
           actors.close();
           await own.drain();
         },

@@ -28,6 +28,16 @@ export {
   listOrderEvents,
 } from "./history.ts";
 export type { AuditQuery } from "./history.ts";
+export {
+  findCertificate,
+  insertCertificate,
+  lastReadingBefore,
+  listExcursions,
+  listReadings,
+  readingsBySequence,
+  upsertExcursion,
+} from "./cold-chain.ts";
+export type { ReadingsQuery } from "./cold-chain.ts";
 export * as schema from "./schema/index.ts";
 export type * from "./types.ts";
 export * from "./redis/index.ts";

@@ -1,3 +1,4 @@
+import type { Database } from "../db/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -77,6 +78,15 @@ export interface GatewayOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Where couriers' proof-of-delivery photos are kept (`createFileProofStore`). Default: none (uploads answer 503). */
   readonly proofs?: ProofStore;
+  /**
+   * The history database and the certificate signer's public keys, for cold-chain certificates
+   * and temperature charts. Default: none (those routes answer 503).
+   */
+  readonly coldChain?: {
+    readonly db: Database;
+    /** The JWKS of the keys that sign certificates (`publicJwks(signer)`). */
+    readonly jwks: { keys: unknown[] };
+  };
   /** ms since the epoch. Default Date.now. */
   readonly clock?: () => number;
 }

@@ -29,12 +29,22 @@ import { Tracker } from "../tracking/index.ts";
 import { DemoFlows } from "../bin/demo-flows.ts";
 import type { AssignedOrderOptions } from "../bin/demo-flows.ts";
 import { cleanup, connectForTest, testTopology, waitFor } from "./nats-helpers.ts";
+import { loadSigner, publicJwks } from "../coldchain/index.ts";
+import type { CertificateSigner } from "../coldchain/index.ts";
+import { migrate, openDatabase } from "../db/index.ts";
+import type { Database } from "../db/index.ts";
+import { connectNats } from "../nats/index.ts";
+import { Projector } from "../projector/index.ts";
 
 export { KUNMING_DOOR, KUNMING_STORE } from "../bin/demo-flows.ts";
 export type { AssignedOrderOptions };
 
 export interface Stack {
   readonly url: string;
+  /** The history database (PGlite in memory), filled by the projector. */
+  readonly db: Database;
+  readonly projector: Projector;
+  readonly signer: CertificateSigner;
   readonly nc: NatsConnection;
   readonly topology: Topology;
   readonly actors: ActorClient;
@@ -58,10 +68,19 @@ export interface Stack {
 const SECRET = "test-secret-not-for-production-0123456789";
 
 export async function startStack(
-  options: { partitions?: number; limits?: Partial<GatewayLimits> } = {},
+  options: {
+    partitions?: number;
+    limits?: Partial<GatewayLimits>;
+    /** Another nats-server (one with an MQTT listener); default NATS_URL. */
+    natsUrl?: string;
+    /** How long after a delivery the certificate is built (ms). Default 500. */
+    certificateSettleMs?: number;
+  } = {},
 ): Promise<Stack> {
   const log = pino({ level: process.env.STACK_LOG_LEVEL ?? "silent" });
-  const nc = await connectForTest("stack");
+  const connect = (name: string) =>
+    options.natsUrl ? connectNats({ servers: options.natsUrl, name }) : connectForTest(name);
+  const nc = await connect("stack");
   const topology = testTopology({ partitions: options.partitions ?? 4 });
   const handles = await ensureTopology(nc, topology);
   const host = new ActorHost({
@@ -77,7 +96,7 @@ export async function startStack(
   const actors = new ActorClient({ nc, topology });
   const registry = new Registry();
   // The tracker has a connection of its own, as in production (bin/wiring.ts).
-  const trackerNc = await connectForTest("stack-tracker");
+  const trackerNc = await connect("stack-tracker");
   const trackerActors = new ActorClient({ nc: trackerNc, topology });
   const tracker = new Tracker({
     nc: trackerNc,
@@ -87,8 +106,24 @@ export async function startStack(
     eta: new EtaModel(),
     log,
     etaEveryMs: 1000,
+    temperatureEveryMs: 1000,
   });
   await tracker.start();
+  // History and certificates: PGlite in memory, the projector, a signing key of the test's own.
+  const history = await openDatabase();
+  await migrate(history);
+  const keyDir = await mkdtemp(join(tmpdir(), "xianda-stack-keys-"));
+  const signer = await loadSigner({ file: join(keyDir, "cert-key.pem") });
+  const projector = new Projector({
+    nc,
+    topology,
+    db: history.db,
+    actors,
+    signer,
+    log,
+    settleMs: options.certificateSettleMs ?? 500,
+  });
+  await projector.start();
   // Proof-of-delivery photos, as the gateway process keeps them (under DATA_DIR/proofs).
   const proofDir = await mkdtemp(join(tmpdir(), "xianda-stack-proofs-"));
   const gateway = createGateway({
@@ -101,6 +136,7 @@ export async function startStack(
     log,
     metrics: registry,
     proofs: createFileProofStore(proofDir),
+    coldChain: { db: history.db, jwks: publicJwks(signer) },
     apps: {
       driver: await buildDriverApp(),
       console: await buildConsoleApp({ tileUrl: null }),
@@ -128,6 +164,9 @@ export async function startStack(
 
   return {
     url,
+    db: history.db,
+    projector,
+    signer,
     nc,
     topology,
     actors,
@@ -138,6 +177,9 @@ export async function startStack(
     deliver: (orderId, courierId) => flows.deliver(orderId, courierId),
     async stop() {
       await gateway.close();
+      await projector.stop();
+      await history.close();
+      await rm(keyDir, { recursive: true, force: true });
       await tracker.stop();
       trackerActors.close();
       await trackerNc.close();

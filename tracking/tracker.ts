@@ -23,6 +23,7 @@ import { AckedPublisher } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
 import type { EventEnvelope, PushFrame } from "../protocol/index.ts";
 import type { CourierLive, Delivery, LocationMessage, TrackerView } from "./types.ts";
+import { ColdChainFeed } from "./cold-chain.ts";
 
 /** The part of geo's EtaModel the tracker uses: a synchronous straight-line window. */
 export interface StraightEta {
@@ -46,6 +47,8 @@ export interface TrackerOptions {
   readonly marketFlushMs?: number;
   /** How often each market actor gets its moved couriers' positions, for dispatch (ms). 5000. */
   readonly dispatchPositionsMs?: number;
+  /** Least time between two temperature frames of one van compartment (ms). Default 10,000. */
+  readonly temperatureEveryMs?: number;
   /** How often moved couriers' positions are saved (ms). Default 5000. */
   readonly persistMs?: number;
   /** Least time between two ETA frames of one order (ms). Default 5000. */
@@ -96,6 +99,7 @@ export class Tracker implements TrackerView {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #publisher: AckedPublisher;
+  #coldChain: ColdChainFeed | null = null;
   readonly #indexes = new Map<string, CourierIndex>();
   readonly #couriers = new Map<string, CourierLive>();
   readonly #deliveries = new Map<string, Delivery>();
@@ -165,6 +169,18 @@ export class Tracker implements TrackerView {
     await this.#followOrders();
     await this.#followCouriers();
     await this.#followMarketAlerts();
+    this.#coldChain = new ColdChainFeed({
+      nc,
+      topology,
+      actors: this.#o.actors,
+      log: this.#log,
+      clock: this.#clock,
+      ...(this.#o.temperatureEveryMs === undefined
+        ? {}
+        : { temperatureEveryMs: this.#o.temperatureEveryMs }),
+      onFrame: (kind) => this.#metrics.frames.inc({ kind }),
+    });
+    await this.#coldChain.start();
     this.#subs = [
       nc.subscribe(topology.subjects.courierLocationFilter, {
         callback: (err, msg) => {
@@ -195,6 +211,7 @@ export class Tracker implements TrackerView {
     this.#events?.stop();
     this.#courierEvents?.stop();
     for (const m of this.#alertEvents) m.stop();
+    this.#coldChain?.stop();
     for (const t of this.#workTimers.values()) clearTimeout(t);
     this.#workTimers.clear();
     await this.#persist();

@@ -5,7 +5,8 @@ import type { OrderMessage } from "../../protocol/actors/order.ts";
 import { CourierMessage } from "../../protocol/actors/courier.ts";
 import { MarketMessage } from "../../protocol/actors/market.ts";
 import { StoreMessage } from "../../protocol/actors/store.ts";
-import { TIMELINE_LIMIT, orderLogic, viewOrder } from "./logic.ts";
+import { VehicleMessage } from "../../protocol/actors/vehicle.ts";
+import { EXCURSION_LIMIT, TIMELINE_LIMIT, orderLogic, viewOrder } from "./logic.ts";
 import type { Order, OrderState } from "./types.ts";
 import { contexts, events, refusedWith } from "../testing/turns.ts";
 
@@ -135,6 +136,45 @@ function delivered(): Order {
 }
 function cancelled(): Order {
   return ok(run(accepted(), { type: "cancel", reason: "shopper_request" }, ctx(shopper))).state;
+}
+
+/** Picked up into chilled compartment C of van-1. */
+const VAN = { vehicleId: "van-1", compartmentId: "C" } as const;
+function pickedUpInVan(): Order {
+  return ok(
+    run(
+      atStore(),
+      { type: "pick_up", pickupCode: "K7Q2", courierId: "c-1", ...VAN },
+      fromActor(T0 + 16 * MIN),
+    ),
+  ).state;
+}
+type ExcursionMsg = Extract<OrderMessage, { type: "cold_chain_excursion" }>;
+type ExcursionEndedMsg = Extract<OrderMessage, { type: "cold_chain_excursion_ended" }>;
+function excursion(over: Partial<ExcursionMsg> = {}): ExcursionMsg {
+  return {
+    type: "cold_chain_excursion",
+    ...VAN,
+    kind: "temperature",
+    startedAt: T0 + 20 * MIN,
+    detectedAt: T0 + 22 * MIN,
+    celsius: 9.5,
+    ...over,
+  };
+}
+function excursionEnded(over: Partial<ExcursionEndedMsg> = {}): ExcursionEndedMsg {
+  return {
+    type: "cold_chain_excursion_ended",
+    ...VAN,
+    kind: "temperature",
+    endedAt: T0 + 25 * MIN,
+    ...over,
+  };
+}
+/** In the van, with a temperature excursion that started and ended on the way. */
+function markedInVan(): Order {
+  const s = ok(run(pickedUpInVan(), excursion(), fromActor(T0 + 22 * MIN))).state;
+  return ok(run(s, excursionEnded(), fromActor(T0 + 25 * MIN))).state;
 }
 
 function roundTrip(state: OrderState): OrderState {
@@ -899,7 +939,7 @@ describe("order: courier at the store and hand-off", () => {
     expect(effects).toContainEqual({
       kind: "emit",
       name: "picked_up",
-      data: { courierId: "c-1", override: true },
+      data: { courierId: "c-1", override: true, vehicleId: null, compartmentId: null },
     });
   });
 
@@ -945,7 +985,16 @@ describe("order: delivery", () => {
     expect(effects).toContainEqual({
       kind: "emit",
       name: "delivered",
-      data: { courierId: "c-1", onTime: true, lateByMs: 0, photo: false, pinVerified: true },
+      data: {
+        courierId: "c-1",
+        onTime: true,
+        lateByMs: 0,
+        photo: false,
+        pinVerified: true,
+        temperatureClass: "chilled",
+        pickedUpAt: T0 + 16 * MIN,
+        coldChain: null,
+      },
     });
     expect(sent(effects, "courier/c-1", "complete_stop")).toEqual({
       type: "complete_stop",
@@ -973,7 +1022,16 @@ describe("order: delivery", () => {
     expect(effects).toContainEqual({
       kind: "emit",
       name: "delivered",
-      data: { courierId: "c-1", onTime: false, lateByMs: 5 * MIN, photo: true, pinVerified: false },
+      data: {
+        courierId: "c-1",
+        onTime: false,
+        lateByMs: 5 * MIN,
+        photo: true,
+        pinVerified: false,
+        temperatureClass: "chilled",
+        pickedUpAt: T0 + 16 * MIN,
+        coldChain: null,
+      },
     });
   });
 
@@ -1323,12 +1381,264 @@ describe("order: facts from the courier and market actors", () => {
   });
 });
 
+describe("order: cold chain in a van", () => {
+  it("records the van compartment it is picked up into, and the event says which", () => {
+    const { state, effects } = ok(
+      run(
+        atStore(),
+        { type: "pick_up", pickupCode: "K7Q2", courierId: "c-1", ...VAN },
+        fromActor(T0 + 16 * MIN),
+      ),
+    );
+    expect(state.coldChain).toEqual({ ...VAN, loadedAt: T0 + 16 * MIN, excursions: [] });
+    expect(effects).toContainEqual({
+      kind: "emit",
+      name: "picked_up",
+      data: { courierId: "c-1", override: false, ...VAN },
+    });
+    // The vehicle loaded it before the hand-off: the order tells it nothing at pickup.
+    expect(sends(effects)).toEqual(["courier/c-1 complete_stop", "market/m-sh order_picked_up"]);
+    expect(pickedUp().coldChain).toBeNull();
+    expect(created().coldChain).toBeNull();
+  });
+
+  it("takes a vehicle and a compartment together or not at all (wire contract)", () => {
+    const base = { type: "pick_up", pickupCode: "K7Q2" };
+    expect(OrderMessageSchema.safeParse({ ...base, vehicleId: "van-1" }).success).toBe(false);
+    expect(OrderMessageSchema.safeParse({ ...base, compartmentId: "C" }).success).toBe(false);
+    expect(OrderMessageSchema.safeParse({ ...base, ...VAN }).success).toBe(true);
+  });
+
+  it("is marked when an excursion starts in its compartment, and the mark closes when it ends", () => {
+    const start = ok(run(pickedUpInVan(), excursion(), fromActor(T0 + 22 * MIN)));
+    expect(start.state.status).toBe("picked_up");
+    expect(start.state.coldChain?.excursions).toEqual([
+      {
+        kind: "temperature",
+        startedAt: T0 + 20 * MIN,
+        detectedAt: T0 + 22 * MIN,
+        endedAt: null,
+        celsius: 9.5,
+      },
+    ]);
+    expect(start.effects).toEqual([
+      {
+        kind: "emit",
+        name: "cold_chain_excursion_marked",
+        data: {
+          orderId: "o-1",
+          ...VAN,
+          kind: "temperature",
+          startedAt: T0 + 20 * MIN,
+          detectedAt: T0 + 22 * MIN,
+          celsius: 9.5,
+          temperatureClass: "chilled",
+        },
+      },
+    ]);
+    const end = ok(run(start.state, excursionEnded(), fromActor(T0 + 25 * MIN)));
+    expect(end.state.coldChain?.excursions).toEqual([
+      {
+        kind: "temperature",
+        startedAt: T0 + 20 * MIN,
+        detectedAt: T0 + 22 * MIN,
+        endedAt: T0 + 25 * MIN,
+        celsius: 9.5,
+      },
+    ]);
+    expect(end.effects).toEqual([
+      {
+        kind: "emit",
+        name: "cold_chain_excursion_cleared",
+        data: {
+          orderId: "o-1",
+          ...VAN,
+          kind: "temperature",
+          startedAt: T0 + 20 * MIN,
+          endedAt: T0 + 25 * MIN,
+          durationMs: 5 * MIN,
+        },
+      },
+    ]);
+  });
+
+  it("shows the mark in its view, for the tracking pages and the store", () => {
+    const at = ok(run(pickedUpInVan(), excursion(), fromActor(T0 + 22 * MIN))).state;
+    const view = viewOrder(at);
+    expect(view).toMatchObject({
+      status: "picked_up",
+      coldChain: { ...VAN, excursions: [{ kind: "temperature", endedAt: null, celsius: 9.5 }] },
+    });
+  });
+
+  it("keeps a silent sensor and a temperature excursion apart, at the customer too", () => {
+    let s: Order = ok(
+      run(pickedUpInVan(), { type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1)),
+    ).state;
+    s = ok(run(s, excursion(), fromActor())).state;
+    const silent = excursion({
+      kind: "sensor_silent",
+      startedAt: T0 + 23 * MIN,
+      detectedAt: T0 + 23 * MIN,
+      celsius: null,
+    });
+    s = ok(run(s, silent, fromActor())).state;
+    const ended = ok(
+      run(s, excursionEnded({ kind: "sensor_silent", endedAt: T0 + 24 * MIN }), fromActor()),
+    );
+    expect(ended.state.coldChain?.excursions.map((e) => [e.kind, e.celsius, e.endedAt])).toEqual([
+      ["temperature", 9.5, null],
+      ["sensor_silent", null, T0 + 24 * MIN],
+    ]);
+    expect(events(ended.effects)).toEqual(["cold_chain_excursion_cleared"]);
+  });
+
+  it("ignores notices about another compartment or van, repeats, and orders not in a van", () => {
+    const inVan = pickedUpInVan();
+    const marked = ok(run(inVan, excursion(), fromActor())).state;
+    const unchanged: [OrderState, OrderMessage][] = [
+      [inVan, excursion({ compartmentId: "F" })],
+      [inVan, excursion({ vehicleId: "van-2" })],
+      [inVan, excursionEnded()], // it started before the order went in
+      [marked, excursion()], // the same excursion again
+      [marked, excursionEnded({ kind: "sensor_silent" })],
+      [pickedUp(), excursion()],
+      [atStore(), excursion()],
+    ];
+    for (const [state, msg] of unchanged) {
+      const result = run(state, msg, fromActor());
+      expect(result).toEqual({ ok: true, state, effects: [] });
+    }
+  });
+
+  it("ignores notices that cross the unload after delivery or return (facts in flight)", () => {
+    const atDoor = ok(
+      run(pickedUpInVan(), { type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1)),
+    ).state;
+    const done = ok(
+      run(atDoor, { type: "deliver", pin: "4821" }, ctx(courier1, T0 + 30 * MIN)),
+    ).state;
+    expect(run(done, excursion(), fromActor())).toEqual({ ok: true, state: done, effects: [] });
+    const open = ok(run(pickedUpInVan(), excursion(), fromActor())).state;
+    const failedOpen = ok(
+      run(open, { type: "fail_delivery", reason: "no_answer" }, ctx(courier1)),
+    ).state;
+    const back = ok(run(failedOpen, { type: "mark_returned" }, ctx(store))).state;
+    expect(run(back, excursionEnded(), fromActor())).toEqual({
+      ok: true,
+      state: back,
+      effects: [],
+    });
+  });
+
+  it("takes cold-chain notices from actors only", () => {
+    const inVan = pickedUpInVan();
+    for (const c of [ctx(system), ctx(dispatcher), ctx(admin), ctx(courier1), fromTimer()]) {
+      expect(refusedWith(run(inVan, excursion(), c))).toBe("forbidden");
+      expect(refusedWith(run(inVan, excursionEnded(), c))).toBe("forbidden");
+    }
+    // A vehicle turn caused by the sensor bridge carries the bridge's principal: still an actor.
+    const bridged: TurnContext = { ...fromActor(), by: system };
+    expect(run(inVan, excursion(), bridged).ok).toBe(true);
+  });
+
+  it("keeps the latest excursions only", () => {
+    let s: Order = pickedUpInVan();
+    for (let i = 0; i < EXCURSION_LIMIT + 3; i += 1) {
+      const at = T0 + 17 * MIN + i * 1000;
+      s = ok(run(s, excursion({ startedAt: at, detectedAt: at }), fromActor())).state;
+      s = ok(run(s, excursionEnded({ endedAt: at + 500 }), fromActor())).state;
+    }
+    expect(s.coldChain?.excursions).toHaveLength(EXCURSION_LIMIT);
+    expect(s.coldChain?.excursions[0]?.startedAt).toBe(T0 + 17 * MIN + 3000);
+  });
+
+  it("tells the van to unload when delivered; the delivered event carries the cold chain", () => {
+    const atDoor = ok(
+      run(markedInVan(), { type: "arrive_at_customer", courierId: "c-1" }, ctx(courier1)),
+    ).state;
+    const { state, effects } = ok(
+      run(atDoor, { type: "deliver", pin: "4821" }, ctx(courier1, T0 + 32 * MIN)),
+    );
+    expect(sends(effects)).toEqual([
+      "courier/c-1 complete_stop",
+      "market/m-sh order_finished",
+      "vehicle/van-1 unload",
+    ]);
+    expect(sent(effects, "vehicle/van-1", "unload")).toEqual({ type: "unload", orderId: "o-1" });
+    const coldChain = {
+      ...VAN,
+      loadedAt: T0 + 16 * MIN,
+      excursions: [
+        {
+          kind: "temperature",
+          startedAt: T0 + 20 * MIN,
+          detectedAt: T0 + 22 * MIN,
+          endedAt: T0 + 25 * MIN,
+          celsius: 9.5,
+        },
+      ],
+    };
+    expect(effects).toContainEqual({
+      kind: "emit",
+      name: "delivered",
+      data: {
+        courierId: "c-1",
+        onTime: true,
+        lateByMs: 0,
+        photo: false,
+        pinVerified: true,
+        temperatureClass: "chilled",
+        pickedUpAt: T0 + 16 * MIN,
+        coldChain,
+      },
+    });
+    // The record stays with the order.
+    expect(state.coldChain).toEqual(coldChain);
+  });
+
+  it("keeps the goods in the van through a failed delivery and unloads them on return", () => {
+    const fail = ok(
+      run(pickedUpInVan(), { type: "fail_delivery", reason: "no_answer" }, ctx(courier1)),
+    );
+    expect(sends(fail.effects)).toEqual([]);
+    // Still in the van on the way back: still marked.
+    const marked = ok(run(fail.state, excursion(), fromActor()));
+    expect(events(marked.effects)).toEqual(["cold_chain_excursion_marked"]);
+    const ret = ok(run(marked.state, { type: "mark_returned" }, ctx(store)));
+    expect(sends(ret.effects)).toEqual([
+      "vehicle/van-1 unload",
+      "courier/c-1 job_released",
+      "market/m-sh order_finished",
+    ]);
+    expect(ret.state.coldChain?.excursions).toHaveLength(1);
+  });
+
+  it("restores an order stored before the cold chain existed, without one", () => {
+    for (const s of [pickedUp(), delivered(), accepted()]) {
+      const { coldChain: _gone, ...old } = JSON.parse(JSON.stringify(orderLogic.persist!(s)));
+      expect(old).not.toHaveProperty("coldChain");
+      const restored = orderLogic.restore!(old, orderLogic.version);
+      expect(restored).toStrictEqual(s);
+      expect(restored.status !== "none" && restored.coldChain).toBeNull();
+    }
+    // And it goes on: delivered without a van, nothing sent to any vehicle.
+    const { coldChain: _gone, ...old } = JSON.parse(
+      JSON.stringify(orderLogic.persist!(atCustomer())),
+    );
+    const restored = orderLogic.restore!(old, orderLogic.version);
+    const { effects } = ok(run(restored, { type: "deliver", pin: "4821" }, ctx(courier1)));
+    expect(sends(effects)).toEqual(["courier/c-1 complete_stop", "market/m-sh order_finished"]);
+  });
+});
+
 describe("order: cross-actor contract", () => {
   it("sends only messages the courier, market and store schemas accept", () => {
     const schemas: Record<string, { safeParse(v: unknown): { success: boolean } }> = {
       courier: CourierMessage,
       market: MarketMessage,
       store: StoreMessage,
+      vehicle: VehicleMessage,
     };
     const results = [
       run(empty, createMsg, ctx(system)),
@@ -1342,6 +1652,7 @@ describe("order: cross-actor contract", () => {
       run(atStore(), { type: "pick_up", pickupCode: "K7Q2" }, ctx(store)),
       run(atCustomer(), { type: "deliver", photoRef: "oss://p.jpg" }, ctx(courier1)),
       run(failed(), { type: "mark_returned" }, ctx(store)),
+      run(pickedUpInVan(), { type: "deliver", photoRef: "oss://p.jpg" }, ctx(courier1)),
       run(atStore(), { type: "cancel", reason: "out_of_stock" }, ctx(store)),
       run(
         accepted(),
@@ -1431,6 +1742,10 @@ describe("order: timeline, view and persistence", () => {
       cancelled(),
       ok(run(assigned(), { type: "lock", reason: "VIP" }, ctx(dispatcher))).state,
       ok(run(accepted(), { type: "hold", reason: "check" }, ctx(dispatcher))).state,
+      pickedUpInVan(),
+      markedInVan(),
+      ok(run(pickedUpInVan(), excursion({ celsius: null, kind: "sensor_silent" }), fromActor()))
+        .state,
     ];
     for (const s of states) expect(roundTrip(s)).toStrictEqual(s);
   });

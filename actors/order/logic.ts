@@ -43,6 +43,8 @@
  *       withdraw_offer   {orderId, courierId, reason: "reassigned"}   reassign of an offered
  *                                                                      order back to the pool
  *       offer_declined   {orderId, courierId, reason, via: "order"}   decline_offer here
+ *   → vehicle/<vehicleId>   (protocol/actors/vehicle.ts), only for an order picked up into a van
+ *       unload           {orderId}   on deliver and on mark_returned: the goods left the van
  *
  * Cross-actor commands EXPECTED (origin "actor", usually without a principal):
  *   from store/<storeId>: accept, start_preparing, mark_ready, set_ready_at, pick_up, cancel
@@ -52,6 +54,9 @@
  *     (forwarded dispatcher overrides), assign, reassign (refused on a locked assignment), and
  *     dispatcher_assigned {courierId, marketId, by, reason, at} (a force: wins over hold and lock)
  *   from courier/<courierId>: courier_accepted, courier_declined, courier_released
+ *   from vehicle/<vehicleId>: cold_chain_excursion {vehicleId, compartmentId, kind, startedAt,
+ *     detectedAt, celsius}, cold_chain_excursion_ended {vehicleId, compartmentId, kind, endedAt}
+ *     (to every order inside the compartment when an excursion starts or ends)
  *   from the driver app directly (principal courier:<id>, checked against the offer or the
  *     assignment): accept_offer, decline_offer, arrive_at_store, arrive_at_customer, deliver,
  *     fail_delivery
@@ -68,12 +73,22 @@
  *   by the driver app sending `deliver` with the PIN or a photo straight to this order, so a
  *   wrong PIN is refused to the driver at once. The order then completes the courier's stop
  *   (complete_stop); a courier never reports a stop on its own (see actors/CONTRACT.md).
+ * - Cold chain: a `pick_up` naming `vehicleId` + `compartmentId` (the gateway had the vehicle
+ *   `load` it first) records the compartment in `coldChain`. Excursion notices from that vehicle
+ *   about that compartment mark the order while it is carried (picked up, at the customer, or
+ *   failed and not yet returned); notices about another vehicle or compartment, or arriving
+ *   after the order left the van, cross in flight with `unload` and change nothing. The goods
+ *   leave the van on `deliver` and on `mark_returned` (after a failed delivery the courier keeps
+ *   them, in the van, until the store takes them back), and the order then tells the vehicle to
+ *   `unload` them. `coldChain` stays as the order's record; the `delivered` event carries it
+ *   with the class and the pickup time, so a certificate can be built from the event alone.
  */
 import { accept, emit, refuse } from "../logic.ts";
 import type { ActorLogic, ActorRef, Effect, TurnContext, TurnResult } from "../types.ts";
 import { OrderMessage } from "../../protocol/actors/order.ts";
 import type { StoreMessage } from "../../protocol/actors/store.ts";
 import type {
+  ColdChain,
   CourierJobMessage,
   MarketOrderMessage,
   Order,
@@ -81,11 +96,14 @@ import type {
   OrderStatus,
   OrderView,
   PrepStage,
+  VehicleOrderMessage,
 } from "./types.ts";
 import { parsePersistedOrder } from "./persisted.ts";
 
 /** The timeline keeps the latest status changes only, so the state stays small. */
 export const TIMELINE_LIMIT = 64;
+/** Excursions kept in `coldChain` (the latest); the vehicle's own events keep every one. */
+export const EXCURSION_LIMIT = 64;
 
 type Msg<T extends OrderMessage["type"]> = Extract<OrderMessage, { type: T }>;
 type Result = TurnResult<OrderState>;
@@ -100,6 +118,8 @@ const AFTER_PICKUP: readonly OrderStatus[] = [
   "delivery_failed",
   "returned",
 ];
+/** Statuses in which the goods are with the courier (and in the van, if picked up into one). */
+const IN_TRANSIT: readonly OrderStatus[] = [...CARRYING, "delivery_failed"];
 
 // ---- authorization ----
 
@@ -199,6 +219,13 @@ type OrderToStore = Extract<
   { type: "order_placed" | "order_accepted" | "courier_assigned" | "order_closed" }
 >;
 const toStore = (order: Order, msg: OrderToStore): Effect => sendTo("store", order.storeId, msg);
+
+/** The goods left the van: its compartment is emptied (nothing for an order not in a van). */
+function unloadFromVehicle(order: Order): readonly Effect[] {
+  if (order.coldChain === null) return [];
+  const msg: VehicleOrderMessage = { type: "unload", orderId: order.id };
+  return [sendTo("vehicle", order.coldChain.vehicleId, msg)];
+}
 
 /** Tells the market the order waits for a courier, unless it is held (a held order is not offered). */
 function waitingForCourier(order: Order): readonly Effect[] {
@@ -330,6 +357,7 @@ function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result
     proof: null,
     failure: null,
     cancellation: null,
+    coldChain: null,
     timeline: [{ status: "created", at: ctx.now, by: by?.role ?? ctx.origin }],
   };
   return accept(order, [
@@ -663,14 +691,29 @@ function pickUp(order: Order, msg: Msg<"pick_up">, ctx: TurnContext): Result {
     return refuse("wrong_pickup_code", `wrong pickup code for order ${order.id}`);
   }
   const wasReady = order.prep === "ready";
+  const coldChain: ColdChain | null =
+    msg.vehicleId !== undefined && msg.compartmentId !== undefined
+      ? {
+          vehicleId: msg.vehicleId,
+          compartmentId: msg.compartmentId,
+          loadedAt: ctx.now,
+          excursions: [],
+        }
+      : null;
   const next = moved(order, "picked_up", ctx, {
     prep: "ready",
     readyAt: wasReady ? order.readyAt : ctx.now,
     readyAtSource: wasReady ? order.readyAtSource : "actual",
     pickedUpAt: ctx.now,
+    coldChain,
   });
   const effects: Effect[] = [
-    emit("picked_up", { courierId, override: msg.pickupCode === undefined }),
+    emit("picked_up", {
+      courierId,
+      override: msg.pickupCode === undefined,
+      vehicleId: coldChain?.vehicleId ?? null,
+      compartmentId: coldChain?.compartmentId ?? null,
+    }),
     toCourier(courierId, { type: "complete_stop", orderId: next.id, kind: "pickup" }),
     toMarket(next, { type: "order_picked_up", orderId: next.id, courierId }),
   ];
@@ -699,12 +742,17 @@ function deliver(order: Order, msg: Msg<"deliver">, ctx: TurnContext): Result {
   const proof = { photoRef: msg.photoRef ?? null, pinVerified: msg.pin !== undefined };
   const next = moved(order, "delivered", ctx, { deliveredAt: ctx.now, proof });
   const effects: Effect[] = [
+    // What a cold-chain certificate needs comes with the event: class, pickup, compartment and
+    // its excursions, so the certificate service need not ask the order.
     emit("delivered", {
       courierId: order.courierId,
       onTime: ctx.now <= order.promisedAt,
       lateByMs: Math.max(0, ctx.now - order.promisedAt),
       photo: proof.photoRef !== null,
       pinVerified: proof.pinVerified,
+      temperatureClass: order.temperatureClass,
+      pickedUpAt: order.pickedUpAt,
+      coldChain: order.coldChain,
     }),
   ];
   effects.push(
@@ -715,6 +763,7 @@ function deliver(order: Order, msg: Msg<"deliver">, ctx: TurnContext): Result {
       courierId: order.courierId,
       outcome: "delivered",
     }),
+    ...unloadFromVehicle(order),
   );
   return accept(next, effects);
 }
@@ -740,6 +789,7 @@ function markReturned(order: Order, msg: Msg<"mark_returned">, ctx: TurnContext)
   const next = moved(order, "returned", ctx);
   const effects: Effect[] = [
     emit("returned", { reason: order.failure?.reason ?? null, note: msg.note ?? null }),
+    ...unloadFromVehicle(order),
   ];
   if (order.courierId !== null) {
     effects.push(
@@ -886,6 +936,81 @@ function dispatcherAssigned(
   return giveTo(order, msg.courierId, asDispatcher, "dispatcher", { hold: null });
 }
 
+// ---- facts from the vehicle actor ----
+
+type ExcursionNotice = Msg<"cold_chain_excursion"> | Msg<"cold_chain_excursion_ended">;
+type InVan = Order & { readonly coldChain: ColdChain };
+
+/** Whether the notice is about the compartment the order is in now. */
+function isInCompartment(order: Order, msg: ExcursionNotice): order is InVan {
+  return (
+    order.coldChain !== null &&
+    order.coldChain.vehicleId === msg.vehicleId &&
+    order.coldChain.compartmentId === msg.compartmentId &&
+    inStatus(order, IN_TRANSIT)
+  );
+}
+
+function coldChainExcursion(
+  order: Order,
+  msg: Msg<"cold_chain_excursion">,
+  ctx: TurnContext,
+): Result {
+  // Not (or no longer) in that compartment: the notice crossed an unload in flight.
+  if (!isInCompartment(order, msg)) return accept(order);
+  const chain = order.coldChain;
+  const repeat = chain.excursions.some((e) => e.kind === msg.kind && e.startedAt === msg.startedAt);
+  if (repeat) return accept(order);
+  const excursion = {
+    kind: msg.kind,
+    startedAt: msg.startedAt,
+    detectedAt: msg.detectedAt,
+    endedAt: null,
+    celsius: msg.celsius,
+  };
+  const excursions = [...chain.excursions, excursion].slice(-EXCURSION_LIMIT);
+  const next = moved(order, order.status, ctx, { coldChain: { ...chain, excursions } });
+  return accept(next, [
+    emit("cold_chain_excursion_marked", {
+      orderId: order.id,
+      vehicleId: msg.vehicleId,
+      compartmentId: msg.compartmentId,
+      kind: msg.kind,
+      startedAt: msg.startedAt,
+      detectedAt: msg.detectedAt,
+      celsius: msg.celsius,
+      temperatureClass: order.temperatureClass,
+    }),
+  ]);
+}
+
+function coldChainExcursionEnded(
+  order: Order,
+  msg: Msg<"cold_chain_excursion_ended">,
+  ctx: TurnContext,
+): Result {
+  if (!isInCompartment(order, msg)) return accept(order);
+  const chain = order.coldChain;
+  // The vehicle has at most one open excursion of a kind per compartment: the latest open one.
+  const i = chain.excursions.findLastIndex((e) => e.kind === msg.kind && e.endedAt === null);
+  if (i < 0) return accept(order); // a repeat, or one that started before the order went in
+  const open = chain.excursions[i]!;
+  const endedAt = Math.max(msg.endedAt, open.startedAt);
+  const excursions = chain.excursions.map((e, j) => (j === i ? { ...e, endedAt } : e));
+  const next = moved(order, order.status, ctx, { coldChain: { ...chain, excursions } });
+  return accept(next, [
+    emit("cold_chain_excursion_cleared", {
+      orderId: order.id,
+      vehicleId: msg.vehicleId,
+      compartmentId: msg.compartmentId,
+      kind: msg.kind,
+      startedAt: open.startedAt,
+      endedAt,
+      durationMs: endedAt - open.startedAt,
+    }),
+  ]);
+}
+
 // ---- the logic ----
 
 function rule(msg: OrderMessage): Rule {
@@ -925,6 +1050,9 @@ function rule(msg: OrderMessage): Rule {
     case "courier_declined":
     case "courier_released":
       return {}; // checked in `authorizeCourierFact`
+    case "cold_chain_excursion":
+    case "cold_chain_excursion_ended":
+      return {}; // checked in `transition`: from the vehicle actor only
   }
 }
 
@@ -942,6 +1070,15 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
       if (msg.type === "courier_declined") return courierDeclined(order, msg, ctx);
       return courierReleased(order, msg, ctx);
     }
+    case "cold_chain_excursion":
+    case "cold_chain_excursion_ended":
+      // Facts only the vehicle actor knows: never from a client, whatever its role.
+      if (ctx.origin !== "actor") {
+        return refuse("forbidden", "only the vehicle actor sends cold-chain notices");
+      }
+      return msg.type === "cold_chain_excursion"
+        ? coldChainExcursion(order, msg, ctx)
+        : coldChainExcursionEnded(order, msg, ctx);
     default:
       break;
   }

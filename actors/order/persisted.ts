@@ -1,12 +1,14 @@
 /**
  * The persisted form of an order (version 1): the state itself, which is plain JSON. It is
  * validated on restore because the KV bucket is a boundary: a corrupted or foreign value must
- * fail loudly at activation, not deep inside a later transition.
+ * fail loudly at activation, not deep inside a later transition. Fields added since version 1
+ * was first written have defaults, so older records restore (`coldChain`: null).
  */
 import { z } from "zod";
 import { LatLng, TemperatureClass } from "../../protocol/ids.ts";
 import {
   CancelReason,
+  ColdChainExcursionKind,
   DeliveryFailureReason,
   Dropoff,
   ItemsSummary,
@@ -31,6 +33,21 @@ const Status = z.enum([
   "returned",
   "cancelled",
 ]);
+
+const ColdChain = z.object({
+  vehicleId: z.string(),
+  compartmentId: z.string(),
+  loadedAt: Time,
+  excursions: z.array(
+    z.object({
+      kind: ColdChainExcursionKind,
+      startedAt: Time,
+      detectedAt: Time,
+      endedAt: Time.nullable(),
+      celsius: z.number().nullable(),
+    }),
+  ),
+});
 
 const PersistedOrder = z.object({
   id: z.string(),
@@ -68,6 +85,7 @@ const PersistedOrder = z.object({
   cancellation: z
     .object({ reason: CancelReason, note: z.string().nullable(), by: z.string(), at: Time })
     .nullable(),
+  coldChain: ColdChain.nullable().default(null),
   timeline: z.array(z.object({ status: Status, at: Time, by: z.string() })),
 });
 

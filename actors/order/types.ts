@@ -1,8 +1,10 @@
 import type { LatLng, TemperatureClass } from "../../protocol/ids.ts";
 import type { CourierMessage } from "../../protocol/actors/courier.ts";
 import type { MarketMessage } from "../../protocol/actors/market.ts";
+import type { VehicleMessage } from "../../protocol/actors/vehicle.ts";
 import type {
   CancelReason,
+  ColdChainExcursionKind,
   DeliveryFailureReason,
   Dropoff,
   ItemsSummary,
@@ -44,6 +46,30 @@ export interface TimelineEntry {
   readonly at: number;
   /** The role that caused the change: a principal's role, or "actor"/"timer" without one. */
   readonly by: string;
+}
+
+/** One excursion of the compartment while the order was in it, as the vehicle reported it. */
+export interface ColdChainExcursion {
+  readonly kind: ColdChainExcursionKind;
+  /** Vehicle times: the first out-of-range reading (or the silence detected), and when raised. */
+  readonly startedAt: number;
+  readonly detectedAt: number;
+  /** null while it goes on (or when it was still going on as the order left the van). */
+  readonly endedAt: number | null;
+  /** The reading when it was raised; null for a silent sensor. */
+  readonly celsius: number | null;
+}
+
+/**
+ * The van compartment the order travels in, from pickup, with every excursion the vehicle
+ * reported while the order was inside (oldest first, at most `EXCURSION_LIMIT`). It stays on
+ * the order after delivery: it is the order's cold-chain record.
+ */
+export interface ColdChain {
+  readonly vehicleId: string;
+  readonly compartmentId: string;
+  readonly loadedAt: number;
+  readonly excursions: readonly ColdChainExcursion[];
 }
 
 export interface Order {
@@ -94,6 +120,8 @@ export interface Order {
     readonly by: string;
     readonly at: number;
   } | null;
+  /** The van compartment it was picked up into; null for orders not carried in a van. */
+  readonly coldChain: ColdChain | null;
   /** Status changes, oldest first, at most `TIMELINE_LIMIT` (the oldest are dropped). */
   readonly timeline: readonly TimelineEntry[];
 }
@@ -138,3 +166,6 @@ export type MarketOrderMessage = Extract<
       | "offer_declined";
   }
 >;
+
+/** order → `vehicle/<id>`, as protocol/actors/vehicle.ts defines it. */
+export type VehicleOrderMessage = Extract<VehicleMessage, { type: "unload" }>;

@@ -718,7 +718,13 @@ describe("store: hand-off", () => {
     expect(effects[0]).toEqual({
       kind: "emit",
       name: "handed_off",
-      data: { orderId: "o-1", courierId: "c-1", waitedMs: 4 * MIN },
+      data: {
+        orderId: "o-1",
+        courierId: "c-1",
+        waitedMs: 4 * MIN,
+        vehicleId: null,
+        compartmentId: null,
+      },
     });
     expect(sentToOrders(effects)).toEqual([
       {
@@ -726,6 +732,48 @@ describe("store: hand-off", () => {
         msg: { type: "pick_up", pickupCode: "K7Q2", courierId: "c-1" },
       },
     ]);
+  });
+
+  it("hands off into a van compartment and passes it on for the order to record", () => {
+    const { effects } = ok(
+      run(
+        withCourier(),
+        {
+          type: "hand_off",
+          orderId: "o-1",
+          pickupCode: "K7Q2",
+          courierId: "c-1",
+          vehicleId: "van-1",
+          compartmentId: "C",
+        },
+        ctx(staff, T0 + 20 * MIN),
+      ),
+    );
+    expect(effects[0]).toMatchObject({
+      name: "handed_off",
+      data: { orderId: "o-1", vehicleId: "van-1", compartmentId: "C" },
+    });
+    expect(sentToOrders(effects)).toEqual([
+      {
+        to: { type: "order", id: "o-1" },
+        msg: {
+          type: "pick_up",
+          pickupCode: "K7Q2",
+          courierId: "c-1",
+          vehicleId: "van-1",
+          compartmentId: "C",
+        },
+      },
+    ]);
+  });
+
+  it("takes a vehicle and a compartment together or not at all (wire contract)", () => {
+    const base = { type: "hand_off", orderId: "o-1", pickupCode: "K7Q2" };
+    expect(storeLogic.messages.safeParse({ ...base, vehicleId: "van-1" }).success).toBe(false);
+    expect(storeLogic.messages.safeParse({ ...base, compartmentId: "C" }).success).toBe(false);
+    expect(
+      storeLogic.messages.safeParse({ ...base, vehicleId: "van-1", compartmentId: "C" }).success,
+    ).toBe(true);
   });
 
   it("hands off while paused: a pause stops new orders, not the work already taken", () => {
@@ -929,6 +977,55 @@ describe("store and order together (pure, no runtime)", () => {
     expect(w.order.status).toBe("picked_up");
     expect(w.store.status === "active" && w.store.pending.size).toBe(0);
     expect(w.outside).toEqual(["courier complete_stop", "market order_picked_up"]);
+  });
+
+  it("carries the van compartment from the hand-off to the order", () => {
+    const create: OrderMessage = {
+      type: "create",
+      storeId: "s-1",
+      marketId: "m-sh",
+      shopOrderId: "WX-3",
+      temperatureClass: "chilled",
+      items: { summary: "鲜牛奶 1L", count: 1 },
+      amounts: { goodsFen: 1290, deliveryFeeFen: 0, discountFen: 0, totalFen: 1290 },
+      pickup: registerMsg.location,
+      dropoff: { kind: "door", location: { lat: 31.2, lng: 121.4 } },
+      promisedAt: T0 + HOUR,
+      pickupCode: "M1LK",
+    };
+    let w = settle(orderLogic.initial({ type: "order", id: "o-3" }), registered(), {
+      to: "order",
+      msg: create,
+      ctx: ctx(system),
+    });
+    w = settle(w.order, w.store, {
+      to: "store",
+      msg: { type: "accept_order", orderId: "o-3" },
+      ctx: ctx(staff, T0 + MIN),
+    });
+    w = settle(w.order, w.store, {
+      to: "order",
+      msg: { type: "assign", courierId: "c-1" },
+      ctx: ctx(dispatcher, T0 + 2 * MIN),
+    });
+    w = settle(w.order, w.store, {
+      to: "store",
+      msg: {
+        type: "hand_off",
+        orderId: "o-3",
+        pickupCode: "M1LK",
+        vehicleId: "van-1",
+        compartmentId: "C",
+      },
+      ctx: ctx(staff, T0 + 14 * MIN),
+    });
+    expect(w.refusals).toEqual([]);
+    expect(w.order.status === "picked_up" && w.order.coldChain).toEqual({
+      vehicleId: "van-1",
+      compartmentId: "C",
+      loadedAt: T0 + 14 * MIN,
+      excursions: [],
+    });
   });
 
   it("cancels an order placed while the store is paused", () => {

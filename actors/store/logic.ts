@@ -11,7 +11,9 @@
  *   start_preparing {}
  *   mark_ready      {}
  *   set_ready_at    {readyAt, readyAtSource: "stated"}   a new ready time or a reported delay
- *   pick_up         {pickupCode, courierId}    hand-off confirmed with the courier's code
+ *   pick_up         {pickupCode, courierId, vehicleId?, compartmentId?}
+ *                                              hand-off confirmed with the courier's code, into
+ *                                              the van compartment named (already loaded there)
  *
  * Cross-actor commands EXPECTED from order/<orderId> (origin "actor"), see actors/order/logic.ts:
  *   order_placed {…}, order_accepted {…}, courier_assigned {orderId, courierId | null},
@@ -462,17 +464,26 @@ function handOff(store: Store, msg: Msg<"hand_off">, ctx: TurnContext): Result {
   if (msg.pickupCode !== pending.pickupCode) {
     return refuse("wrong_pickup_code", `wrong pickup code for order ${msg.orderId}`);
   }
+  // The compartment is the vehicle's business (it accepted the `load` before this was sent):
+  // the store passes it on for the order to record.
+  const compartment =
+    msg.vehicleId !== undefined && msg.compartmentId !== undefined
+      ? { vehicleId: msg.vehicleId, compartmentId: msg.compartmentId }
+      : null;
   return accept(forget(store, msg.orderId), [
     emit("handed_off", {
       orderId: msg.orderId,
       courierId: pending.courierId,
       // How long the ready order waited for its courier (negative: the courier waited).
       waitedMs: ctx.now - pending.readyAt,
+      vehicleId: compartment?.vehicleId ?? null,
+      compartmentId: compartment?.compartmentId ?? null,
     }),
     toOrder(msg.orderId, {
       type: "pick_up",
       pickupCode: msg.pickupCode,
       courierId: pending.courierId,
+      ...(compartment ?? {}),
     }),
   ]);
 }

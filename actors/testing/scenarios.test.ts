@@ -529,8 +529,13 @@ describe("scenario: refusals", () => {
     expectOk(
       w.send(
         van,
-        { type: "reading", compartmentId: "cold", celsius: 9, at: w.now },
-        { by: courierC1 },
+        {
+          type: "readings",
+          readings: [
+            { seq: 1, compartmentId: "cold", celsius: 9, at: w.now, source: "courier:c-1" },
+          ],
+        },
+        { by: { role: "system", id: "telemetry-bridge" } },
       ),
     );
     w.advance(2 * MIN); // past the grace period: an excursion
@@ -538,8 +543,13 @@ describe("scenario: refusals", () => {
     expectOk(
       w.send(
         van,
-        { type: "reading", compartmentId: "cold", celsius: 2, at: w.now },
-        { by: courierC1 },
+        {
+          type: "readings",
+          readings: [
+            { seq: 2, compartmentId: "cold", celsius: 2, at: w.now, source: "courier:c-1" },
+          ],
+        },
+        { by: { role: "system", id: "telemetry-bridge" } },
       ),
     );
     expectOk(load("cold"));

@@ -5,6 +5,11 @@
  *
  * Staff actions go to the store actor, which checks them against what it holds and hands them
  * on to the order (answered 202); cancel and returned go to the order itself (200).
+ *
+ * A chilled or frozen order handed to a courier driving a refrigerated van goes into one of the
+ * van's compartments: the vehicle must take it (`load`, awaited) before the store hands it off,
+ * so a compartment of the wrong class or out of range refuses the hand-off with its reason. A
+ * hand-off the store then refuses undoes the load (`unload`). See `handOffIntoVehicle`.
  */
 import { createHash, createHmac } from "node:crypto";
 import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
@@ -14,7 +19,8 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import type { ActorRef, Principal, StoreView } from "../../actors/index.ts";
 import { toWgs84 } from "../../geo/index.ts";
-import { EventEnvelope } from "../../protocol/index.ts";
+import { ActorId, EventEnvelope } from "../../protocol/index.ts";
+import type { TemperatureClass } from "../../protocol/index.ts";
 import {
   AcceptOrderBody,
   CancelOrderBody,
@@ -231,6 +237,28 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
   return c.json(created, 201);
 }
 
+/**
+ * The hand-off body: the courier's code, and where the goods go when the courier drives a
+ * refrigerated van. `vehicleId` defaults to the van of the order's courier's shift;
+ * `compartmentId` to the van's only compartment of the order's class.
+ */
+// The wire schema (protocol/http.ts HandOffBody) is extended here, where the van step lives.
+export const HandOffIntoVehicleBody = HandOffBody.extend({
+  /** The van the goods go into; default: the one the order's courier drives on this shift. */
+  vehicleId: ActorId.optional(),
+  /** The van compartment; default: the van's only compartment of the order's class. */
+  compartmentId: ActorId.optional(),
+});
+export type HandOffIntoVehicleBody = z.infer<typeof HandOffIntoVehicleBody>;
+
+/** What a route handler of a staff action gets (`OrderAction.run`). */
+interface ActionCall<B> {
+  readonly storeId: string;
+  readonly by: Principal;
+  readonly orderId: string;
+  readonly body: B;
+}
+
 /** A staff action on one order: its path, body and the actor message it becomes. */
 interface OrderAction<S extends z.ZodType> {
   readonly path: string;
@@ -248,11 +276,21 @@ interface OrderAction<S extends z.ZodType> {
   ) => { type: string } & Record<string, unknown>;
   /** Whether the store actor hands this body's action on to the order (default: yes). */
   readonly forwards?: (body: z.infer<S>) => boolean;
+  /** Error statuses, when more than the command routes' usual ones (`COMMAND_ERRORS`). */
+  readonly errors?: readonly ErrorStatus[];
+  /** A flow of its own instead of the one command (the hand-off into a van). */
+  readonly run?: (
+    deps: HttpDeps,
+    c: Context<Env>,
+    call: ActionCall<z.infer<S>>,
+  ) => Promise<CommandApplied>;
 }
 
 function action<S extends z.ZodType>(a: OrderAction<S>): OrderAction<z.ZodType> {
   return a as unknown as OrderAction<z.ZodType>;
 }
+
+const COMMAND_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 409, 413, 504];
 
 const ORDER_ACTIONS: readonly OrderAction<z.ZodType>[] = [
   action({
@@ -319,11 +357,17 @@ const ORDER_ACTIONS: readonly OrderAction<z.ZodType>[] = [
     path: "hand-off",
     operationId: "handOff",
     summary: "Hand the order to its courier, with the code the courier shows",
-    description:
+    description: [
       "Refused with `wrong_pickup_code`, `no_courier_assigned` or `not_accepted` (409), or `not_assigned_courier` (403) when `courierId` is not the order's courier.",
-    body: HandOffBody,
+      "A chilled or frozen order for a courier who drives a refrigerated van goes into a compartment of the van: `vehicleId` (default: the van of the courier's shift) and `compartmentId` (default: the van's only compartment of the order's class; several or none answer 400 `compartment_required`). `compartmentId` without any van answers 400 `vehicle_required`. An ambient order goes into a van only when `compartmentId` is named; a chilled or frozen order for a courier without a van travels in an insulated bag, as before.",
+      "The vehicle takes the goods first (`load`); if it refuses, so is the hand-off (409, nothing handed off) with the vehicle's code: `compartment_out_of_range` (out of range, an excursion on or pending), `no_recent_reading` (no reading yet, or the sensor is silent), `wrong_temperature_class`, `unknown_compartment`, `already_loaded` (in another compartment). If the store then refuses the hand-off, the load is undone. The same `Idempotency-Key` gives the load, the hand-off and the undo the same command ids, so a retry loads once.",
+    ].join("\n\n"),
+    body: HandOffIntoVehicleBody,
     to: "store",
     message: (orderId, b) => ({ type: "hand_off", orderId, ...b }),
+    run: (deps, c, call) => handOffIntoVehicle(deps, c, call),
+    // The van step reads the order, the courier and the vehicle first.
+    errors: [...COMMAND_ERRORS, 503],
   }),
   action({
     path: "cancel",
@@ -343,8 +387,6 @@ const ORDER_ACTIONS: readonly OrderAction<z.ZodType>[] = [
     message: (_orderId, b) => ({ type: "mark_returned", ...b }),
   }),
 ];
-
-const COMMAND_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 409, 413, 504];
 
 export const STORE_ROUTES: readonly RouteSpec[] = [
   {
@@ -410,7 +452,7 @@ export const STORE_ROUTES: readonly RouteSpec[] = [
             },
           }
         : { 200: { description: "the order applied it", schema: CommandApplied } },
-    errors: COMMAND_ERRORS,
+    errors: a.errors ?? COMMAND_ERRORS,
   })),
 ];
 
@@ -460,6 +502,7 @@ export function storeRoutes(deps: HttpDeps): Hono<Env> {
         });
         return applied(c, result);
       }
+      if (a.run) return applied(c, await a.run(deps, c, { storeId, by, orderId, body }));
       const forwards = a.forwards?.(body) ?? true;
       const result = await sendCommand(
         deps,
@@ -472,4 +515,171 @@ export function storeRoutes(deps: HttpDeps): Hono<Env> {
     });
   }
   return app;
+}
+
+// ---- the hand-off into a refrigerated van ----
+
+/** Where the goods go: a compartment of a van. */
+interface Placement {
+  readonly vehicleId: string;
+  readonly compartmentId: string;
+  readonly temperatureClass: TemperatureClass;
+}
+
+/** The part of the vehicle actor's view read here (see actors/vehicle/logic.ts `view`). */
+interface VehicleView {
+  readonly compartments?: readonly {
+    readonly id: string;
+    readonly class: string;
+    readonly orderIds: readonly string[];
+  }[];
+}
+
+/** Statuses in which the store can still hand the order to its courier. */
+const AWAITING_HAND_OFF: ReadonlySet<string> = new Set(["assigned", "at_store"]);
+const COLD: ReadonlySet<TemperatureClass> = new Set(["chilled", "frozen"]);
+
+/** The van the courier drives on this shift, or null (no shift, or not a van with a vehicle). */
+async function courierVehicleId(deps: HttpDeps, courierId: string): Promise<string | null> {
+  const { view } = await actorView<{ shift?: { vehicle?: { vehicleId?: string | null } } | null }>(
+    deps,
+    { type: "courier", id: courierId },
+  );
+  return view?.shift?.vehicle?.vehicleId ?? null;
+}
+
+/**
+ * The compartment the order goes into, or null when there is no van step: the hand-off goes to
+ * the store as before (which also refuses what is wrong with it: no courier, another courier,
+ * an order it does not hold). A 400 when a compartment is needed and cannot be told.
+ */
+async function placementFor(
+  deps: HttpDeps,
+  storeId: string,
+  orderId: string,
+  body: HandOffIntoVehicleBody,
+): Promise<Placement | null> {
+  const { view: order } = await actorView<Order | { status: "none" }>(deps, {
+    type: "order",
+    id: orderId,
+  });
+  if (order.status === "none") return null;
+  const o = order as Order;
+  if (o.storeId !== storeId || o.courierId === null || !AWAITING_HAND_OFF.has(o.status)) {
+    return null;
+  }
+  if (body.courierId !== undefined && body.courierId !== o.courierId) return null;
+  const vehicleId = body.vehicleId ?? (await courierVehicleId(deps, o.courierId));
+  if (vehicleId === null) {
+    if (body.compartmentId === undefined) return null; // an insulated bag, as before vans
+    throw new ApiError(
+      400,
+      "vehicle_required",
+      `courier ${o.courierId} drives no van on this shift: name the vehicleId of compartment ${body.compartmentId}`,
+    );
+  }
+  const temperatureClass = o.temperatureClass;
+  if (body.compartmentId !== undefined) {
+    return { vehicleId, compartmentId: body.compartmentId, temperatureClass };
+  }
+  if (!COLD.has(o.temperatureClass)) return null; // ambient goods need no compartment
+  const { view: vehicle } = await actorView<VehicleView>(deps, { type: "vehicle", id: vehicleId });
+  const fitting = (vehicle?.compartments ?? []).filter((c) => c.class === o.temperatureClass);
+  if (fitting.length !== 1) {
+    throw new ApiError(
+      400,
+      "compartment_required",
+      `vehicle ${vehicleId} has ${fitting.length === 0 ? "no" : fitting.length} ${o.temperatureClass} compartment${fitting.length === 1 ? "" : "s"}: name the compartmentId`,
+    );
+  }
+  return { vehicleId, compartmentId: fitting[0]!.id, temperatureClass };
+}
+
+/**
+ * POST .../hand-off. Without a van step it is the store's `hand_off` as for every staff action.
+ * With one: (1) the vehicle `load`s the goods, awaited, and a refusal is the answer (409 with
+ * the vehicle's code; nothing is handed off); (2) the store's `hand_off` names the compartment,
+ * and the order records it at pickup; (3) if the store refuses, the vehicle `unload`s what (1)
+ * loaded. The three command ids derive from the request's `Idempotency-Key`, so a retry applies
+ * each once. A hand-off whose outcome did not come in time (504) is not undone: it is stored
+ * and will be applied.
+ */
+async function handOffIntoVehicle(
+  deps: HttpDeps,
+  c: Context<Env>,
+  call: ActionCall<HandOffIntoVehicleBody>,
+): Promise<CommandApplied> {
+  const { storeId, by, orderId, body } = call;
+  const { vehicleId: _v, compartmentId: _c, ...handOff } = body;
+  const store: ActorRef = { type: "store", id: storeId };
+  const orderRef: ActorRef = { type: "order", id: orderId };
+  const placement = await placementFor(deps, storeId, orderId, body);
+  if (placement === null) {
+    return sendCommand(
+      deps,
+      c,
+      store,
+      { type: "hand_off", orderId, ...handOff },
+      { by, action: "hand-off", forwardTo: orderRef },
+    );
+  }
+
+  const { vehicleId, compartmentId, temperatureClass } = placement;
+  const vehicle: ActorRef = { type: "vehicle", id: vehicleId };
+  let loadedHere = false;
+  try {
+    await sendCommand(
+      deps,
+      c,
+      vehicle,
+      { type: "load", compartmentId, orderId, temperatureClass },
+      { by, action: `hand-off-load:${orderId}` },
+    );
+    loadedHere = true;
+  } catch (err) {
+    // Already in this compartment (an earlier attempt that did not finish): hand it off, but
+    // it is not this request's load to undo.
+    if (!(err instanceof ApiError && err.code === "already_loaded")) throw err;
+    const { view } = await actorView<VehicleView>(deps, vehicle);
+    const inside = view?.compartments?.find((k) => k.id === compartmentId);
+    if (!inside?.orderIds.includes(orderId)) throw err;
+  }
+
+  try {
+    return await sendCommand(
+      deps,
+      c,
+      store,
+      { type: "hand_off", orderId, ...handOff, vehicleId, compartmentId },
+      { by, action: "hand-off", forwardTo: orderRef },
+    );
+  } catch (err) {
+    const refused = err instanceof ApiError && err.status !== 504;
+    if (loadedHere && refused) await undoLoad(deps, c, vehicle, orderId, by);
+    throw err;
+  }
+}
+
+/** Takes back a load whose hand-off was refused; a failure is logged, the refusal still answered. */
+async function undoLoad(
+  deps: HttpDeps,
+  c: Context<Env>,
+  vehicle: ActorRef,
+  orderId: string,
+  by: Principal,
+): Promise<void> {
+  try {
+    await sendCommand(
+      deps,
+      c,
+      vehicle,
+      { type: "unload", orderId },
+      { by, action: `hand-off-unload:${orderId}` },
+    );
+  } catch (err) {
+    c.get("log").warn(
+      { err, vehicle: vehicle.id, orderId },
+      "a refused hand-off left the order loaded in the van",
+    );
+  }
 }

@@ -63,6 +63,13 @@ export const DeliveryFailureReason = z.enum([
 ]);
 export type DeliveryFailureReason = z.infer<typeof DeliveryFailureReason>;
 
+/**
+ * The two ways a van compartment fails its cold chain (the vehicle actor's excursion kinds): out
+ * of range past the grace period, or a sensor silent past the silence limit.
+ */
+export const ColdChainExcursionKind = z.enum(["temperature", "sensor_silent"]);
+export type ColdChainExcursionKind = z.infer<typeof ColdChainExcursionKind>;
+
 /** Whether a ready-at time was stated by the store or predicted from its learned prep time. */
 export const ReadyAtSource = z.enum(["stated", "predicted"]);
 export type ReadyAtSource = z.infer<typeof ReadyAtSource>;
@@ -125,12 +132,23 @@ export const OrderMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("lock"), reason: Reason.optional() }),
   z.object({ type: z.literal("unlock") }),
   z.object({ type: z.literal("arrive_at_store"), courierId: ActorId }),
-  /** Hand-off at the store; the code is required except from a dispatcher or admin (override). */
-  z.object({
-    type: z.literal("pick_up"),
-    pickupCode: PickupCode.optional(),
-    courierId: ActorId.optional(),
-  }),
+  /**
+   * Hand-off at the store; the code is required except from a dispatcher or admin (override).
+   * `vehicleId` + `compartmentId` (both or neither): the van compartment the goods went into
+   * (the vehicle accepted the `load` before the hand-off was sent).
+   */
+  z
+    .object({
+      type: z.literal("pick_up"),
+      pickupCode: PickupCode.optional(),
+      courierId: ActorId.optional(),
+      vehicleId: ActorId.optional(),
+      compartmentId: ActorId.optional(),
+    })
+    .refine((m) => (m.vehicleId === undefined) === (m.compartmentId === undefined), {
+      message: "vehicleId and compartmentId go together",
+      path: ["compartmentId"],
+    }),
   z.object({ type: z.literal("arrive_at_customer"), courierId: ActorId }),
   /** Proof of delivery: a photo reference and/or the shopper's PIN (checked). */
   z.object({
@@ -172,6 +190,28 @@ export const OrderMessage = z.discriminatedUnion("type", [
     courierId: ActorId,
     reason: z.string().min(1).max(500),
     at: EpochMs,
+  }),
+  /**
+   * vehicle → order: an excursion started in the compartment the order is in (`celsius` is null
+   * for a silent sensor). Times are the vehicle's: `startedAt` the first out-of-range reading (or
+   * when silence was detected), `detectedAt` when the grace period ran out.
+   */
+  z.object({
+    type: z.literal("cold_chain_excursion"),
+    vehicleId: ActorId,
+    compartmentId: ActorId,
+    kind: ColdChainExcursionKind,
+    startedAt: EpochMs,
+    detectedAt: EpochMs,
+    celsius: z.number().finite().nullable(),
+  }),
+  /** vehicle → order: that excursion ended (back in range by the margin, or a reading came). */
+  z.object({
+    type: z.literal("cold_chain_excursion_ended"),
+    vehicleId: ActorId,
+    compartmentId: ActorId,
+    kind: ColdChainExcursionKind,
+    endedAt: EpochMs,
   }),
   /** market → order: a dispatcher's force-assignment (a reassignment when already taken). */
   z.object({

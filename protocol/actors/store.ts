@@ -131,13 +131,24 @@ export const StoreMessage = z.discriminatedUnion("type", [
     /** For a delay: how much later than the current ready-at the order will be ready. */
     delayMinutes: z.number().int().positive().max(240).optional(),
   }),
-  /** The store types in the code the courier shows; `courierId` when the console knows it. */
-  z.object({
-    type: z.literal("hand_off"),
-    orderId: ActorId,
-    pickupCode: PickupCode,
-    courierId: ActorId.optional(),
-  }),
+  /**
+   * The store types in the code the courier shows; `courierId` when the console knows it.
+   * `vehicleId` + `compartmentId` (both or neither): the van compartment the goods went into,
+   * after the vehicle accepted the `load` (the gateway loads first, see gateway/http/stores.ts).
+   */
+  z
+    .object({
+      type: z.literal("hand_off"),
+      orderId: ActorId,
+      pickupCode: PickupCode,
+      courierId: ActorId.optional(),
+      vehicleId: ActorId.optional(),
+      compartmentId: ActorId.optional(),
+    })
+    .refine((m) => (m.vehicleId === undefined) === (m.compartmentId === undefined), {
+      message: "vehicleId and compartmentId go together",
+      path: ["compartmentId"],
+    }),
 ]);
 export type StoreMessage = z.infer<typeof StoreMessage>;
 export type StoreMessageType = StoreMessage["type"];

@@ -1,0 +1,2 @@
+export { Projector, ProjectorMetrics } from "./projector.ts";
+export type { ProjectorOptions } from "./projector.ts";
