@@ -12,6 +12,8 @@ export interface AssignedOrderOptions {
   store?: { lat: number; lng: number };
   door?: { lat: number; lng: number };
   temperatureClass?: "ambient" | "chilled" | "frozen";
+  /** The courier's vehicle when it goes on shift; default an e-bike (an insulated bag). */
+  vehicle?: { mode: "van"; vehicleId: string };
 }
 
 /** Kunming: a store near 南屏街 and a door near 翠湖. */
@@ -100,7 +102,14 @@ export class DemoFlows {
       await this.#call(
         "courier",
         o.courierId,
-        { type: "go_on_shift", marketId, vehicle: { mode: "ebike" }, capacity: { maxOrders: 3 } },
+        {
+          type: "go_on_shift",
+          marketId,
+          vehicle: o.vehicle ?? { mode: "ebike" },
+          capacity: o.vehicle
+            ? { maxOrders: 8, slots: { ambient: 4, chilled: 4, frozen: 4 } }
+            : { maxOrders: 3 },
+        },
         courier,
       );
     }

@@ -5,7 +5,7 @@
  *   evt.vehicle.*.readings_recorded  → temperature_readings (key: the TELEMETRY sequence)
  *   evt.vehicle.*.excursion_started  → excursions (key: vehicle, compartment, kind, start)
  *   evt.vehicle.*.excursion_ended    → excursions (fills the end)
- *   evt.order.*.order_delivered      → certificates (once per order), signed
+ *   evt.order.*.delivered            → certificates (once per order), signed
  *
  * Each is a durable pull consumer with explicit acks (nats-server 2.9 takes one filter per
  * consumer), acknowledged only after the rows are written, so a projector that dies or a
@@ -149,7 +149,7 @@ export class Projector {
     await this.#follow("exc_end", subjects.eventsNamed("vehicle", "excursion_ended"), 64, (ms) =>
       this.#excursions(ms),
     );
-    await this.#follow("certs", subjects.eventsNamed("order", "order_delivered"), 16, (ms) =>
+    await this.#follow("certs", subjects.eventsNamed("order", "delivered"), 16, (ms) =>
       this.#certificates(ms),
     );
   }

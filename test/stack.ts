@@ -35,6 +35,7 @@ import { migrate, openDatabase } from "../db/index.ts";
 import type { Database } from "../db/index.ts";
 import { connectNats } from "../nats/index.ts";
 import { Projector } from "../projector/index.ts";
+import { TelemetryBridge } from "../telemetry/index.ts";
 
 export { KUNMING_DOOR, KUNMING_STORE } from "../bin/demo-flows.ts";
 export type { AssignedOrderOptions };
@@ -124,6 +125,9 @@ export async function startStack(
     settleMs: options.certificateSettleMs ?? 500,
   });
   await projector.start();
+  // Van readings: TELEMETRY stream → vehicle actors (MQTT topics `<namespace>/fleet/vehicle/…`).
+  const bridge = new TelemetryBridge({ nc, topology, actors, leases: handles.leases, log });
+  await bridge.start();
   // Proof-of-delivery photos, as the gateway process keeps them (under DATA_DIR/proofs).
   const proofDir = await mkdtemp(join(tmpdir(), "xianda-stack-proofs-"));
   const gateway = createGateway({
@@ -177,6 +181,7 @@ export async function startStack(
     deliver: (orderId, courierId) => flows.deliver(orderId, courierId),
     async stop() {
       await gateway.close();
+      await bridge.stop();
       await projector.stop();
       await history.close();
       await rm(keyDir, { recursive: true, force: true });
