@@ -12,7 +12,9 @@
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { headers } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { z } from "zod";
@@ -24,7 +26,7 @@ import type { AcceptedFix } from "../geo/index.ts";
 import { BatchingPublisher } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
 import { CoordSystem, DriverUpFrame, LiveUpFrame } from "../protocol/index.ts";
-import type { DownFrame, Fix, TokenClaims } from "../protocol/index.ts";
+import type { DownFrame, DriverUpFrame as DriverUp, Fix, TokenClaims } from "../protocol/index.ts";
 import { channelAccess, fetchOrder, trackable } from "./access.ts";
 import { verifyToken } from "./auth.ts";
 import { AuthError } from "./errors.ts";
@@ -35,7 +37,7 @@ import type { GatewayMetrics } from "./metrics.ts";
 import { ACK_INTERVAL_MS, PING_INTERVAL_MS, SHOPPER_RECHECK_MS } from "./options.ts";
 import type { GatewayLimits, GatewayRateLimiter } from "./types.ts";
 
-const DRIVER_TYPES: ReadonlySet<string> = new Set(["location", "locations", "ping"]);
+const DRIVER_TYPES: ReadonlySet<string> = new Set(["location", "locations", "ping", "temperature"]);
 const LIVE_TYPES: ReadonlySet<string> = new Set(["subscribe", "unsubscribe", "ping"]);
 /** Frames a driver connection may have waiting for the rate limiter before more are refused. */
 const MAX_PENDING_DRIVER_FRAMES = 64;
@@ -307,6 +309,10 @@ export class WsEndpoints {
         connection.send({ type: "pong", ...(read.id ? { id: read.id } : {}), now: d.clock() });
         return;
       }
+      if (read.type === "temperature") {
+        void this.#temperature(connection, courierId, read);
+        return;
+      }
       if (pending >= MAX_PENDING_DRIVER_FRAMES) {
         connection.send({
           type: "error",
@@ -334,6 +340,61 @@ export class WsEndpoints {
           pending--;
         });
     };
+  }
+
+  /**
+   * A phone-paired logger's readings: into the TELEMETRY stream beside the van's own, with the
+   * courier named (`Xd-Source`), acknowledged once stored. Whether this courier drives that van
+   * is the vehicle actor's judgment, as for every reading.
+   */
+  async #temperature(
+    connection: Connection,
+    courierId: string,
+    frame: Extract<DriverUp, { type: "temperature" }>,
+  ): Promise<void> {
+    const d = this.#d;
+    const ref = frame.id ? { id: frame.id } : {};
+    const limit = await d.rateLimiter.consume(`temp:${courierId}`, 1);
+    if (!limit.allowed) {
+      connection.send({
+        type: "error",
+        code: "rate_limited",
+        message: `too many temperature frames; try again in ${limit.resetMs} ms`,
+        ref: "temperature",
+      });
+      return;
+    }
+    const payload = {
+      readings: frame.readings.map((r) => ({
+        compartment: r.compartmentId,
+        celsius: r.celsius,
+        at: r.at,
+        ...(r.doorOpen === undefined ? {} : { door: r.doorOpen }),
+      })),
+    };
+    const h = headers();
+    h.set("Xd-Source", `courier:${courierId}`);
+    try {
+      const ack = await jetstream(d.nc).publish(
+        d.topology.subjects.vehicleTemperature(frame.vehicleId),
+        JSON.stringify(payload),
+        { headers: h },
+      );
+      connection.send({
+        type: "temperature_ack",
+        ...ref,
+        readings: frame.readings.length,
+        seq: ack.seq,
+      });
+    } catch (err) {
+      d.log.error({ err, courierId }, "temperature readings not stored");
+      connection.send({
+        type: "error",
+        code: "unavailable",
+        message: "the readings could not be stored now; send them again",
+        ref: "temperature",
+      });
+    }
   }
 
   // ------------------------------------------------------------------------- /ws/live

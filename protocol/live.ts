@@ -52,6 +52,27 @@ export const DriverUpFrame = z.discriminatedUnion("type", [
     coord: CoordSystem.default("wgs84"),
   }),
   z.object({ type: z.literal("ping"), id: z.string().max(64).optional() }),
+  /**
+   * Compartment readings from a logger paired with the phone (BLE), for the van the courier
+   * drives. They join the van's MQTT readings in the TELEMETRY stream with the courier named;
+   * the vehicle accepts them only from its driver. Answered by `temperature_ack`.
+   */
+  z.object({
+    type: z.literal("temperature"),
+    id: z.string().max(64).optional(),
+    vehicleId: ActorId,
+    readings: z
+      .array(
+        z.object({
+          compartmentId: z.string().min(1).max(64),
+          celsius: z.number().finite(),
+          at: z.number().int().nonnegative(),
+          doorOpen: z.boolean().optional(),
+        }),
+      )
+      .min(1)
+      .max(64),
+  }),
 ]);
 export type DriverUpFrame = z.infer<typeof DriverUpFrame>;
 
@@ -266,6 +287,13 @@ export const DownFrame = z.discriminatedUnion("type", [
     ref: z.string().optional(),
   }),
   z.object({ type: z.literal("pong"), id: z.string().optional(), now: z.number().int() }),
+  /** Readings stored as evidence (the vehicle judges them next), with their stream sequence. */
+  z.object({
+    type: z.literal("temperature_ack"),
+    id: z.string().optional(),
+    readings: z.number().int(),
+    seq: z.number().int(),
+  }),
   /** Location frames accepted (count) and rejected (with reasons), for the driver app. */
   z.object({
     type: z.literal("location_ack"),
