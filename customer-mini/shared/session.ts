@@ -236,6 +236,7 @@ export function applyDownFrame(
     case "pong":
       return { ...state, clockSkewMs: frame.now - localNow };
     case "location_ack":
+    case "temperature_ack":
       return state;
   }
 }
@@ -274,6 +275,7 @@ const DOWN_TYPES: ReadonlySet<string> = new Set([
   "error",
   "pong",
   "location_ack",
+  "temperature_ack",
 ]);
 
 const PUSH_KINDS: ReadonlySet<string> = new Set([
