@@ -80,8 +80,10 @@ export type TemperatureRange = z.infer<typeof TemperatureRange>;
 
 /** One sensor reading of the compartment. */
 export const CertificateReading = z.object({
-  /** The reading's sequence in the telemetry stream: unique, and the tie-break for equal times. */
+  /** The reading's sequence in the telemetry stream: with `part`, unique, and the tie-break for equal times. */
   seq: z.number().int().nonnegative(),
+  /** Its place among the readings of one stream message (a logger may send several at once). */
+  part: z.number().int().min(1).max(1023).optional(),
   /** Sensor time, epoch ms. */
   at: EpochMs,
   celsius: Celsius,
@@ -196,6 +198,7 @@ export type Ed25519PublicJwk = z.infer<typeof Ed25519PublicJwk>;
 
 const SignedReading = z.strictObject({
   seq: z.number().int().nonnegative(),
+  part: z.number().int().min(1).max(1023).optional(),
   at: EpochMs,
   celsius: Celsius,
   doorOpen: z.boolean(),
@@ -312,7 +315,7 @@ export function chainGenesis(subject: ChainSubject): string {
  */
 export function canonicalReading(reading: CertificateReading): string {
   // For finite numbers `${n}` is exactly JSON's number form (both are ECMAScript Number::toString).
-  return `${reading.seq}|${reading.at}|${reading.celsius}|${reading.doorOpen}`;
+  return `${readingKey(reading)}|${reading.at}|${reading.celsius}|${reading.doorOpen}`;
 }
 
 /** `sha256hex(previous + "|" + canonicalReading(reading))`. */
@@ -418,8 +421,13 @@ export function summarize(input: SummaryInput): CertificateSummary {
 // ---------------------------------------------------------------------------------------------
 // Consistency rules shared by the builder and the verifier
 
-function readingName(index: number, reading: { seq: number }): string {
-  return `reading #${index + 1} (seq ${reading.seq})`;
+/** `seq`, or `seq.part` for the second and later readings of one stream message. */
+export function readingKey(reading: { seq: number; part?: number }): string {
+  return reading.part ? `${reading.seq}.${reading.part}` : String(reading.seq);
+}
+
+function readingName(index: number, reading: { seq: number; part?: number }): string {
+  return `reading #${index + 1} (seq ${readingKey(reading)})`;
 }
 
 function windowIssues(handedOffAt: number, deliveredAt: number): string[] {
@@ -432,25 +440,29 @@ function windowIssues(handedOffAt: number, deliveredAt: number): string[] {
  * that breaks these would let a chosen reading decide the step function.
  */
 function readingOrderIssues(
-  readings: readonly { seq: number; at: number }[],
+  readings: readonly { seq: number; part?: number; at: number }[],
   handedOffAt: number,
   deliveredAt: number,
 ): string[] {
   const issues: string[] = [];
-  const seen = new Set<number>();
+  const seen = new Set<string>();
   readings.forEach((reading, i) => {
     const name = readingName(i, reading);
     const previous = readings[i - 1];
     if (
       previous !== undefined &&
-      (reading.at < previous.at || (reading.at === previous.at && reading.seq <= previous.seq))
+      (reading.at < previous.at ||
+        (reading.at === previous.at &&
+          (reading.seq < previous.seq ||
+            (reading.seq === previous.seq && (reading.part ?? 0) <= (previous.part ?? 0)))))
     ) {
       issues.push(
         `${name} is out of order: it comes after ${readingName(i - 1, previous)} but is not later by time, then sequence`,
       );
     }
-    if (seen.has(reading.seq)) issues.push(`${name} repeats a sequence number already used`);
-    seen.add(reading.seq);
+    if (seen.has(readingKey(reading)))
+      issues.push(`${name} repeats a sequence number already used`);
+    seen.add(readingKey(reading));
     if (i > 0 && reading.at < handedOffAt) {
       issues.push(
         `${name} is from before the hand-off: only the first reading may be (the temperature at hand-off)`,
@@ -526,6 +538,7 @@ export async function buildCertificate(
     },
     readings: data.readings.map((r, i) => ({
       seq: r.seq,
+      ...(r.part ? { part: r.part } : {}),
       at: r.at,
       celsius: r.celsius,
       doorOpen: r.doorOpen,

@@ -27,6 +27,7 @@ export {
   chainGenesis,
   chainLink,
   chainReadings,
+  readingKey,
   summarize,
   toShanghaiIso,
   verifyCertificate,

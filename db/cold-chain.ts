@@ -38,7 +38,7 @@ export async function listReadings(db: Database, q: ReadingsQuery): Promise<Temp
         lte(t.readAt, q.to),
       ),
     )
-    .orderBy(asc(t.readAt), asc(t.streamSeq))
+    .orderBy(asc(t.readAt), asc(t.streamSeq), asc(t.streamPart))
     .limit(q.limit ?? 10_000);
 }
 
@@ -54,25 +54,33 @@ export async function lastReadingBefore(
     .select()
     .from(t)
     .where(and(eq(t.vehicleId, vehicleId), eq(t.compartmentId, compartmentId), lt(t.readAt, at)))
-    .orderBy(desc(t.readAt), desc(t.streamSeq))
+    .orderBy(desc(t.readAt), desc(t.streamSeq), desc(t.streamPart))
     .limit(1);
   return row ?? null;
 }
 
-/** Readings by their stream sequences (what a certificate names), in the order asked. */
+/** The key a reading is found by: `seq` or `seq.part` (as certificates write it). */
+export function readingKeyOf(r: { streamSeq: number; streamPart: number }): string {
+  return r.streamPart ? `${r.streamSeq}.${r.streamPart}` : String(r.streamSeq);
+}
+
+/**
+ * Readings by their keys (what a certificate names: stream sequence and part), as a map from
+ * `readingKeyOf` to the row.
+ */
 export async function readingsBySequence(
   db: Database,
-  seqs: readonly number[],
-): Promise<Map<number, TemperatureReading>> {
-  const out = new Map<number, TemperatureReading>();
+  keys: readonly { seq: number; part?: number }[],
+): Promise<Map<string, TemperatureReading>> {
+  const out = new Map<string, TemperatureReading>();
   const t = temperatureReadings;
-  for (let i = 0; i < seqs.length; i += 1000) {
-    const part = seqs.slice(i, i + 1000);
+  for (let i = 0; i < keys.length; i += 500) {
+    const slice = keys.slice(i, i + 500);
     const rows = await db
       .select()
       .from(t)
-      .where(or(...part.map((s) => eq(t.streamSeq, s))));
-    for (const r of rows) out.set(r.streamSeq, r);
+      .where(or(...slice.map((k) => and(eq(t.streamSeq, k.seq), eq(t.streamPart, k.part ?? 0)))));
+    for (const r of rows) out.set(readingKeyOf(r), r);
   }
   return out;
 }

@@ -289,7 +289,7 @@ export function databaseSuite(driver: DriverName, target: SuiteTarget): void {
         "orders_store_shop_order_uq",
         "order_events_order_at_idx",
         "temperature_readings_vehicle_compartment_read_at_idx",
-        "temperature_readings_stream_seq_uq",
+        "temperature_readings_stream_key_uq",
         "assignments_active_order_uq",
         "audit_log_target_at_idx",
         "zones_h3_cells_idx",

@@ -61,7 +61,8 @@ export async function lastOrderEventSequence(db: Database): Promise<number | nul
 }
 
 /**
- * Inserts temperature readings, skipping any whose `streamSeq` is already stored.
+ * Inserts temperature readings, skipping any whose key (`streamSeq`, `streamPart`) is already
+ * stored.
  * @returns how many rows were new.
  */
 export async function insertTemperatureReadings(
@@ -73,7 +74,9 @@ export async function insertTemperatureReadings(
     const rows = await db
       .insert(temperatureReadings)
       .values(batch)
-      .onConflictDoNothing({ target: temperatureReadings.streamSeq })
+      .onConflictDoNothing({
+        target: [temperatureReadings.streamSeq, temperatureReadings.streamPart],
+      })
       .returning({ id: temperatureReadings.id });
     inserted += rows.length;
   }

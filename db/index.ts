@@ -34,6 +34,7 @@ export {
   lastReadingBefore,
   listExcursions,
   listReadings,
+  readingKeyOf,
   readingsBySequence,
   upsertExcursion,
 } from "./cold-chain.ts";

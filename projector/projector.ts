@@ -53,6 +53,7 @@ export interface ProjectorOptions {
 
 interface RecordedReading {
   seq: number;
+  part?: number;
   compartmentId: string;
   celsius: number;
   at: number;
@@ -233,6 +234,7 @@ export class Projector {
           celsius: r.celsius,
           doorOpen: r.doorOpen,
           streamSeq: r.seq,
+          streamPart: r.part ?? 0,
         });
       }
     }
@@ -326,6 +328,7 @@ export class Projector {
       deliveredAt,
       readings: [...(before ? [before] : []), ...during].map((r) => ({
         seq: r.streamSeq,
+        ...(r.streamPart ? { part: r.streamPart } : {}),
         at: r.readAt.getTime(),
         celsius: r.celsius,
         doorOpen: r.doorOpen,
@@ -386,7 +389,10 @@ export class Projector {
       }[];
     }>({ type: "vehicle", id: vehicleId });
     const c = view.compartments?.find((x) => x.id === compartmentId);
-    if (!c) throw new UncertifiableError(`vehicle ${vehicleId} has no compartment ${compartmentId} to certify`);
+    if (!c)
+      throw new UncertifiableError(
+        `vehicle ${vehicleId} has no compartment ${compartmentId} to certify`,
+      );
     return c;
   }
 }

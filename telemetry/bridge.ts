@@ -190,9 +190,9 @@ export class TelemetryBridge {
     let list = batch.byVehicle.get(parsed.vehicleId);
     if (list === undefined) batch.byVehicle.set(parsed.vehicleId, (list = []));
     const source = m.headers?.get("Xd-Source") || undefined;
-    for (const r of parsed.readings) {
-      list.push({ seq: m.seq, ...r, ...(source ? { source } : {}) });
-    }
+    parsed.readings.forEach((r, part) => {
+      list.push({ seq: m.seq, part, ...r, ...(source ? { source } : {}) });
+    });
     batch.size += parsed.readings.length;
   }
 

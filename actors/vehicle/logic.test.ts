@@ -231,7 +231,15 @@ describe("readings", () => {
     expect(eventData(effects, "readings_recorded")).toEqual([
       {
         readings: [
-          { seq: telemetrySeq, compartmentId: "C", celsius: 2.5, at, doorOpen: false, late: false },
+          {
+            seq: telemetrySeq,
+            part: 0,
+            compartmentId: "C",
+            celsius: 2.5,
+            at,
+            doorOpen: false,
+            late: false,
+          },
         ],
         rejected: [],
       },
@@ -270,6 +278,22 @@ describe("readings", () => {
       duplicate: 1,
     });
     expect(after.telemetrySeq).toBe(106);
+  });
+
+  it("applies every reading of one stream message (several compartments share its sequence) once", () => {
+    const msg: VehicleMessage = {
+      type: "readings",
+      readings: [
+        { seq: 900, part: 0, compartmentId: "F", celsius: -19, at: T0 },
+        { seq: 900, part: 1, compartmentId: "C", celsius: 3, at: T0 },
+      ],
+    };
+    const first = run(configured(), msg, asSensor());
+    expect(first.state.compartments.F?.latest?.celsius).toBe(-19);
+    expect(first.state.compartments.C?.latest?.celsius).toBe(3);
+    expect(first.state).toMatchObject({ telemetrySeq: 900, telemetryPart: 1 });
+    const replay = run(first.state, msg, asSensor());
+    expect(replay.effects).toEqual([]);
   });
 
   it("rejects every reading of a vehicle nobody configured", () => {

@@ -463,7 +463,7 @@ function configure(state: VehicleState, msg: Msg<"configure">, ctx: TurnContext)
   );
 }
 
-type Rejection = { seq: number; compartmentId: string; reason: ReadingRejection };
+type Rejection = { seq: number; part: number; compartmentId: string; reason: ReadingRejection };
 
 /** Why this reading cannot be evidence for this vehicle, or null when it is accepted. */
 function judge(state: VehicleState, r: TelemetryReading, now: number): ReadingRejection | null {
@@ -488,6 +488,7 @@ function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): 
   let next = state;
   const recorded: {
     seq: number;
+    part: number;
     compartmentId: string;
     celsius: number;
     at: number;
@@ -498,11 +499,14 @@ function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): 
   const effects: Effect[] = [];
   const silenced = new Set<string>();
   for (const r of msg.readings) {
-    if (r.seq <= next.telemetrySeq) continue; // applied before a replay: not a new reading
-    next = { ...next, telemetrySeq: r.seq };
+    // Applied before a replay: not a new reading.
+    const part = r.part ?? 0;
+    if (r.seq < next.telemetrySeq || (r.seq === next.telemetrySeq && part <= next.telemetryPart))
+      continue;
+    next = { ...next, telemetrySeq: r.seq, telemetryPart: part };
     const reason = judge(next, r, ctx.now);
     if (reason !== null) {
-      rejected.push({ seq: r.seq, compartmentId: r.compartmentId, reason });
+      rejected.push({ seq: r.seq, part, compartmentId: r.compartmentId, reason });
       continue;
     }
     const c = next.compartments[r.compartmentId]!;
@@ -511,6 +515,7 @@ function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): 
       // Evidence all the same, but feeding it into the hysteresis would rewrite the past.
       recorded.push({
         seq: r.seq,
+        part,
         compartmentId: c.id,
         celsius: r.celsius,
         at: r.at,
@@ -521,6 +526,7 @@ function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): 
     }
     recorded.push({
       seq: r.seq,
+      part,
       compartmentId: c.id,
       celsius: r.celsius,
       at: r.at,
@@ -726,6 +732,7 @@ export const vehicleLogic: ActorLogic<VehicleState, VehicleMessage> = {
       driverId: null,
       marketId: null,
       telemetrySeq: 0,
+      telemetryPart: 0,
       rejected: {},
     };
   },

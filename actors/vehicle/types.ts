@@ -85,6 +85,8 @@ export const VehicleState = z.object({
   marketId: ActorId.nullable().default(null),
   /** The highest TELEMETRY sequence applied: a replayed reading at or below it is skipped. */
   telemetrySeq: z.number().int().nonnegative().default(0),
+  /** The part of the message at `telemetrySeq` applied last (messages may carry several). */
+  telemetryPart: z.number().int().nonnegative().default(0),
   /** Readings rejected so far, by reason. */
   rejected: z.partialRecord(ReadingRejection, z.number().int().nonnegative()).default({}),
 });

@@ -8,7 +8,9 @@ import {
   index,
   jsonb,
   pgTable,
+  smallint,
   text,
+  unique,
 } from "drizzle-orm/pg-core";
 import { sqlList, timestamptz } from "./common.ts";
 
@@ -26,13 +28,17 @@ export const temperatureReadings = pgTable(
     readAt: timestamptz("read_at").notNull(),
     celsius: doublePrecision("celsius").notNull(),
     doorOpen: boolean("door_open").notNull().default(false),
-    /** The telemetry stream's sequence: inserts use `ON CONFLICT (stream_seq) DO NOTHING`. */
-    streamSeq: bigint("stream_seq", { mode: "number" })
-      .notNull()
-      .unique("temperature_readings_stream_seq_uq"),
+    /**
+     * The telemetry stream's sequence and the reading's place in that message (a logger may send
+     * several compartments, or buffered readings, in one): the pair is the reading's key, and
+     * inserts use `ON CONFLICT (stream_seq, stream_part) DO NOTHING`.
+     */
+    streamSeq: bigint("stream_seq", { mode: "number" }).notNull(),
+    streamPart: smallint("stream_part").notNull().default(0),
     receivedAt: timestamptz("received_at").notNull().defaultNow(),
   },
   (t) => [
+    unique("temperature_readings_stream_key_uq").on(t.streamSeq, t.streamPart),
     index("temperature_readings_vehicle_compartment_read_at_idx").on(
       t.vehicleId,
       t.compartmentId,

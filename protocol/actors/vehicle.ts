@@ -43,6 +43,8 @@ export const MAX_READINGS_PER_COMMAND = 256;
 export const TelemetryReading = z.object({
   /** The TELEMETRY stream sequence. */
   seq: z.number().int().positive(),
+  /** Its place among the readings of that stream message (a logger may send several at once). */
+  part: z.number().int().min(0).max(1023).optional(),
   compartmentId: z.string().min(1).max(64),
   celsius: z.number(),
   /** The sensor's timestamp. */
