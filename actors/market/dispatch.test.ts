@@ -355,6 +355,35 @@ describe("market dispatch", () => {
     ]);
     // In the van's chilled compartment the budget does not run.
     expect(carrying("van")).toEqual([["in-van", Infinity, Infinity]]);
+
+    // The van's chilled compartment goes warm (9 °C: 1 + 5/5 = twice the bag rate) at 20 min:
+    // no new chilled goods for it, and what it carries spends from then on.
+    const warm = run(
+      state,
+      {
+        type: "vehicle_condition",
+        vehicleId: "v1",
+        warm: [{ temperatureClass: "chilled", since: T0 + 20 * MIN, celsius: 9 }],
+      },
+      fromActor(T0 + 21 * MIN),
+    ).state;
+    const hot = engineInput(warm, T0 + 25 * MIN);
+    const van = hot.couriers.find((c) => c.courierId === "van")!;
+    expect(van.freeSlots).toMatchObject({ chilled: 0, frozen: 1 });
+    // 5 min at twice the rate = 10 min spent; 50 min left at twice the rate = 25 min.
+    expect(van.carrying.map(thermal)).toEqual([["in-van", Infinity, T0 + 50 * MIN]]);
+    // Back in range: as before.
+    const cool = run(
+      warm,
+      { type: "vehicle_condition", vehicleId: "v1", warm: [] },
+      fromActor(T0 + 26 * MIN),
+    ).state;
+    expect(cool.warmVehicles).toEqual({});
+    expect(
+      engineInput(cool, T0 + 27 * MIN)
+        .couriers.find((c) => c.courierId === "van")!
+        .carrying.map(thermal),
+    ).toEqual([["in-van", Infinity, Infinity]]);
   });
 
   it("offers chilled goods only to a van when an e-bike could not bring them within the hour", () => {

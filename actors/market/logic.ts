@@ -65,7 +65,7 @@ import type {
 import { DispatchMemo, planDispatch, RELIEF_EVERY_MS } from "../../dispatch/index.ts";
 import { DEFAULT_SPEEDS, haversine } from "../../geo/index.ts";
 // The budget's own file: coldchain/index.ts is the certificates' (signing keys, files).
-import { remainingSafeMs, safeUntil } from "../../coldchain/budget.ts";
+import { consumptionRate, remainingSafeMs, safeUntil } from "../../coldchain/budget.ts";
 import type {
   CarriedOrder,
   DispatchInput as EngineInput,
@@ -365,12 +365,21 @@ function thermalOf(
   order: Pick<AssignedOrder, "temperatureClass" | "pickedUp" | "pickedUpAt" | "since">,
   inVan: boolean,
   now: number,
+  warm: readonly { temperatureClass: string; since: number; celsius: number | null }[] = [],
 ): { safeMs: number; safeUntil: number } {
   const cls = order.temperatureClass;
   if (!order.pickedUp) {
     return { safeMs: remainingSafeMs({ class: cls, spentMs: 0 }), safeUntil: Infinity };
   }
-  if (inVan) return { safeMs: Infinity, safeUntil: Infinity };
+  if (inVan) {
+    // In a compartment that is keeping its range nothing is spent; in one that went warm (or
+    // silent) the goods spend from the excursion's start, faster the warmer it is.
+    const w = warm.find((x) => x.temperatureClass === cls);
+    if (w === undefined) return { safeMs: Infinity, safeUntil: Infinity };
+    const carrier = { compartmentCelsius: w.celsius, inRange: false };
+    const spentMs = Math.max(0, now - w.since) * consumptionRate(cls, carrier);
+    return { safeMs: Infinity, safeUntil: safeUntil({ now, class: cls, spentMs, carrier }) };
+  }
   const spentMs = Math.max(0, now - (order.pickedUpAt ?? order.since));
   return { safeMs: Infinity, safeUntil: safeUntil({ now, class: cls, spentMs, carrier: "bag" }) };
 }
@@ -385,9 +394,17 @@ export function engineInput(state: MarketState, now: number): EngineInput {
     carrying.set(courierId, list);
   };
   const inVan = (courierId: string) => (state.couriers[courierId]?.freeSlots ?? null) !== null;
+  const warmOf = (courierId: string) => {
+    const vehicleId = state.couriers[courierId]?.vehicleId;
+    return vehicleId ? (state.warmVehicles[vehicleId] ?? []) : [];
+  };
   const assigned = Object.values(state.assigned).sort((a, b) => a.since - b.since);
   for (const a of assigned) {
-    add(a.courierId, { ...a, locked: a.locked, ...thermalOf(a, inVan(a.courierId), now) });
+    add(a.courierId, {
+      ...a,
+      locked: a.locked,
+      ...thermalOf(a, inVan(a.courierId), now, warmOf(a.courierId)),
+    });
   }
   // Pending offers are work the courier may take: plan around them too.
   for (const offer of Object.values(state.offers).sort((a, b) => a.offeredAt - b.offeredAt)) {
@@ -416,6 +433,8 @@ export function engineInput(state: MarketState, now: number): EngineInput {
         const cls = state.orders[offer.orderId]?.temperatureClass;
         if (offer.courierId === c.courierId && cls !== undefined) left[cls] = left[cls] - 1;
       }
+      // A compartment out of range takes no new goods of its class.
+      for (const w of warmOf(c.courierId)) left[w.temperatureClass] = 0;
       slots = left;
     }
     return {
@@ -596,6 +615,7 @@ const ALLOWED: Record<MarketMessage["type"], readonly Sender[]> = {
   courier_unavailable: ["actor", "dispatcher"],
   courier_position: ["actor"],
   courier_positions: ["actor"],
+  vehicle_condition: ["actor"],
   offer_declined: ["actor"],
   offer_timeout: ["timer"],
   offer: ["dispatcher"],
@@ -794,6 +814,16 @@ function courierPositions(
   }
   if (moved === 0) return accept(state);
   return accept({ ...state, couriers }, [emit("couriers_moved", { count: moved })]);
+}
+
+/** A van's compartments went out of range (or silent), or back: dispatch plans with it. */
+function vehicleCondition(state: MarketState, msg: Msg<"vehicle_condition">): Result {
+  const warmVehicles = { ...state.warmVehicles };
+  if (msg.warm.length === 0) delete warmVehicles[msg.vehicleId];
+  else warmVehicles[msg.vehicleId] = msg.warm;
+  return accept({ ...state, warmVehicles }, [
+    emit("vehicle_condition_changed", { vehicleId: msg.vehicleId, warm: msg.warm }),
+  ]);
 }
 
 /** The courier passed on the offer (declined it, or let it run out): not offered it again. */
@@ -1067,6 +1097,7 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
       lastPlannedAt: 0,
       lastRelievedAt: 0,
       alerted: {},
+      warmVehicles: {},
     };
   },
   transition(state, msg, ctx) {
@@ -1091,6 +1122,8 @@ export const marketLogic: ActorLogic<MarketState, MarketMessage> = {
         return courierPosition(state, msg, ctx);
       case "courier_positions":
         return courierPositions(state, msg, ctx);
+      case "vehicle_condition":
+        return vehicleCondition(state, msg);
       case "order_held":
         return orderHeld(state, msg);
       case "order_released":

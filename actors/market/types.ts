@@ -136,5 +136,21 @@ export const MarketState = z.object({
   lastRelievedAt: EpochMs.default(0),
   /** Dispatch alerts raised per open order (each raised once until the order leaves). */
   alerted: z.record(z.string(), z.array(z.string())).default({}),
+  /**
+   * Vans with a compartment out of range or silent, by vehicle id: the classes they cannot keep
+   * cold now, since when, and the last temperature (from `vehicle_condition`).
+   */
+  warmVehicles: z
+    .record(
+      z.string(),
+      z.array(
+        z.object({
+          temperatureClass: z.enum(["chilled", "frozen"]),
+          since: EpochMs,
+          celsius: z.number().nullable(),
+        }),
+      ),
+    )
+    .default({}),
 });
 export type MarketState = z.infer<typeof MarketState>;

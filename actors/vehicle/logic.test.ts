@@ -569,6 +569,35 @@ describe("sensor silence", () => {
     expect(events(ambient.effects)).toEqual([]);
   });
 
+  it("tells its market which classes it cannot keep cold, when that changes", () => {
+    let state = run(
+      vehicleLogic.initial(self),
+      { ...configureMsg, marketId: "km" } as VehicleMessage,
+      asDispatcher(),
+    ).state;
+    state = run(state, reading("C", 2, T0), asSensor()).state;
+    const notices = (effects: readonly Effect[]) =>
+      effects.flatMap((e) =>
+        e.kind === "send" && e.command.to.type === "market" ? [e.command.msg] : [],
+      );
+    const hot = feed(state, "C", [7, 7, 7, 7, 7, 7, 7, 7], T0 + 10 * S, 10);
+    expect(notices(hot.effects)).toEqual([
+      {
+        type: "vehicle_condition",
+        vehicleId: "v1",
+        warm: [{ temperatureClass: "chilled", since: T0 + 10 * S, celsius: 7 }],
+      },
+    ]);
+    const cool = run(hot.state, reading("C", 2, T0 + 200 * S), asSensor(T0 + 200 * S));
+    expect(notices(cool.effects)).toEqual([
+      { type: "vehicle_condition", vehicleId: "v1", warm: [] },
+    ]);
+    // Without a market nobody is told.
+    expect(
+      notices(feed(withReading("C", 2), "C", [7, 7, 7, 7, 7, 7, 7, 7], T0 + 10 * S).effects),
+    ).toEqual([]);
+  });
+
   it("tells each order inside when an excursion starts and ends", () => {
     let state = run(withReading("C", 2), loadMsg("o1"), asStore()).state;
     const hot = feed(state, "C", [7, 7, 7, 7, 7, 7, 7, 7], T0 + 10 * S, 10);

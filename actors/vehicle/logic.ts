@@ -719,6 +719,74 @@ function checkHandoff(state: VehicleState, msg: Msg<"check_handoff">): Result {
 
 // ---------------------------------------------------------------- the logic
 
+/** The handler of each message. */
+function route(state: VehicleState, msg: VehicleMessage, ctx: TurnContext): Result {
+  switch (msg.type) {
+    case "configure":
+      return configure(state, msg, ctx);
+    case "readings":
+      return readings(state, msg, ctx);
+    case "grace_elapsed":
+      return graceElapsed(state, msg, ctx);
+    case "silence_elapsed":
+      return silenceElapsed(state, msg, ctx);
+    case "load":
+      return load(state, msg);
+    case "unload":
+      return unload(state, msg);
+    case "check_handoff":
+      return checkHandoff(state, msg);
+  }
+}
+
+/** The classes of goods a compartment in excursion (or silent) cannot keep cold now. */
+function warmList(state: VehicleState) {
+  const warm: { temperatureClass: "chilled" | "frozen"; since: number; celsius: number | null }[] =
+    [];
+  for (const c of Object.values(state.compartments)) {
+    const since =
+      c.silence?.startedAt ??
+      (c.temperature.phase === "excursion" ? c.temperature.startedAt : null);
+    if (since === null) continue;
+    for (const cls of ["chilled", "frozen"] as const) {
+      if (!suits(c, cls) || warm.some((w) => w.temperatureClass === cls)) continue;
+      warm.push({
+        temperatureClass: cls,
+        since,
+        celsius: c.silence ? null : (c.latest?.celsius ?? null),
+      });
+    }
+  }
+  return warm;
+}
+
+/**
+ * When a turn changes which classes the van cannot keep cold, its market is told
+ * (`vehicle_condition`), so dispatch gives it no new goods of those classes and counts the
+ * thermal budget of what it carries.
+ */
+function withMarketNotice(before: VehicleState, result: Result): Result {
+  if (!result.ok || result.state.marketId === null) return result;
+  const was = warmList(before)
+    .map((w) => `${w.temperatureClass}@${w.since}`)
+    .join();
+  const warm = warmList(result.state);
+  if (warm.map((w) => `${w.temperatureClass}@${w.since}`).join() === was) return result;
+  return {
+    ...result,
+    effects: [
+      ...result.effects,
+      {
+        kind: "send",
+        command: {
+          to: { type: "market", id: result.state.marketId },
+          msg: { type: "vehicle_condition", vehicleId: result.state.id, warm },
+        },
+      },
+    ],
+  };
+}
+
 export const vehicleLogic: ActorLogic<VehicleState, VehicleMessage> = {
   type: "vehicle",
   messages: VehicleMessage,
@@ -739,22 +807,7 @@ export const vehicleLogic: ActorLogic<VehicleState, VehicleMessage> = {
   transition(state, msg, ctx) {
     const denied = authorize(state, ctx, ALLOWED[msg.type]);
     if (denied !== null) return denied;
-    switch (msg.type) {
-      case "configure":
-        return configure(state, msg, ctx);
-      case "readings":
-        return readings(state, msg, ctx);
-      case "grace_elapsed":
-        return graceElapsed(state, msg, ctx);
-      case "silence_elapsed":
-        return silenceElapsed(state, msg, ctx);
-      case "load":
-        return load(state, msg);
-      case "unload":
-        return unload(state, msg);
-      case "check_handoff":
-        return checkHandoff(state, msg);
-    }
+    return withMarketNotice(state, route(state, msg, ctx));
   },
   persist(state) {
     return state;

@@ -105,6 +105,22 @@ export const MarketMessage = z.discriminatedUnion("type", [
    * From the tracker (which takes every fix): the market's couriers that moved, a batch every few
    * seconds, so dispatch plans from where couriers are without a command per courier.
    */
+  /**
+   * From a vehicle actor when one of its compartments goes out of range or silent, or back:
+   * which classes of goods it cannot keep cold now (and since when). Dispatch gives that van no
+   * new goods of those classes and counts the thermal budget of what it carries from `since`.
+   */
+  z.object({
+    type: z.literal("vehicle_condition"),
+    vehicleId: ActorId,
+    warm: z.array(
+      z.object({
+        temperatureClass: z.enum(["chilled", "frozen"]),
+        since: z.number().int().nonnegative(),
+        celsius: z.number().nullable(),
+      }),
+    ),
+  }),
   z.object({
     type: z.literal("courier_positions"),
     positions: z
