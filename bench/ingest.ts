@@ -43,14 +43,23 @@ const RATE_SECONDS = 10;
  * The production layout: an actor host process (`bin/host.ts`, which runs the tracker as its
  * singleton) and a gateway in this process, each with its own event loop.
  */
-export async function startLayout() {
-  const nc = await connectNats({
-    servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-    name: "bench-ingest",
+export async function startLayout(
+  options: {
+    /** Another server (the telemetry bench's private one, with MQTT). Default $NATS_URL. */
+    natsUrl?: string;
+    /** Default `ingest<pid>`; "" for MQTT, whose topics cannot carry a namespace. */
+    namespace?: string;
+  } = {},
+) {
+  const natsUrl = options.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+  const nc = await connectNats({ servers: natsUrl, name: "bench-ingest" });
+  const topology = new Topology({
+    namespace: options.namespace ?? `ingest${process.pid}`,
+    partitions: 4,
   });
-  const topology = new Topology({ namespace: `ingest${process.pid}`, partitions: 4 });
   await ensureTopology(nc, topology);
   const host = await startHost("ingest-h1", {
+    NATS_URL: natsUrl,
     XIANDA_NAMESPACE: topology.options.namespace,
     XIANDA_PARTITIONS: "4",
   });
@@ -85,6 +94,9 @@ export async function startLayout() {
     courierToken: (id: string) => token({ sub: id, role: "courier", mkt: "km" }),
     shopperToken: (orderId: string) =>
       token({ sub: `u-${orderId}`, role: "shopper", ord: orderId }),
+    dispatcherToken: (marketId: string) =>
+      token({ sub: `bench-dispatcher-${marketId}`, role: "dispatcher", mkt: marketId }),
+    host,
     async stop() {
       await gateway.close();
       actors.close();

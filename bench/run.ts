@@ -7,6 +7,7 @@ import { benchDispatch } from "./dispatch.ts";
 import { benchGeo } from "./geo.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchPlan } from "./plan.ts";
+import { benchTelemetry } from "./telemetry.ts";
 import { machine, printTable, saveResults } from "./report.ts";
 import type { ResultRow } from "./report.ts";
 
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<ResultRow[]>> = {
   geo: benchGeo,
   ingest: benchIngest,
   plan: benchPlan,
+  telemetry: benchTelemetry,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
