@@ -166,6 +166,26 @@ export class DemoFlows {
       { type: "offer", orderId: o.orderId, courierId: o.courierId },
       { by: dispatcher },
     );
+    if (!offered.ok && offered.refusal.code === "already_passed") {
+      // The engine offered it to this courier first and the offer ran out: assign it outright.
+      await this.#call(
+        "market",
+        marketId,
+        {
+          type: "force_assign",
+          orderId: o.orderId,
+          courierId: o.courierId,
+          reason: "demo: this courier's run",
+        },
+        dispatcher,
+      );
+      await waitFor("the order to be assigned", async () => {
+        const s = await this.actors.state<{ status: string }>({ type: "order", id: o.orderId });
+        return s.view.status === "assigned";
+      });
+      this.#codes.set(o.orderId, { code, pin, storeId });
+      return { pickupCode: code, pin };
+    }
     if (!offered.ok && offered.refusal.code !== "offer_pending") {
       throw new Error(`market/${marketId} refused offer: ${offered.refusal.code}`);
     }
