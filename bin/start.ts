@@ -237,7 +237,7 @@ async function vanRound(): Promise<void> {
     await flows.deliver(orderId, VAN_DRIVER);
     delivered++;
     console.log(
-      `  cold-chain certificate  ${base}/api/orders/${orderId}/certificate.html?token=${await token({ sub: `u-${orderId}`, role: "shopper", ord: orderId }, 2)}`,
+      `  cold-chain certificate  ${base}/v1/orders/${orderId}/certificate.html?token=${await token({ sub: `u-${orderId}`, role: "shopper", ord: orderId }, 2)}`,
     );
     await sim.wait(5000);
   }

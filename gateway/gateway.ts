@@ -69,6 +69,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     apps: options.apps ?? {},
     ...(options.proofs ? { proofs: options.proofs } : {}),
+    ...(options.coldChain ? { coldChain: options.coldChain } : {}),
     ready: () => {
       if (options.nc.isClosed()) return { ok: false, reason: "NATS connection closed" };
       if (!natsConnected) return { ok: false, reason: "NATS disconnected" };

@@ -168,7 +168,7 @@ describe("cold chain end to end", () => {
 
     const row = await waitFor("the certificate", () => findCertificate(stack.db, orderId), 15_000);
     const served = async () => {
-      const res = await fetch(`${stack.url}/api/orders/${orderId}/certificate`, {
+      const res = await fetch(`${stack.url}/v1/orders/${orderId}/certificate`, {
         headers: { authorization: `Bearer ${await stack.tokens.shopper(orderId)}` },
       });
       expect(res.status).toBe(200);
@@ -208,7 +208,10 @@ describe("cold chain end to end", () => {
         .view;
       return v.telemetrySeq;
     };
-    await waitFor("projection caught up", async () => (await count()) >= 7 || (console.log("count", await count()), false));
+    await waitFor(
+      "projection caught up",
+      async () => (await count()) >= 7 || (console.log("count", await count()), false),
+    );
     const before = await count();
     expect(before).toBeGreaterThan(0);
     // A second projector of the same deployment with fresh consumers reads every event again.

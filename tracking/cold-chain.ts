@@ -282,6 +282,10 @@ function describe(
     return `${where} 温度超标${c === undefined ? "" : ` ${c} °C`} / temperature out of range`;
   }
   const minutes =
-    d.durationMs === undefined ? "" : `，持续 ${Math.round(d.durationMs / 60000)} 分钟`;
+    d.durationMs === undefined
+      ? ""
+      : d.durationMs < 60_000
+        ? `，持续 ${Math.max(1, Math.round(d.durationMs / 1000))} 秒`
+        : `，持续 ${Math.round(d.durationMs / 60000)} 分钟`;
   return `${where} 温度恢复正常${minutes} / back in range (peak ${d.peakC ?? "?"} °C)`;
 }

@@ -1,8 +1,11 @@
 /**
  * The console's HTTP calls: the dispatcher's overrides (`/v1/markets/:id/...`), the market's
- * view, and the store screen's orders and staff actions (`/v1/stores/:id/...`). A refusal comes
- * back as its stable code, which the screen translates.
+ * view, a van's temperature readings (`/v1/vehicles/:id/readings`), and the store screen's
+ * orders and staff actions (`/v1/stores/:id/...`). A refusal comes back as its stable code,
+ * which the screen translates.
  */
+import type { VehicleReadings } from "./van-chart.ts";
+
 export type ApiResult<T = unknown> =
   { ok: true; body: T } | { ok: false; status: number; code: string; message: string | null };
 
@@ -97,9 +100,30 @@ export interface MarketView {
   offers: Record<string, { orderId: string; courierId: string }>;
   couriers: Record<
     string,
-    { courierId: string; position: { lat: number; lng: number; at: number } | null }
+    {
+      courierId: string;
+      position: { lat: number; lng: number; at: number } | null;
+      /** The refrigerated van the courier drives on this shift. */
+      vehicleId?: string | null;
+    }
   >;
 }
+
+export const vehicleApi = {
+  /** A van's compartments over [from, to] (epoch ms); the gateway's default is the last 2 h. */
+  readings: (
+    base: string,
+    token: string,
+    vehicleId: string,
+    window?: { from: number; to: number },
+  ) =>
+    call<VehicleReadings>(
+      base,
+      token,
+      "GET",
+      `/v1/vehicles/${seg(vehicleId)}/readings${window ? `?from=${window.from}&to=${window.to}` : ""}`,
+    ),
+};
 
 export const dispatchApi = {
   market: (base: string, token: string, marketId: string) =>

@@ -2,13 +2,14 @@
  * The dispatcher console in the browser: sign-in, the market channel on `/ws/live` (resumed by
  * offset after a reconnect), the city map with gliding courier markers, store markers and H3
  * supply / demand shading, and the side panel (KPIs, open orders, couriers with last-seen age,
- * vans, alerts). Logic lives in the modules
- * beside this one; this file wires them to the page.
+ * refrigerated vans, alerts); a van's temperature chart over the map, kept live from its
+ * `vehicle:<id>` channel. Logic lives in the modules beside this one; this file wires them to
+ * the page.
  */
 import type { Channel, PushFrame } from "../../protocol/index.ts";
 import { AlertBook } from "./alerts.ts";
 import type { Alert } from "./alerts.ts";
-import { dispatchApi } from "./api.ts";
+import { dispatchApi, vehicleApi } from "./api.ts";
 import type { Override } from "./api.ts";
 import { KpiBook } from "./kpi.ts";
 import { RouteBook, moveStop } from "./routes.ts";
@@ -41,7 +42,10 @@ import type { Session } from "../../app-kit/index.ts";
 import { ReconnectingSocket } from "../../app-kit/index.ts";
 import type { SocketStatus } from "../../app-kit/index.ts";
 import { supplyCells } from "./supply.ts";
-import { VanBoard } from "./vans.ts";
+import { CHART_WINDOW_MS, VanSeries, chartSvg } from "./van-chart.ts";
+import type { CompartmentSeries } from "./van-chart.ts";
+import { COLD_CHAIN_ALERTS, VanBoard, vehicleSubject } from "./vans.ts";
+import type { CompartmentView, VanState, VanView } from "./vans.ts";
 import "./styles.css";
 
 const KEYS = {
@@ -71,6 +75,8 @@ const state = {
   status: "stopped" as SocketStatus,
   retryMs: undefined as number | undefined,
   selected: null as string | null,
+  /** The van whose chart is open. */
+  van: null as string | null,
   frames: 0,
   shading: (SHADINGS as readonly string[]).includes(localStorage.getItem(KEYS.shading) ?? "")
     ? (localStorage.getItem(KEYS.shading) as ShadingMode)
@@ -204,7 +210,227 @@ async function loadMarket(): Promise<void> {
     apply({ kind: "couriers", marketId: state.marketId, couriers: known, at: Date.now() });
   }
   for (const a of Object.values(view.assigned ?? {})) follow(a.courierId);
+  for (const c of Object.values(view.couriers ?? {})) {
+    if (c.vehicleId) knowVan(c.vehicleId, c.courierId);
+  }
   panelDirty = true;
+}
+
+// --- refrigerated vans ------------------------------------------------------------------------
+
+/** Vans whose layout (classes, ranges, latest readings) was asked of the readings route. */
+const vanLayouts = new Set<string>();
+let vanSeries: VanSeries | null = null;
+let vanStatus: { loading: boolean; error: string | null } = { loading: false, error: null };
+let vanDirty = false;
+let vanFetchedAt = 0;
+let vanDrawnAt = 0;
+let vanRefetch: ReturnType<typeof setTimeout> | null = null;
+
+/** A van of the market: listed, its channel watched (temperatures, alerts), its layout read once. */
+function knowVan(vehicleId: string, driverId: string | null = null): void {
+  if (vans.know(vehicleId, driverId)) panelDirty = true;
+  const frame = channels?.watch(`vehicle:${vehicleId}` as Channel) ?? null;
+  if (frame !== null) socket?.send(frame);
+  if (!vanLayouts.has(vehicleId)) {
+    vanLayouts.add(vehicleId);
+    void loadVanLayout(vehicleId);
+  }
+}
+
+async function loadVanLayout(vehicleId: string): Promise<void> {
+  const session = state.session;
+  if (session === null) return;
+  const now = Date.now();
+  const result = await vehicleApi.readings(bases.http, session.token, vehicleId, {
+    from: now - 60_000,
+    to: now,
+  });
+  if (!result.ok) {
+    // Asked again on the next sight of the van unless the answer was final.
+    if (result.status === 0 || result.status >= 500) vanLayouts.delete(vehicleId);
+    return;
+  }
+  vans.layout(vehicleId, result.body.driverId, result.body.compartments);
+  panelDirty = true;
+}
+
+function selectVan(vehicleId: string): void {
+  if (state.van !== vehicleId || vanSeries === null) {
+    state.van = vehicleId;
+    vanSeries = new VanSeries(vehicleId);
+    vanStatus = { loading: true, error: null };
+  }
+  knowVan(vehicleId);
+  void loadVanReadings();
+  vanDirty = true;
+  panelDirty = true;
+}
+
+function closeVan(): void {
+  state.van = null;
+  vanSeries = null;
+  vanDirty = true;
+  panelDirty = true;
+}
+
+/** The open van's last two hours, from the history (what live frames do not carry). */
+async function loadVanReadings(): Promise<void> {
+  const session = state.session;
+  const series = vanSeries;
+  if (session === null || series === null) return;
+  vanFetchedAt = Date.now();
+  const result = await vehicleApi.readings(bases.http, session.token, series.vehicleId);
+  if (vanSeries !== series) return; // another van was opened meanwhile
+  if (!result.ok) {
+    vanStatus = { loading: false, error: result.code };
+  } else {
+    series.load(result.body);
+    vans.layout(series.vehicleId, result.body.driverId, result.body.compartments);
+    vanStatus = { loading: false, error: null };
+    panelDirty = true;
+  }
+  vanDirty = true;
+}
+
+/** After an alert, the van's own excursion times reach the history a moment later. */
+function refetchVanSoon(): void {
+  if (vanRefetch !== null) clearTimeout(vanRefetch);
+  vanRefetch = setTimeout(() => {
+    vanRefetch = null;
+    void loadVanReadings();
+  }, 2_500);
+}
+
+const VAN_TEXT: Record<VanState, MessageKey> = {
+  excursion: "vans.excursion",
+  silent: "vans.silent",
+  out_of_range: "vans.outOfRange",
+  in_range: "vans.inRange",
+  unknown: "vans.unknown",
+};
+const VAN_BADGE: Record<VanState, string> = {
+  excursion: "severity-critical",
+  silent: "status-unknown",
+  out_of_range: "severity-warning",
+  in_range: "status-idle",
+  unknown: "",
+};
+
+function compartmentState(c: CompartmentView | undefined): VanState {
+  if (c === undefined) return "unknown";
+  if (c.excursion) return "excursion";
+  if (c.silent) return "silent";
+  return c.inRange === false ? "out_of_range" : c.inRange === true ? "in_range" : "unknown";
+}
+
+function classText(cls: string | null): string {
+  return cls === "chilled" || cls === "frozen" || cls === "ambient" || cls === "custom"
+    ? t(`class.${cls}`)
+    : "";
+}
+
+function celsiusText(value: number): string {
+  return `${value.toFixed(1)}°C`;
+}
+
+function rangeText(c: { minC: number | null; maxC: number | null }): string {
+  if (c.minC !== null && c.maxC !== null) return `${c.minC}–${c.maxC}°C`;
+  if (c.maxC !== null) return `≤ ${c.maxC}°C`;
+  if (c.minC !== null) return `≥ ${c.minC}°C`;
+  return "—";
+}
+
+function vanRow(van: VanView): HTMLLIElement {
+  const main = document.createElement("div");
+  main.className = "van-main";
+  const temps = van.compartments
+    .filter((c) => c.celsius !== null)
+    .map((c) => `${classText(c.class) || c.id} ${celsiusText(c.celsius!)}`);
+  main.append(
+    span("name", van.vehicleId),
+    span(
+      "van-temps",
+      [...temps, van.driverId ? t("vans.driver", { id: van.driverId }) : ""]
+        .filter((x) => x !== "")
+        .join(" · "),
+    ),
+  );
+  const time = document.createElement("time");
+  time.textContent = van.at === null ? "" : clockTime(lang, van.at);
+  const li = row(
+    `van-row state-${van.state}`,
+    span(`badge ${VAN_BADGE[van.state]}`, t(VAN_TEXT[van.state])),
+    main,
+    time,
+  );
+  li.dataset["vehicleId"] = van.vehicleId;
+  li.title = t("vans.show");
+  li.classList.toggle("selected", van.vehicleId === state.van);
+  li.addEventListener("click", () => selectVan(van.vehicleId));
+  return li;
+}
+
+function vanChartBlock(
+  series: CompartmentSeries,
+  live: CompartmentView | undefined,
+  window: { from: number; to: number },
+): HTMLElement {
+  const compartment = t("van.compartment", { class: classText(series.class), id: series.id });
+  const status = compartmentState(live);
+  const head = document.createElement("div");
+  head.className = "van-chart-head";
+  head.append(
+    span("name", compartment),
+    span("muted", t("van.range", { range: rangeText(series) })),
+    span("now", live?.celsius == null ? "" : t("van.now", { value: celsiusText(live.celsius) })),
+    span(`badge ${VAN_BADGE[status]}`, t(VAN_TEXT[status])),
+  );
+  const chart = document.createElement("div");
+  chart.className = "van-chart-wrap";
+  // chartSvg escapes every text it writes; the rest is numbers.
+  chart.innerHTML = chartSvg(series, window, {
+    title: t("van.chartLabel", { compartment }),
+    noReadings: t("van.noReadings"),
+    excursion: (kind, from, to) => t(`van.excursion.${kind}`, { from, to }),
+    now: t("van.nowLabel"),
+  });
+  const block = document.createElement("div");
+  block.className = `van-chart-block state-${status}`;
+  block.dataset["compartmentId"] = series.id;
+  block.append(head, chart);
+  return block;
+}
+
+function renderVan(): void {
+  vanDirty = false;
+  const series = vanSeries;
+  $("van-detail").hidden = series === null;
+  if (series === null) return;
+  const now = Date.now();
+  vanDrawnAt = now;
+  const van = vans.get(series.vehicleId);
+  $("van-detail-title").textContent = t("van.title", { id: series.vehicleId });
+  $("van-detail-driver").textContent = van?.driverId ? t("vans.driver", { id: van.driverId }) : "";
+  const note = $("van-detail-note");
+  note.hidden = !vanStatus.loading && vanStatus.error === null;
+  note.textContent =
+    vanStatus.error !== null
+      ? t("van.failed", { reason: refusalText(t, vanStatus.error) })
+      : vanStatus.loading
+        ? t("van.loading")
+        : "";
+  const window = { from: now - CHART_WINDOW_MS, to: now };
+  series.trim(window.from);
+  $("van-charts").replaceChildren(
+    ...series.list().map((c) =>
+      vanChartBlock(
+        c,
+        van?.compartments.find((k) => k.id === c.id),
+        window,
+      ),
+    ),
+  );
 }
 
 // --- dispatcher actions ---------------------------------------------------------------------
@@ -348,11 +574,20 @@ function apply(frame: PushFrame): void {
         panelDirty = true;
       }
       break;
-    case "alert":
+    case "alert": {
       if (alerts.add(frame)) panelDirty = true;
+      const van = COLD_CHAIN_ALERTS.has(frame.code) ? vehicleSubject(frame.subject) : null;
+      if (van !== null) {
+        knowVan(van.vehicleId);
+        if (vans.alert(frame)) panelDirty = true;
+        if (vanSeries?.alert(frame)) vanDirty = true;
+        if (state.van === van.vehicleId) refetchVanSoon();
+      }
       break;
+    }
     case "temperature":
       if (vans.add(frame)) panelDirty = true;
+      if (vanSeries?.add(frame)) vanDirty = true;
       break;
     case "status":
     case "eta":
@@ -570,24 +805,10 @@ function renderPanel(): void {
   );
   $("courier-empty").hidden = couriers.length > 0;
 
-  const readings = vans.list();
-  $("vans").hidden = readings.length === 0;
-  $("van-list").replaceChildren(
-    ...readings.map((reading) =>
-      row(
-        "van-row",
-        span(
-          `badge ${reading.inRange ? "status-idle" : "severity-critical"}`,
-          t(reading.inRange ? "vans.inRange" : "vans.outOfRange"),
-        ),
-        span(
-          "name",
-          `${reading.vehicleId} · ${reading.compartmentId} · ${reading.celsius.toFixed(1)}°C`,
-        ),
-        Object.assign(document.createElement("time"), { textContent: clockTime(lang, reading.at) }),
-      ),
-    ),
-  );
+  const vanList = vans.list();
+  $("vans").hidden = vanList.length === 0;
+  $("van-count").textContent = vanList.length > 0 ? `(${vanList.length})` : "";
+  $("van-list").replaceChildren(...vanList.map(vanRow));
 
   const list = openAlerts(now);
   $("alert-list").replaceChildren(
@@ -614,6 +835,12 @@ function renderPanel(): void {
       );
       li.dataset["alertId"] = alert.id;
       li.dataset["code"] = alert.code;
+      const van = COLD_CHAIN_ALERTS.has(alert.code) ? vehicleSubject(alert.subject) : null;
+      if (van !== null) {
+        li.classList.add("clickable");
+        li.title = t("vans.show");
+        li.addEventListener("click", () => selectVan(van.vehicleId));
+      }
       return li;
     }),
   );
@@ -633,6 +860,7 @@ const ALERT_CODES: ReadonlySet<string> = new Set([
   "many_declines",
   "offer_unanswered",
   "late",
+  ...COLD_CHAIN_ALERTS,
 ]);
 
 /** Alert frames not dealt with (dismissed, or their order since taken by a courier) and late orders. */
@@ -666,6 +894,17 @@ function alertText(alert: Alert): string {
   if (alert.code === "late" && orderId !== null) {
     const minutes = Math.max(1, Math.floor((Date.now() - alert.at) / 60_000));
     return t("alert.late", { order: orderId, minutes });
+  }
+  const van = COLD_CHAIN_ALERTS.has(alert.code) ? vehicleSubject(alert.subject) : null;
+  if (van !== null) {
+    // The tracker writes "<中文> / <English>", the Chinese half naming the van and compartment.
+    const [zh, en] = alert.message.split(" / ");
+    if (lang === "zh" || en === undefined) return zh ?? alert.message;
+    return t("alert.coldChain", {
+      van: van.vehicleId,
+      compartment: van.compartmentId ?? "",
+      text: en,
+    });
   }
   return alert.subject ? `${alert.subject}：${alert.message}` : alert.message;
 }
@@ -757,6 +996,7 @@ function renderAll(): void {
   }
   renderShading();
   renderPanel();
+  renderVan();
 }
 
 function renderShading(): void {
@@ -804,6 +1044,7 @@ $("login-form").addEventListener("submit", (event) => {
 });
 
 $("logout").addEventListener("click", signOut);
+$("van-detail-close").addEventListener("click", closeVan);
 wireDragAndDrop();
 $("reason-cancel").addEventListener("click", () => {
   reasonHandler = null;
@@ -837,11 +1078,16 @@ setInterval(() => {
   // Finished orders leave after their grey moment; late badges and minutes left move on.
   if (orders.prune(now)) drawOrders();
   renderPanel();
+  // The open chart: the history again each minute (live frames are sampled), the window slides.
+  if (state.van !== null && now - vanFetchedAt > 60_000) void loadVanReadings();
+  if (state.van !== null && now - vanDrawnAt > 10_000) vanDirty = true;
 }, 1000);
 
 // Pushes can arrive many times a second; the panel is redrawn at most a few times a second.
 setInterval(() => {
-  if (panelDirty && state.session !== null && !isStore()) renderPanel();
+  if (state.session === null || isStore()) return;
+  if (panelDirty) renderPanel();
+  if (vanDirty) renderVan();
 }, 250);
 
 /** Read by the browser tests; harmless in production. */
@@ -861,6 +1107,11 @@ Object.assign(window, {
     routes: () => routes.list().map((r) => ({ courierId: r.courierId, stops: r.stops })),
     kpis: () => kpis.read(),
     store: () => storeScreen?.snapshot ?? null,
+    vans: () => vans.list(),
+    van: () =>
+      vanSeries === null
+        ? null
+        : { vehicleId: vanSeries.vehicleId, compartments: vanSeries.list() },
     /** Simulates losing the network for `holdMs`; the console resumes from its last offset. */
     dropConnection: (holdMs?: number) => socket?.drop(holdMs),
   },

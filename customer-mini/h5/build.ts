@@ -85,9 +85,17 @@ export async function buildTrackingPage(options: TrackingPageOptions = {}): Prom
     <div id="banner" class="banner" role="status"></div>
     <div class="head">
       <h1 id="headline">正在连接…</h1>
-      <span id="temp-badge" class="badge" hidden><span aria-hidden="true">❄</span><span id="temp-label"></span><span id="temp-verdict" class="verdict"></span></span>
+      <span id="temp-badge" class="badge" role="status" hidden><span aria-hidden="true">❄</span><span id="temp-label"></span><span id="temp-mark" class="mark" aria-hidden="true"></span><span id="temp-verdict" class="verdict"></span></span>
     </div>
+    <p id="temp-note" class="temp-note"></p>
     <div id="eta" class="card eta unknown"><span id="eta-text"></span><span id="eta-minutes"></span></div>
+    <section id="certificate" class="card certificate" hidden>
+      <div class="cert-head"><h2 id="cert-title"></h2><span id="cert-verdict" class="cert-verdict"></span></div>
+      <p id="cert-check" class="cert-check"></p>
+      <ul id="cert-lines" class="cert-lines"></ul>
+      <a id="cert-link" class="cert-link" target="_blank" rel="noopener noreferrer" hidden></a>
+      <p id="cert-note" class="cert-note"></p>
+    </section>
     <p id="courier-note"></p>
     <ol id="timeline" class="card timeline"></ol>
     <p id="order-no" class="order-no"></p>

@@ -7,8 +7,14 @@
  * layer, or one declared WGS-84, it asks for `wgs84`, the system's own.
  */
 import {
+  CERTIFICATE_VERIFIED_HEADER,
   TrackingConnection,
   applySnapshot,
+  certificateAnswered,
+  certificateDue,
+  certificateRequested,
+  certificateUrl,
+  printableCertificateUrl,
   decodeSnapshot,
   decodeTrackingToken,
   expire,
@@ -78,6 +84,27 @@ function tokenFromPath(): string {
   return match?.[1] ? decodeURIComponent(match[1]) : "";
 }
 
+/** GET the certificate with the shopper's token: status 0 when the network failed. */
+async function fetchCertificate(
+  orderId: string,
+  token: string,
+): Promise<{ status: number; body: unknown; verified: string | null }> {
+  try {
+    const response = await fetch(certificateUrl(location.origin, orderId), {
+      headers: { Authorization: `Bearer ${token}` },
+      cache: "no-store",
+    });
+    const body: unknown = await response.json().catch(() => null);
+    return {
+      status: response.status,
+      body,
+      verified: response.headers.get(CERTIFICATE_VERIFIED_HEADER),
+    };
+  } catch {
+    return { status: 0, body: null, verified: null };
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const locale = pickLocale(new URLSearchParams(location.search).get("lang"));
@@ -87,6 +114,20 @@ async function main(): Promise<void> {
   let shownExpired = false;
   let map: TrackingMap | null = null;
 
+  // After delivery of a chilled or frozen order: its certificate, asked for (again) when due.
+  let connection: TrackingConnection | null = null;
+  const askCertificate = () => {
+    const live = connection;
+    if (!claims || !live || !certificateDue(live.current, Date.now())) return;
+    live.update(certificateRequested);
+    void fetchCertificate(claims.ord, token).then(({ status, body, verified }) =>
+      live.update((s) => certificateAnswered(s, status, body, verified, Date.now())),
+    );
+  };
+  const links = claims
+    ? { certificate: printableCertificateUrl(location.origin, claims.ord, token, locale) }
+    : undefined;
+
   const render = (state: TrackingState) => {
     const view = trackingView(state, locale, Date.now());
     if (view.expired) {
@@ -94,8 +135,10 @@ async function main(): Promise<void> {
       shownExpired = true;
       return;
     }
-    renderView(view);
+    renderView(view, links);
     map?.show(view.courier, view.destination);
+    // Deferred: render runs inside the connection's own state change.
+    if (certificateDue(state, Date.now())) setTimeout(askCertificate, 0);
   };
 
   if (!claims) {
@@ -117,28 +160,31 @@ async function main(): Promise<void> {
   }
   render(initial);
 
-  const connection = new TrackingConnection({
+  const live = new TrackingConnection({
     url: liveUrl(location.origin, token, config.coord),
     connect: browserSocket,
     initial,
     onState: render,
     probeExpired: async () => (await fetchSnapshot(claims.ord, token, config.coord)).expired,
   });
+  connection = live;
   // Keep "updated 8 s ago" and the minutes left current.
   setInterval(() => {
-    if (!shownExpired) render(connection.current);
+    if (!shownExpired) render(live.current);
   }, 15_000);
+  // A certificate not issued yet is asked for again when due.
+  setInterval(askCertificate, 1_000);
   try {
     const { expired, apply } = await fetchSnapshot(claims.ord, token, config.coord);
     if (expired) {
-      connection.update((s) => expire(s, expired));
+      live.update((s) => expire(s, expired));
       return;
     }
-    connection.update(apply);
+    live.update(apply);
   } catch {
     // No snapshot (network): the socket still brings everything.
   }
-  connection.start();
+  live.start();
 }
 
 void main();

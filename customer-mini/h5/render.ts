@@ -12,7 +12,12 @@ function setText(id: string, text: string): void {
   if (element.textContent !== text) element.textContent = text;
 }
 
-export function renderView(view: TrackingView): void {
+export interface RenderLinks {
+  /** The printable certificate page (with the token), once there is a certificate. */
+  readonly certificate: string;
+}
+
+export function renderView(view: TrackingView, links?: RenderLinks): void {
   document.title = view.title;
   setText("banner", view.banner);
   setText("headline", view.headline);
@@ -28,11 +33,15 @@ export function renderView(view: TrackingView): void {
   if (view.temperature) {
     badge.hidden = false;
     badge.className = `badge ${view.temperature.state}`;
+    badge.dataset.state = view.temperature.state;
     setText("temp-label", view.temperature.label);
+    setText("temp-mark", view.temperature.mark);
     setText("temp-verdict", view.temperature.verdict);
   } else {
     badge.hidden = true;
   }
+  setText("temp-note", view.temperature?.note ?? "");
+  renderCertificate(view.certificate, links);
 
   const list = byId("timeline");
   const items = view.steps.map((step) => {
@@ -49,6 +58,34 @@ export function renderView(view: TrackingView): void {
     return li;
   });
   list.replaceChildren(...items);
+}
+
+function renderCertificate(card: TrackingView["certificate"], links?: RenderLinks): void {
+  const section = byId("certificate");
+  section.hidden = card === null;
+  if (card === null) return;
+  section.dataset.state = card.state;
+  setText("cert-title", card.title);
+  const verdict = byId("cert-verdict");
+  verdict.className = `cert-verdict ${card.verdictState}`;
+  setText("cert-verdict", card.verdict);
+  const check = byId("cert-check");
+  check.className = `cert-check ${card.checkState}`;
+  setText("cert-check", card.check);
+  const lines = card.lines.map((line) => {
+    const li = document.createElement("li");
+    li.textContent = line;
+    return li;
+  });
+  const list = byId("cert-lines");
+  if (list.textContent !== card.lines.join("")) list.replaceChildren(...lines);
+  const link = byId<HTMLAnchorElement>("cert-link");
+  link.hidden = card.linkLabel === "" || !links;
+  if (links && card.linkLabel !== "") {
+    if (link.getAttribute("href") !== links.certificate) link.href = links.certificate;
+    setText("cert-link", card.linkLabel);
+  }
+  setText("cert-note", card.note);
 }
 
 export function renderExpired(expired: NonNullable<TrackingView["expired"]>): void {

@@ -34,7 +34,36 @@ export interface Messages {
   readonly temperatureClass: Readonly<Record<Exclude<TemperatureClass, "ambient">, string>>;
   readonly temperatureCold: string;
   readonly temperatureInRange: string;
+  /** The van reported an excursion (out of range past its grace period). */
   readonly temperatureExcursion: string;
+  /** The latest reading is out of range, but the van has not called it an excursion (yet). */
+  readonly temperatureOutOfRange: string;
+  /** In range again after an excursion this page saw. */
+  readonly temperatureRecovered: string;
+  readonly temperatureSilent: string;
+  readonly temperatureExcursionNote: string;
+  /** The same once delivered: the certificate says the rest. */
+  readonly temperatureExcursionNoteDelivered: string;
+  readonly certificate: {
+    readonly title: string;
+    readonly loading: string;
+    readonly failed: string;
+    readonly verdictOk: string;
+    readonly verdictExcursion: string;
+    readonly verified: string;
+    readonly notVerified: string;
+    readonly unchecked: string;
+    readonly required: (range: string) => string;
+    readonly duration: (duration: string) => string;
+    readonly span: (min: string, max: string, mean: string) => string;
+    readonly readings: (count: number) => string;
+    readonly excursions: (count: number, duration: string) => string;
+    readonly issued: (at: string) => string;
+    readonly open: string;
+    readonly copy: string;
+    readonly copied: string;
+  };
+  readonly duration: (hours: number, minutes: number, seconds: number) => string;
   readonly courierApproximate: string;
   readonly courierUpdated: (ago: string) => string;
   readonly secondsAgo: (s: number) => string;
@@ -92,6 +121,32 @@ const zh: Messages = {
   temperatureCold: "冷链",
   temperatureInRange: "温度正常",
   temperatureExcursion: "温度异常",
+  temperatureOutOfRange: "超出范围",
+  temperatureRecovered: "已恢复正常",
+  temperatureSilent: "温度数据中断",
+  temperatureExcursionNote: "配送途中曾出现温度异常，送达后可查看冷链温度证书",
+  temperatureExcursionNoteDelivered: "配送途中曾出现温度异常，详见冷链温度证书",
+  certificate: {
+    title: "冷链温度证书",
+    loading: "正在生成冷链温度证书…",
+    failed: "证书暂时无法获取，请稍后刷新页面",
+    verdictOk: "全程温度达标",
+    verdictExcursion: "途中出现温度异常",
+    verified: "✓ 签名有效，与系统保存的温度记录一致",
+    notVerified: "✗ 核验未通过：证书与系统当前保存的温度记录不符",
+    unchecked: "未能核验签名",
+    required: (range) => `要求温度 ${range}`,
+    duration: (d) => `装车至送达 ${d}`,
+    span: (min, max, mean) => `实测 ${min} 至 ${max}，平均 ${mean}`,
+    readings: (n) => `温度记录 ${n} 条`,
+    excursions: (n, d) => `超温 ${n} 次，共 ${d}`,
+    issued: (at) => `签发于 ${at}（北京时间）`,
+    open: "查看 / 打印完整证书",
+    copy: "复制证书链接",
+    copied: "链接已复制，可在浏览器中打开",
+  },
+  duration: (h, m, sec) =>
+    h > 0 ? `${h} 小时 ${m} 分钟` : m > 0 ? `${m} 分 ${sec} 秒` : sec > 0 ? `${sec} 秒` : "<1 秒",
   courierApproximate: "骑手取货前仅显示大致位置",
   courierUpdated: (ago) => `位置更新于${ago}`,
   secondsAgo: (s) => (s < 5 ? "刚刚" : `${s} 秒前`),
@@ -172,7 +227,35 @@ const en: Messages = {
   temperatureClass: { chilled: "Chilled", frozen: "Frozen" },
   temperatureCold: "Cold chain",
   temperatureInRange: "in range",
-  temperatureExcursion: "out of range",
+  temperatureExcursion: "temperature excursion",
+  temperatureOutOfRange: "out of range",
+  temperatureRecovered: "back in range",
+  temperatureSilent: "no temperature data",
+  temperatureExcursionNote:
+    "The temperature went out of range on the way; the cold-chain certificate will show it after delivery",
+  temperatureExcursionNoteDelivered:
+    "The temperature went out of range on the way; see the cold-chain certificate",
+  certificate: {
+    title: "Cold-chain certificate",
+    loading: "Issuing the cold-chain certificate…",
+    failed: "The certificate cannot be fetched now; reload the page later",
+    verdictOk: "In range all the way",
+    verdictExcursion: "Temperature excursion on the way",
+    verified: "✓ Signature valid; matches the stored temperature records",
+    notVerified: "✗ Not verified: the certificate no longer matches the stored temperature records",
+    unchecked: "Signature not checked",
+    required: (range) => `Required ${range}`,
+    duration: (d) => `Loaded to delivered: ${d}`,
+    span: (min, max, mean) => `Measured ${min} to ${max}, mean ${mean}`,
+    readings: (n) => `${n} temperature reading${n === 1 ? "" : "s"}`,
+    excursions: (n, d) => `${n} excursion${n === 1 ? "" : "s"}, ${d} in all`,
+    issued: (at) => `Issued at ${at} (Beijing time)`,
+    open: "View / print the full certificate",
+    copy: "Copy the certificate link",
+    copied: "Link copied: open it in a browser",
+  },
+  duration: (h, m, sec) =>
+    h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : sec > 0 ? `${sec} s` : "<1 s",
   courierApproximate: "Approximate position until pickup",
   courierUpdated: (ago) => `Position updated ${ago}`,
   secondsAgo: (s) => (s < 5 ? "just now" : `${s} s ago`),

@@ -5,4 +5,5 @@ export * from "./token.ts";
 export * from "./reconnect.ts";
 export * from "./session.ts";
 export * from "./view.ts";
+export * from "./certificate.ts";
 export * from "./connection.ts";

@@ -181,6 +181,58 @@ describe("tracking session", () => {
   });
 });
 
+describe("cold-chain alerts", () => {
+  const alert = (offset: number, code: string, at: number): DownFrame =>
+    push(offset, {
+      kind: "alert",
+      id: `a-${offset}`,
+      severity: "critical",
+      code,
+      message: "v-1 车厢 C 温度超标 / temperature out of range",
+      subject: "vehicle:v-1/C",
+      at,
+    });
+
+  it("follows the van's excursion and silence alerts on the order's channel", () => {
+    let s = feed(initialTracking("o-1"), alert(1, "temperature_excursion", T));
+    expect(s.coldAlerts).toEqual({ excursion: true, silent: false, seen: true, at: T });
+    s = feed(
+      s,
+      alert(2, "sensor_silent", T + MIN),
+      alert(3, "temperature_excursion_ended", T + 2 * MIN),
+    );
+    expect(s.coldAlerts).toEqual({ excursion: false, silent: true, seen: true, at: T + 2 * MIN });
+    s = feed(s, alert(4, "sensor_silent_ended", T + 3 * MIN), alert(5, "order_late", T + 4 * MIN));
+    expect(s.coldAlerts).toEqual({ excursion: false, silent: false, seen: true, at: T + 3 * MIN });
+    expect(decodeDownFrame(JSON.stringify(alert(6, "temperature_excursion", T)))).toMatchObject({
+      frame: { kind: "alert", code: "temperature_excursion" },
+    });
+  });
+
+  it("learns of an excursion going on from the snapshot's cold-chain record", () => {
+    const snapshot = decodeSnapshot({
+      status: "picked_up",
+      temperatureClass: "chilled",
+      coldChain: {
+        vehicleId: "v-1",
+        compartmentId: "C",
+        loadedAt: T,
+        excursions: [
+          {
+            kind: "temperature",
+            startedAt: T + MIN,
+            detectedAt: T + 2 * MIN,
+            endedAt: null,
+            celsius: 7,
+          },
+        ],
+      },
+    })!;
+    const s = applySnapshot(initialTracking("o-1"), snapshot);
+    expect(s.coldAlerts).toEqual({ excursion: true, silent: false, seen: true, at: T + 2 * MIN });
+  });
+});
+
 describe("decodeDownFrame", () => {
   it("accepts the gateway's frames", () => {
     const text = JSON.stringify({

@@ -3,6 +3,7 @@
  * and the H5 page feed it the snapshot and every DownFrame, and render `trackingView(state)`.
  */
 import type {
+  ColdChainAlerts,
   CoordSystem,
   CourierFix,
   DownFrame,
@@ -64,6 +65,8 @@ export function initialTracking(orderId: string, coord: CoordSystem = "gcj02"): 
     eta: null,
     temperatureClass: null,
     temperature: null,
+    coldAlerts: null,
+    certificate: { status: "idle" },
     destination: null,
     promisedAt: null,
     offset: null,
@@ -140,6 +143,21 @@ export function applySnapshot(state: TrackingState, snapshot: TrackSnapshot): Tr
     };
   }
   if (snapshot.temperatureClass) next = { ...next, temperatureClass: snapshot.temperatureClass };
+  // A page opened during an excursion learns of it from the order's record; alerts on the
+  // socket (which come after the snapshot's offset) win over it.
+  const excursions = snapshot.coldChain?.excursions ?? [];
+  if (excursions.length > 0 && next.coldAlerts === null) {
+    const open = excursions.filter((e) => e.endedAt === null);
+    next = {
+      ...next,
+      coldAlerts: {
+        excursion: open.some((e) => e.kind === "temperature"),
+        silent: open.some((e) => e.kind === "sensor_silent"),
+        seen: true,
+        at: Math.max(...excursions.map((e) => e.endedAt ?? e.detectedAt ?? e.startedAt ?? 0)),
+      },
+    };
+  }
   if (isLatLng(snapshot.destination)) {
     next = {
       ...next,
@@ -190,14 +208,42 @@ function applyPush(state: TrackingState, frame: PushFrame): TrackingState {
         },
       };
     }
+    case "alert": {
+      const next = coldAlert(state.coldAlerts, frame.code, frame.at);
+      return next === null ? state : { ...state, coldAlerts: next };
+    }
     case "couriers":
     case "order":
-    case "alert":
     case "offer":
     case "work":
-      // Market frames, alerts and a courier's own work are for the console and the driver app;
-      // a shopper's channel does not carry them.
+      // Market frames and a courier's own work are for the console and the driver app; a
+      // shopper's channel does not carry them.
       return state;
+  }
+}
+
+/**
+ * The van's cold-chain alerts about the order's compartment (tracking/cold-chain.ts): an
+ * excursion or a silent sensor starts (`temperature_excursion`, `sensor_silent`) and ends
+ * (`…_ended`). Other alert codes are not the shopper's business: null.
+ */
+export function coldAlert(
+  known: ColdChainAlerts | null,
+  code: string,
+  at: number,
+): ColdChainAlerts | null {
+  const now = known ?? { excursion: false, silent: false, seen: false, at: 0 };
+  switch (code) {
+    case "temperature_excursion":
+      return { ...now, excursion: true, seen: true, at };
+    case "temperature_excursion_ended":
+      return { ...now, excursion: false, at };
+    case "sensor_silent":
+      return { ...now, silent: true, seen: true, at };
+    case "sensor_silent_ended":
+      return { ...now, silent: false, at };
+    default:
+      return null;
   }
 }
 
@@ -317,6 +363,9 @@ export function decodeDownFrame(text: string): DownFrame | null {
       }
       if (push.kind === "status" && typeof push.status !== "string") return null;
       if (push.kind === "temperature" && typeof push.celsius !== "number") return null;
+      if (push.kind === "alert" && (typeof push.code !== "string" || typeof push.at !== "number")) {
+        return null;
+      }
       break;
     }
     case "subscribed":
@@ -363,8 +412,10 @@ export function decodeSnapshot(body: unknown): TrackSnapshot | null {
     typeof (raw.eta as Record<string, unknown>).p90 === "number"
       ? (raw.eta as TrackSnapshot["eta"])
       : null;
+  const coldChain = decodeColdChain(raw.coldChain);
   return {
     status: typeof raw.status === "string" ? raw.status : null,
+    ...(coldChain ? { coldChain } : {}),
     courier,
     eta,
     offset: typeof raw.offset === "number" ? raw.offset : null,
@@ -373,4 +424,25 @@ export function decodeSnapshot(body: unknown): TrackSnapshot | null {
     promisedAt: typeof raw.promisedAt === "number" ? raw.promisedAt : null,
     timeline,
   };
+}
+
+function decodeColdChain(value: unknown): TrackSnapshot["coldChain"] {
+  if (typeof value !== "object" || value === null) return null;
+  const list = (value as Record<string, unknown>).excursions;
+  if (!Array.isArray(list)) return null;
+  const excursions = list.flatMap((e: unknown) => {
+    if (typeof e !== "object" || e === null) return [];
+    const x = e as Record<string, unknown>;
+    if (typeof x.kind !== "string") return [];
+    const endedAt = typeof x.endedAt === "number" ? x.endedAt : null;
+    return [
+      {
+        kind: x.kind,
+        endedAt,
+        ...(typeof x.startedAt === "number" ? { startedAt: x.startedAt } : {}),
+        ...(typeof x.detectedAt === "number" ? { detectedAt: x.detectedAt } : {}),
+      },
+    ];
+  });
+  return { excursions };
 }

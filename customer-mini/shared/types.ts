@@ -50,6 +50,60 @@ export interface TemperatureReading {
   readonly compartmentId: string;
 }
 
+/**
+ * What the van's alerts said about the compartment the order rides in (`alert` frames on the
+ * order's channel): an excursion is judged by the vehicle (out of range past its grace period,
+ * or a silent sensor), which a single reading out of range is not.
+ */
+export interface ColdChainAlerts {
+  /** A temperature excursion is going on now. */
+  readonly excursion: boolean;
+  /** The compartment's sensor has gone silent (no data, so nothing can be said). */
+  readonly silent: boolean;
+  /** An excursion or silence was reported while this page watched (ended or not). */
+  readonly seen: boolean;
+  /** The latest alert's time, ms. */
+  readonly at: number;
+}
+
+/** What a tracking screen shows of an order's cold-chain certificate (GET …/certificate). */
+export interface CertificateFacts {
+  readonly verdict: "ok" | "excursion";
+  /** Whether the gateway's check passed (signature, and the readings as stored now); null: not said. */
+  readonly verified: boolean | null;
+  readonly temperatureClass: "chilled" | "frozen";
+  readonly range: { readonly minC: number | null; readonly maxC: number | null };
+  readonly handedOffAt: number;
+  readonly deliveredAt: number;
+  readonly durationMs: number;
+  readonly readingCount: number;
+  readonly minC: number | null;
+  readonly maxC: number | null;
+  readonly meanC: number | null;
+  readonly excursionCount: number;
+  /** How long the excursions lasted inside the window, ms. */
+  readonly excursionMs: number;
+  readonly issuedAt: number;
+}
+
+/**
+ * Fetching the certificate after delivery: it is issued a few seconds after it (`pending` retries
+ * at `retryAt`); an order that has no cold chain gets none (`none`).
+ */
+export type CertificateState =
+  | { readonly status: "idle" }
+  | { readonly status: "loading"; readonly attempts: number }
+  | { readonly status: "pending"; readonly attempts: number; readonly retryAt: number }
+  | { readonly status: "ready"; readonly facts: CertificateFacts }
+  | { readonly status: "none" }
+  | {
+      readonly status: "failed";
+      readonly code: string;
+      readonly attempts: number;
+      /** null: given up. */
+      readonly retryAt: number | null;
+    };
+
 /** Why a tracking link no longer works, as the gateway (or the token itself) said. */
 export interface LinkExpired {
   readonly reason: string;
@@ -71,6 +125,8 @@ export interface TrackingState {
   readonly eta: EtaState | null;
   readonly temperatureClass: TemperatureClass | null;
   readonly temperature: TemperatureReading | null;
+  readonly coldAlerts: ColdChainAlerts | null;
+  readonly certificate: CertificateState;
   readonly destination: LatLng | null;
   /** The time promised to the shopper when the order was placed (ms), when known. */
   readonly promisedAt: number | null;
@@ -104,4 +160,13 @@ export interface TrackSnapshot {
   readonly destination?: LatLng | null;
   readonly promisedAt?: number | null;
   readonly timeline?: readonly { readonly status: string; readonly at: number }[] | null;
+  /** The order's cold-chain record when the gateway gives it: excursions with `endedAt` null go on. */
+  readonly coldChain?: {
+    readonly excursions: readonly {
+      readonly kind: string;
+      readonly detectedAt?: number;
+      readonly startedAt?: number;
+      readonly endedAt: number | null;
+    }[];
+  } | null;
 }

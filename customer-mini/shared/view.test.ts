@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { applyDownFrame, initialTracking } from "./session.ts";
 import type { DownFrame, PushFrame, TrackingState } from "./types.ts";
-import { etaCard, temperatureBadge, timelineSteps, trackingView } from "./view.ts";
+import {
+  CERTIFICATE_MAX_ATTEMPTS,
+  certificateAnswered,
+  certificateDue,
+  certificateRequested,
+  printableCertificateUrl,
+} from "./certificate.ts";
+import { certificateCard, etaCard, temperatureBadge, timelineSteps, trackingView } from "./view.ts";
 
 const T = Date.UTC(2025, 5, 2, 4, 30); // 12:30 in Kunming (UTC+8)
 const MIN = 60_000;
@@ -100,36 +107,200 @@ describe("status timeline", () => {
 });
 
 describe("temperature badge", () => {
+  const reading = (celsius: number, inRange: boolean): PushFrame => ({
+    kind: "temperature",
+    vehicleId: "v-1",
+    compartmentId: "c",
+    celsius,
+    inRange,
+    at: T,
+  });
+  const alert = (code: string, at = T): PushFrame => ({
+    kind: "alert",
+    id: `a-${code}-${at}`,
+    severity: code.endsWith("_ended") ? "info" : "critical",
+    code,
+    message: "",
+    subject: "vehicle:v-1/c",
+    at,
+  });
+  const chilled = (...frames: PushFrame[]) => ({
+    ...withFrames(...frames),
+    temperatureClass: "chilled" as const,
+  });
+
   it("is absent for ambient orders with no reading", () => {
     expect(temperatureBadge(initialTracking("o-1"), "zh-CN")).toBeNull();
   });
 
   it("shows the reading and whether it is in range", () => {
-    const reading = (celsius: number, inRange: boolean): PushFrame => ({
-      kind: "temperature",
-      vehicleId: "v-1",
-      compartmentId: "c",
-      celsius,
-      inRange,
-      at: T,
-    });
-    const ok = { ...withFrames(reading(2.5, true)), temperatureClass: "chilled" as const };
-    expect(temperatureBadge(ok, "zh-CN")).toEqual({
+    expect(temperatureBadge(chilled(reading(2.5, true)), "zh-CN")).toEqual({
       state: "in_range",
       label: "冷藏 2.5°C",
       verdict: "温度正常",
+      mark: "✓",
+      note: "",
     });
+  });
+
+  it("does not call one reading out of range an excursion: the van judges that", () => {
     const bad = { ...withFrames(reading(-12, false)), temperatureClass: "frozen" as const };
-    expect(temperatureBadge(bad, "zh-CN")).toEqual({
-      state: "excursion",
+    expect(temperatureBadge(bad, "zh-CN")).toMatchObject({
+      state: "out_of_range",
       label: "冷冻 -12.0°C",
+      verdict: "超出范围",
+      mark: "!",
+    });
+  });
+
+  it("turns red on the van's excursion alert, and remembers it once back in range", () => {
+    const during = chilled(reading(6.8, false), alert("temperature_excursion"));
+    expect(temperatureBadge(during, "zh-CN")).toMatchObject({
+      state: "excursion",
+      label: "冷藏 6.8°C",
       verdict: "温度异常",
     });
+    const after = chilled(
+      reading(6.8, false),
+      alert("temperature_excursion"),
+      alert("temperature_excursion_ended", T + MIN),
+      { ...reading(3.2, true), at: T + MIN },
+    );
+    expect(temperatureBadge(after, "zh-CN")).toEqual({
+      state: "in_range",
+      label: "冷藏 3.2°C",
+      verdict: "已恢复正常",
+      mark: "✓",
+      note: "配送途中曾出现温度异常，送达后可查看冷链温度证书",
+    });
+    expect(temperatureBadge(during, "en")).toMatchObject({ verdict: "temperature excursion" });
+  });
+
+  it("says when the sensor went silent, and ignores alerts that are not the cold chain's", () => {
+    expect(
+      temperatureBadge(chilled(reading(3, true), alert("sensor_silent")), "zh-CN"),
+    ).toMatchObject({ state: "silent", verdict: "温度数据中断" });
+    expect(temperatureBadge(chilled(reading(3, true), alert("order_late")), "zh-CN")).toMatchObject(
+      { state: "in_range", verdict: "温度正常" },
+    );
   });
 
   it("waits for the first reading of a chilled order", () => {
     const s = { ...initialTracking("o-1"), temperatureClass: "chilled" as const };
-    expect(temperatureBadge(s, "zh-CN")).toEqual({ state: "waiting", label: "冷藏", verdict: "" });
+    expect(temperatureBadge(s, "zh-CN")).toEqual({
+      state: "waiting",
+      label: "冷藏",
+      verdict: "",
+      mark: "",
+      note: "",
+    });
+  });
+});
+
+describe("certificate card", () => {
+  const document = {
+    order: { id: "o-1", temperatureClass: "chilled" },
+    compartment: { id: "c", class: "chilled", range: { minC: 0, maxC: 4 } },
+    window: { handedOffAt: T, deliveredAt: T + 18 * MIN + 30_000 },
+    summary: {
+      durationMs: 18 * MIN + 30_000,
+      readingCount: 42,
+      minC: 2.1,
+      maxC: 5.2,
+      meanC: 3.04,
+      excursions: [{ kind: "temperature", durationMs: 130_000 }],
+      verdict: "excursion",
+    },
+    issuedAt: T + 19 * MIN,
+  };
+  const delivered = {
+    ...withFrames(status("delivered", T + 18 * MIN)),
+    temperatureClass: "chilled" as const,
+  };
+
+  it("is asked for once a chilled order is delivered, and again while it is being issued", () => {
+    expect(certificateDue({ ...delivered, status: "picked_up" }, T)).toBe(false);
+    expect(certificateDue({ ...delivered, temperatureClass: "ambient" }, T)).toBe(false);
+    expect(certificateDue(delivered, T)).toBe(true);
+    const asked = certificateRequested(delivered);
+    expect(certificateDue(asked, T)).toBe(false);
+    expect(certificateCard(asked, "zh-CN")).toMatchObject({
+      state: "loading",
+      note: "正在生成冷链温度证书…",
+    });
+    const notYet = certificateAnswered(
+      asked,
+      404,
+      { error: { code: "certificate_not_found", message: "" } },
+      null,
+      T,
+    );
+    expect(notYet.certificate).toEqual({ status: "pending", attempts: 1, retryAt: T + 3_000 });
+    expect(certificateDue(notYet, T + 2_999)).toBe(false);
+    expect(certificateDue(notYet, T + 3_000)).toBe(true);
+    const none = certificateAnswered(
+      asked,
+      404,
+      { error: { code: "not_certified", message: "" } },
+      null,
+      T,
+    );
+    expect(certificateCard(none, "zh-CN")).toBeNull();
+    expect(certificateDue(none, T + 60_000)).toBe(false);
+  });
+
+  it("shows the verdict, the gateway's check and a summary", () => {
+    const ready = certificateAnswered(certificateRequested(delivered), 200, document, "true", T);
+    expect(certificateCard(ready, "zh-CN")).toEqual({
+      state: "ready",
+      title: "冷链温度证书",
+      verdict: "途中出现温度异常",
+      verdictState: "excursion",
+      check: "✓ 签名有效，与系统保存的温度记录一致",
+      checkState: "verified",
+      lines: [
+        "要求温度 0.0°C 至 4.0°C",
+        "装车至送达 18 分 30 秒",
+        "实测 2.1°C 至 5.2°C，平均 3.0°C",
+        "温度记录 42 条",
+        "超温 1 次，共 2 分 10 秒",
+        "签发于 12:49（北京时间）",
+      ],
+      linkLabel: "查看 / 打印完整证书",
+      note: "",
+    });
+    const tampered = certificateAnswered(delivered, 200, document, "false", T);
+    expect(certificateCard(tampered, "en")).toMatchObject({
+      checkState: "failed",
+      check: "✗ Not verified: the certificate no longer matches the stored temperature records",
+    });
+    expect(trackingView(ready, "zh-CN", T).certificate?.verdict).toBe("途中出现温度异常");
+  });
+
+  it("gives up after a minute and on refusals", () => {
+    let s: TrackingState = delivered;
+    for (let i = 0; i < CERTIFICATE_MAX_ATTEMPTS; i++) {
+      s = certificateAnswered(
+        certificateRequested(s),
+        404,
+        { error: { code: "certificate_not_found" } },
+        null,
+        T,
+      );
+    }
+    expect(s.certificate).toMatchObject({ status: "failed", retryAt: null });
+    expect(certificateCard(s, "zh-CN")).toMatchObject({
+      state: "failed",
+      note: "证书暂时无法获取，请稍后刷新页面",
+    });
+    const refused = certificateAnswered(delivered, 403, { error: { code: "forbidden" } }, null, T);
+    expect(certificateDue(refused, T + 3_600_000)).toBe(false);
+  });
+
+  it("builds the printable link with the token and language", () => {
+    expect(printableCertificateUrl("https://gw", "o-1", "a.b.c", "en")).toBe(
+      "https://gw/v1/orders/o-1/certificate.html?lang=en&token=a.b.c",
+    );
   });
 });
 

@@ -26,14 +26,42 @@ export interface EtaCard {
   readonly done: boolean;
 }
 
-export type TemperatureBadgeState = "in_range" | "excursion" | "waiting";
+/**
+ * `excursion` only when the van says so (its alert: out of range past the grace period);
+ * `out_of_range` for a reading outside the range the van has not judged yet (a door opened for
+ * loading is not an excursion); `silent` when the sensor stopped reporting.
+ */
+export type TemperatureBadgeState =
+  "in_range" | "out_of_range" | "excursion" | "silent" | "waiting";
 
 export interface TemperatureBadge {
   readonly state: TemperatureBadgeState;
   /** "冷藏 2.5°C". */
   readonly label: string;
-  /** "温度正常" / "温度异常" / "". */
+  /** "温度正常" / "超出范围" / "温度异常" / "温度数据中断" / "已恢复正常" / "". */
   readonly verdict: string;
+  /** "✓" in range, "!" otherwise, "" while waiting. */
+  readonly mark: string;
+  /** Says an excursion happened on the way once it is over; "" otherwise. */
+  readonly note: string;
+}
+
+/** The certificate card after delivery; null while there is nothing to show. */
+export interface CertificateCard {
+  readonly state: "loading" | "ready" | "failed";
+  readonly title: string;
+  /** "全程温度达标" / "途中出现温度异常"; "" until ready. */
+  readonly verdict: string;
+  readonly verdictState: "ok" | "excursion" | "none";
+  /** The gateway's check of the certificate against the stored readings. */
+  readonly check: string;
+  readonly checkState: "verified" | "failed" | "unknown";
+  /** Summary lines. */
+  readonly lines: readonly string[];
+  /** "查看 / 打印完整证书" when ready, else "". */
+  readonly linkLabel: string;
+  /** Loading or failure text. */
+  readonly note: string;
 }
 
 export interface CourierMarker {
@@ -52,6 +80,7 @@ export interface TrackingView {
   readonly steps: readonly TimelineStep[];
   /** Null for ambient orders and while nothing says the order is cold. */
   readonly temperature: TemperatureBadge | null;
+  readonly certificate: CertificateCard | null;
   readonly courier: CourierMarker | null;
   readonly courierNote: string;
   readonly destination: { readonly lat: number; readonly lng: number } | null;
@@ -183,19 +212,117 @@ export function etaCard(state: TrackingState, locale: Locale, localNow: number):
   };
 }
 
-/** The cold-chain badge: shown for chilled and frozen orders and whenever a reading arrived. */
+/**
+ * The cold-chain badge: shown for chilled and frozen orders and whenever a reading or an alert
+ * arrived. It says no more than it knows: red only for an excursion the van reported, amber for
+ * a reading outside the range the van has not judged yet, grey when the sensor is silent.
+ */
 export function temperatureBadge(state: TrackingState, locale: Locale): TemperatureBadge | null {
   const m = messages(locale);
   const cls = state.temperatureClass;
-  if (!state.temperature && (cls === null || cls === "ambient")) return null;
+  const alerts = state.coldAlerts;
+  if (!state.temperature && !alerts && (cls === null || cls === "ambient")) return null;
   const name = cls === "chilled" || cls === "frozen" ? m.temperatureClass[cls] : m.temperatureCold;
-  if (!state.temperature) return { state: "waiting", label: name, verdict: "" };
   const t = state.temperature;
+  const label = t ? `${name} ${formatCelsius(t.celsius)}` : name;
+  const note =
+    alerts?.seen && !alerts.excursion && !alerts.silent
+      ? state.status === "delivered"
+        ? m.temperatureExcursionNoteDelivered
+        : m.temperatureExcursionNote
+      : "";
+  if (alerts?.silent) {
+    return { state: "silent", label, verdict: m.temperatureSilent, mark: "!", note: "" };
+  }
+  if (alerts?.excursion) {
+    return { state: "excursion", label, verdict: m.temperatureExcursion, mark: "!", note: "" };
+  }
+  if (!t) {
+    return { state: "waiting", label, verdict: "", mark: "", note };
+  }
+  if (!t.inRange) {
+    return { state: "out_of_range", label, verdict: m.temperatureOutOfRange, mark: "!", note };
+  }
   return {
-    state: t.inRange ? "in_range" : "excursion",
-    label: `${name} ${formatCelsius(t.celsius)}`,
-    verdict: t.inRange ? m.temperatureInRange : m.temperatureExcursion,
+    state: "in_range",
+    label,
+    verdict: alerts?.seen ? m.temperatureRecovered : m.temperatureInRange,
+    mark: "✓",
+    note,
   };
+}
+
+function durationText(locale: Locale, ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  return messages(locale).duration(
+    Math.floor(total / 3600),
+    Math.floor((total % 3600) / 60),
+    total % 60,
+  );
+}
+
+function rangeText(range: { minC: number | null; maxC: number | null }, locale: Locale): string {
+  if (range.minC !== null && range.maxC !== null) {
+    const to = locale === "en" ? "to" : "至";
+    return `${formatCelsius(range.minC)} ${to} ${formatCelsius(range.maxC)}`;
+  }
+  if (range.maxC !== null) return `≤ ${formatCelsius(range.maxC)}`;
+  if (range.minC !== null) return `≥ ${formatCelsius(range.minC)}`;
+  return "—";
+}
+
+/** The certificate card: after delivery of a chilled or frozen order that has one (coming). */
+export function certificateCard(state: TrackingState, locale: Locale): CertificateCard | null {
+  const m = messages(locale).certificate;
+  const c = state.certificate;
+  const base = {
+    title: m.title,
+    verdict: "",
+    verdictState: "none" as const,
+    check: "",
+    checkState: "unknown" as const,
+    lines: [] as string[],
+    linkLabel: "",
+  };
+  switch (c.status) {
+    case "idle":
+    case "none":
+      return null;
+    case "loading":
+    case "pending":
+      return { ...base, state: "loading", note: m.loading };
+    case "failed":
+      return c.retryAt === null
+        ? { ...base, state: "failed", note: m.failed }
+        : { ...base, state: "loading", note: m.loading };
+    case "ready": {
+      const f = c.facts;
+      const celsius = (v: number | null) => (v === null ? "—" : formatCelsius(v));
+      const range = rangeText(f.range, locale);
+      const lines = [
+        m.required(range),
+        m.duration(durationText(locale, f.durationMs)),
+        m.span(celsius(f.minC), celsius(f.maxC), celsius(f.meanC)),
+        m.readings(f.readingCount),
+        ...(f.excursionCount > 0
+          ? [m.excursions(f.excursionCount, durationText(locale, f.excursionMs))]
+          : []),
+        m.issued(formatClock(f.issuedAt, locale)),
+      ];
+      return {
+        state: "ready",
+        title: m.title,
+        verdict: f.verdict === "ok" ? m.verdictOk : m.verdictExcursion,
+        verdictState: f.verdict,
+        check:
+          f.verified === true ? m.verified : f.verified === false ? m.notVerified : m.unchecked,
+        checkState: f.verified === true ? "verified" : f.verified === false ? "failed" : "unknown",
+        lines,
+        linkLabel: m.open,
+        note: "",
+      };
+    }
+  }
 }
 
 function ago(locale: Locale, ms: number): string {
@@ -216,6 +343,7 @@ export function trackingView(state: TrackingState, locale: Locale, localNow: num
     eta: etaCard(state, locale, localNow),
     steps: timelineSteps(state, locale),
     temperature: temperatureBadge(state, locale),
+    certificate: certificateCard(state, locale),
     courier: showCourier
       ? {
           lat: courier.lat,

@@ -58,7 +58,14 @@ interface Fakes {
   sockets: FakeSocketTask[];
   requests: { url: string; header: Record<string, string> }[];
   translated: { markerId: number; destination: { latitude: number; longitude: number } }[];
-  respond: { statusCode: number; data: unknown };
+  clipboard?: string;
+  respond: Answer | ((url: string) => Answer);
+}
+
+interface Answer {
+  statusCode: number;
+  data: unknown;
+  header?: Record<string, string>;
 }
 
 let root = "";
@@ -90,8 +97,15 @@ function openPage(token: string, respond: Fakes["respond"]) {
       success: (r: unknown) => void;
     }) => {
       fakes.requests.push({ url: option.url, header: option.header });
-      option.success(fakes.respond);
+      option.success(
+        typeof fakes.respond === "function" ? fakes.respond(option.url) : fakes.respond,
+      );
     },
+    setClipboardData: (option: { data: string; success?: () => void }) => {
+      fakes.clipboard = option.data;
+      option.success?.();
+    },
+    showToast: () => undefined,
     createMapContext: () => ({
       translateMarker: (o: Fakes["translated"][number]) => fakes.translated.push(o),
       includePoints: () => undefined,
@@ -251,6 +265,84 @@ describe("tracking page", () => {
     expect(page?.querySelector(".banner")).toBeFalsy();
     expect(text(".headline")).toBe("订单已送达");
     expect(text("eta-card .eta-text")).toMatch(/^已于 \d\d:\d\d 送达$/);
+  });
+
+  it("marks an excursion the van reports, and shows the certificate after delivery", async () => {
+    const token = jwt({ sub: "u-1", role: "shopper", ord: "o-7", exp: T / 1000 + 3600 });
+    const certificate = {
+      order: { id: "o-7", temperatureClass: "chilled" },
+      compartment: { id: "chill", class: "chilled", range: { minC: 0, maxC: 4 } },
+      window: { handedOffAt: T - 20 * MIN, deliveredAt: T },
+      summary: {
+        durationMs: 20 * MIN,
+        readingCount: 12,
+        minC: 2.4,
+        maxC: 6.1,
+        meanC: 3.2,
+        excursions: [{ kind: "temperature", durationMs: 3 * MIN }],
+        verdict: "excursion",
+      },
+      issuedAt: T,
+    };
+    openPage(token, (url) =>
+      url.includes("/certificate")
+        ? {
+            statusCode: 200,
+            data: certificate,
+            header: { "xianda-certificate-verified": "true" },
+          }
+        : {
+            statusCode: 200,
+            data: { status: "picked_up", offset: 5, temperatureClass: "chilled" },
+          },
+    );
+    const socket = fakes.sockets[0]!;
+    socket.serverOpens();
+    socket.serverSends({ type: "subscribed", channel: "order:o-7", offset: 5 });
+    socket.serverSends(
+      push(6, {
+        kind: "temperature",
+        vehicleId: "v-1",
+        compartmentId: "chill",
+        celsius: 6.1,
+        inRange: false,
+        at: T - 5 * MIN,
+        orderId: "o-7",
+      }),
+    );
+    await simulate.sleep(0);
+    expect(text("temp-badge .verdict")).toBe("超出范围");
+    socket.serverSends(
+      push(7, {
+        kind: "alert",
+        id: "evt-1",
+        severity: "critical",
+        code: "temperature_excursion",
+        message: "v-1 车厢 chill 温度超标 6.1 °C / temperature out of range",
+        subject: "vehicle:v-1/chill",
+        at: T - 4 * MIN,
+      }),
+    );
+    await simulate.sleep(0);
+    expect(page?.querySelector(".temp-badge")?.querySelector(".badge-excursion")).toBeTruthy();
+    expect(text("temp-badge .verdict")).toBe("温度异常");
+    expect(fakes.requests.some((r) => r.url.includes("/certificate"))).toBe(false);
+
+    socket.serverSends(push(8, { kind: "status", orderId: "o-7", status: "delivered", at: T }));
+    await simulate.sleep(20);
+    expect(fakes.requests.at(-1)).toMatchObject({
+      url: "https://api.xianda.example/v1/orders/o-7/certificate",
+      header: { Authorization: `Bearer ${token}` },
+    });
+    expect(text(".cert-title")).toBe("冷链温度证书");
+    expect(text(".cert-verdict")).toBe("途中出现温度异常");
+    expect(text(".cert-check")).toBe("✓ 签名有效，与系统保存的温度记录一致");
+    expect(text(".cert-lines")).toContain("超温 1 次，共 3 分 0 秒");
+    page!.querySelector(".cert-copy")!.dispatchEvent("tap");
+    await simulate.sleep(0);
+    expect(fakes.clipboard).toBe(
+      `https://api.xianda.example/v1/orders/o-7/certificate.html?lang=zh-CN&token=${encodeURIComponent(token)}`,
+    );
   });
 
   it("shows the expired state when the gateway refuses the token", async () => {

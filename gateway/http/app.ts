@@ -6,6 +6,7 @@ import { requestId } from "hono/request-id";
 import { ApiError } from "../errors.ts";
 import { appRoutes } from "./apps.ts";
 import type { Env, HttpDeps } from "./context.ts";
+import { coldChainRoutes } from "./cold-chain.ts";
 import { courierRoutes } from "./couriers.ts";
 import { healthRoutes } from "./health.ts";
 import { orderRoutes } from "./orders.ts";
@@ -66,6 +67,9 @@ export function createHttpApp(deps: HttpDeps): Hono<Env> {
   );
 
   app.route("/", healthRoutes(deps));
+  // Before the order routes: the printable certificate takes its token from the query too,
+  // which the order routes' authentication (all of /v1/orders/*) would refuse.
+  app.route("/", coldChainRoutes(deps));
   app.route("/v1/tokens", tokenRoutes(deps));
   app.route("/v1/orders", orderRoutes(deps));
   app.route("/v1/couriers", courierRoutes(deps));

@@ -10,7 +10,7 @@ import { bearerToken, verifyToken } from "../auth.ts";
 import { ApiError, AuthError } from "../errors.ts";
 import type { LiveHub } from "../live/hub.ts";
 import type { GatewayMetrics } from "../metrics.ts";
-import type { GatewayLimits, StaticApp } from "../types.ts";
+import type { GatewayLimits, GatewayOptions, StaticApp } from "../types.ts";
 import type { ProofStore } from "./proof-store.ts";
 
 export interface HttpDeps {
@@ -34,6 +34,8 @@ export interface HttpDeps {
   };
   /** Where proof-of-delivery photos are kept; without one, photo uploads answer 503. */
   readonly proofs?: ProofStore;
+  /** History and certificate keys; without them, the cold-chain routes answer 503. */
+  readonly coldChain?: GatewayOptions["coldChain"];
   /** Whether the gateway is ready to serve live traffic. */
   readonly ready: () => { ok: boolean; reason: string };
 }

@@ -1,12 +1,13 @@
 /**
- * Every `/v1` route of the API for the OpenAPI document: the store, courier and dispatcher
- * routes bring their own specs; the earlier routes (tokens, tracking, shift) are described here,
+ * Every `/v1` route of the API for the OpenAPI document: the store, courier, dispatcher and
+ * cold-chain routes bring their own specs; the earlier routes (tokens, tracking, shift) are described here,
  * with their bodies restated from tokens.ts and couriers.ts. gateway/test/openapi.test.ts checks
  * that this list and the app's routes are the same set.
  */
 import { z } from "zod";
 import { CourierCapacity, CourierVehicle } from "../../protocol/actors/courier.ts";
 import { ActorId, Role } from "../../protocol/index.ts";
+import { COLD_CHAIN_ROUTES } from "./cold-chain.ts";
 import { COURIER_ROUTES } from "./courier-jobs.ts";
 import { DISPATCH_ROUTES } from "./dispatch.ts";
 import type { RouteSpec } from "./spec.ts";
@@ -102,4 +103,5 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...STORE_ROUTES,
   ...COURIER_ROUTES,
   ...DISPATCH_ROUTES,
+  ...COLD_CHAIN_ROUTES,
 ];

@@ -99,6 +99,8 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
       timeline: order.timeline,
       promisedAt: order.promisedAt,
       temperatureClass: order.temperatureClass,
+      // The van compartment it rides in and the excursions it saw (null when not in a van).
+      coldChain: order.coldChain ?? null,
       courier,
       // Where the order goes: the shopper's own door or pickup point (the courier's view of an
       // address is another matter), in the client's coordinates.

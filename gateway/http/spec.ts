@@ -11,23 +11,26 @@ export const ERROR_DESCRIPTIONS = {
   400: "bad input: `invalid_json`, `invalid_body` (with the zod issue's path and message), `invalid_param`, `invalid_idempotency_key`, or a command the log refused (`invalid_command`, `too_large`)",
   401: "`missing_token`, `invalid_token` or `token_expired`",
   403: "wrong role or wrong actor: `forbidden`, or the actor's own refusal (`not_own_order`, `not_own_store`, `wrong_courier`, `not_assigned_courier`, `not_offered_courier`)",
-  404: "no such order, store or courier",
+  404: "no such order, store, courier or vehicle; or no certificate (`certificate_not_found`, `not_certified`)",
   409: "wrong state: the actor refused the command; `code` is its refusal code (e.g. `invalid_transition`, `wrong_pickup_code`, `already_ready`), or `idempotency_conflict`",
   413: "`too_large`: the body is over the limit",
   415: "`unsupported_media_type`: not a JPEG, PNG or WebP image",
-  503: "`unavailable`: the actor could not be asked, or photo proofs are not configured",
+  503: "`unavailable`: the actor could not be asked, or photo proofs or the cold-chain history are not configured",
   504: "`timeout`: the command is in the log and will be applied, but its outcome did not come in time; retry with the same Idempotency-Key",
 } as const;
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 export interface RouteSpec {
   readonly method: "get" | "post";
-  /** As registered in Hono (`/v1/stores/:storeId/orders`); path parameters are actor ids. */
+  /**
+   * As registered in Hono (`/v1/stores/:storeId/orders`); path parameters are actor ids, and a
+   * parameter may be followed by a literal suffix (`/v1/orders/:orderId/certificate.html`).
+   */
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
   readonly description?: string;
-  readonly tag: "stores" | "couriers" | "dispatch" | "tokens" | "tracking";
+  readonly tag: "stores" | "couriers" | "dispatch" | "tokens" | "tracking" | "cold-chain";
   /** Who may call it (a bearer token of one of these roles); null: anyone, no token. */
   readonly roles: readonly Role[] | null;
   /** Takes an `Idempotency-Key` header: a retry with the same key is applied once. */
@@ -38,7 +41,15 @@ export interface RouteSpec {
   readonly upload?: { readonly contentTypes: readonly string[] };
   readonly query?: z.ZodObject;
   readonly responses: Readonly<
-    Record<number, { readonly description: string; readonly schema?: z.ZodType }>
+    Record<
+      number,
+      {
+        readonly description: string;
+        readonly schema?: z.ZodType;
+        /** Default `application/json`; another type (a printable page) has no schema. */
+        readonly contentType?: string;
+      }
+    >
   >;
   readonly errors: readonly ErrorStatus[];
 }

@@ -59,11 +59,16 @@ function operation(route: RouteSpec, options: OpenApiOptions): JsonObject {
   }
   const responses: JsonObject = {};
   for (const [status, response] of Object.entries(route.responses)) {
+    const contentType = response.contentType ?? "application/json";
     responses[status] = {
       description: response.description,
       content: {
-        "application/json": {
-          schema: response.schema ? jsonSchema(response.schema, "output") : { type: "object" },
+        [contentType]: {
+          schema: response.schema
+            ? jsonSchema(response.schema, "output")
+            : contentType === "application/json"
+              ? { type: "object" }
+              : { type: "string" },
         },
       },
     };
@@ -134,6 +139,11 @@ export function openApiDocument(routes: readonly RouteSpec[], options: OpenApiOp
       { name: "dispatch", description: "dispatchers' overrides, audited" },
       { name: "tracking", description: "shoppers' tracking links and snapshots" },
       { name: "tokens", description: "access tokens" },
+      {
+        name: "cold-chain",
+        description:
+          "cold-chain certificates (signed, checked against the stored readings on every read; public keys at `/.well-known/xianda-certificate-keys.json`) and vans' temperature charts",
+      },
     ],
     paths,
     components: {

@@ -1,7 +1,10 @@
-/** Cold-chain badge for chilled and frozen orders: reading and whether it is in range. */
+/**
+ * Cold-chain badge for chilled and frozen orders: the reading, and what the van says of it (in
+ * range, out of range, an excursion, a silent sensor).
+ */
 Component({
   properties: {
-    // { state: "in_range" | "excursion" | "waiting", label, verdict } or null
+    // shared/view.ts TemperatureBadge ({ state, label, verdict, mark, note }) or null
     badge: { type: Object, value: null },
   },
 });

@@ -8,8 +8,15 @@ import { COURIER_MARKER_ID, DESTINATION_MARKER_ID } from "../../lib/map-types.ts
 import type { MapCircle, MapMarker, MapPolyline } from "../../lib/map-types.ts";
 import { wxSocketFactory } from "../../lib/wx-socket.ts";
 import {
+  CERTIFICATE_VERIFIED_HEADER,
   TrackingConnection,
   applySnapshot,
+  certificateAnswered,
+  certificateDue,
+  certificateRequested,
+  certificateUrl,
+  messages,
+  printableCertificateUrl,
   decodeSnapshot,
   decodeTrackingToken,
   expire,
@@ -32,6 +39,10 @@ const REFRESH_MS = 15_000;
 
 interface Runtime {
   connection: TrackingConnection | null;
+  token: string;
+  orderId: string | null;
+  /** Asks for a certificate not issued yet again when it is due. */
+  certificateTimer: number | null;
   map: WechatMiniprogram.MapContext | null;
   locale: Locale;
   refresh: number | null;
@@ -110,6 +121,8 @@ Component({
     eta: { text: "", minutes: "", known: false, done: false },
     steps: [] as TrackingView["steps"],
     temperature: null as TrackingView["temperature"],
+    certificate: null as TrackingView["certificate"],
+    copyLabel: "",
     courierNote: "",
     banner: "",
     expired: null as TrackingView["expired"],
@@ -131,6 +144,9 @@ Component({
       const token = query.token ? decodeURIComponent(query.token) : "";
       const runtime: Runtime = {
         connection: null,
+        token,
+        orderId: null,
+        certificateTimer: null,
         map: null,
         locale: pickLocale(query.lang ?? systemLanguage()),
         refresh: null,
@@ -144,6 +160,7 @@ Component({
         this.render(expire(initialTracking("unknown"), { reason: "invalid_token", message: null }));
         return;
       }
+      runtime.orderId = claims.ord;
       const initial = initialTracking(claims.ord, "gcj02");
       if (isTokenExpired(claims, Date.now())) {
         this.render(expire(initial, { reason: "token_expired", message: null }));
@@ -190,6 +207,8 @@ Component({
       if (!runtime) return;
       if (runtime.refresh !== null) clearInterval(runtime.refresh);
       runtime.refresh = null;
+      if (runtime.certificateTimer !== null) clearTimeout(runtime.certificateTimer);
+      runtime.certificateTimer = null;
       runtime.connection?.stop();
       runtime.connection = null;
     },
@@ -205,6 +224,8 @@ Component({
         eta: view.eta,
         steps: view.steps,
         temperature: view.temperature,
+        certificate: view.certificate,
+        copyLabel: messages(locale).certificate.copy,
         courierNote: view.courierNote,
         banner: view.banner,
         expired: view.expired,
@@ -213,6 +234,66 @@ Component({
       };
       if (runtime) this.placeMarkers(runtime, view, patch);
       this.setData(patch);
+      if (runtime) this.scheduleCertificate(runtime, state);
+    },
+
+    /** After delivery: ask for the certificate now, or when a retry is due. */
+    scheduleCertificate(runtime: Runtime, state: TrackingState) {
+      if (runtime.certificateTimer !== null) return;
+      const c = state.certificate;
+      const now = Date.now();
+      const at =
+        c.status === "idle"
+          ? certificateDue(state, now)
+            ? now
+            : null
+          : c.status === "pending" || (c.status === "failed" && c.retryAt !== null)
+            ? c.retryAt
+            : null;
+      if (at === null || state.status !== "delivered") return;
+      runtime.certificateTimer = setTimeout(
+        () => {
+          runtime.certificateTimer = null;
+          this.askCertificate();
+        },
+        Math.max(0, at - now),
+      ) as unknown as number;
+    },
+
+    askCertificate() {
+      const runtime = runtimes.get(this);
+      const connection = runtime?.connection;
+      if (!runtime || !connection || runtime.orderId === null) return;
+      if (!certificateDue(connection.current, Date.now())) return;
+      connection.update(certificateRequested);
+      wx.request({
+        url: certificateUrl(GATEWAY_ORIGIN, runtime.orderId),
+        method: "GET",
+        header: { Authorization: `Bearer ${runtime.token}` },
+        success: (response) => {
+          const verified = headerValue(response.header, CERTIFICATE_VERIFIED_HEADER);
+          connection.update((s) =>
+            certificateAnswered(s, response.statusCode, response.data, verified, Date.now()),
+          );
+        },
+        fail: () => connection.update((s) => certificateAnswered(s, 0, null, null, Date.now())),
+      });
+    },
+
+    /** A mini-program opens no outside pages: the printable certificate's link is copied. */
+    copyCertificateLink() {
+      const runtime = runtimes.get(this);
+      if (!runtime || runtime.orderId === null) return;
+      const words = messages(runtime.locale).certificate;
+      wx.setClipboardData({
+        data: printableCertificateUrl(
+          GATEWAY_ORIGIN,
+          runtime.orderId,
+          runtime.token,
+          runtime.locale,
+        ),
+        success: () => wx.showToast({ title: words.copied, icon: "none" }),
+      });
     },
 
     /** Glide the courier with translateMarker; setData the markers only when the set changes. */
@@ -270,4 +351,14 @@ function systemLanguage(): string | null {
   } catch {
     return null;
   }
+}
+
+/** A response header, whatever the case the server or the client gave its name. */
+function headerValue(headers: unknown, name: string): string | null {
+  if (typeof headers !== "object" || headers === null) return null;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (key.toLowerCase() === wanted && typeof value === "string") return value;
+  }
+  return null;
 }
