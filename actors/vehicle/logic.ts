@@ -511,19 +511,9 @@ function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): 
     }
     const c = next.compartments[r.compartmentId]!;
     const doorOpen = r.doorOpen ?? c.latest?.doorOpen ?? false;
-    if (c.latest !== null && r.at < c.latest.at) {
-      // Evidence all the same, but feeding it into the hysteresis would rewrite the past.
-      recorded.push({
-        seq: r.seq,
-        part,
-        compartmentId: c.id,
-        celsius: r.celsius,
-        at: r.at,
-        doorOpen,
-        late: true,
-      });
-      continue;
-    }
+    // A late reading is evidence all the same, but feeding it into the hysteresis would rewrite
+    // the past.
+    const late = c.latest !== null && r.at < c.latest.at;
     recorded.push({
       seq: r.seq,
       part,
@@ -531,8 +521,9 @@ function readings(state: VehicleState, msg: Msg<"readings">, ctx: TurnContext): 
       celsius: r.celsius,
       at: r.at,
       doorOpen,
-      late: false,
+      late,
     });
+    if (late) continue;
     const stepped = applyFresh(next, c, r, doorOpen, ctx.now);
     next = withCompartment(next, stepped.compartment);
     effects.push(...stepped.effects);

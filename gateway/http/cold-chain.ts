@@ -47,11 +47,10 @@ import type { Database, TemperatureReading } from "../../db/index.ts";
 import { ActorId } from "../../protocol/index.ts";
 import type { TokenClaims } from "../../protocol/index.ts";
 import type { Order } from "../access.ts";
-import { bearerToken, verifyToken } from "../auth.ts";
-import { ApiError, AuthError } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import type { GatewayOptions } from "../types.ts";
 import { actorView, authenticated, existingOrder, idParam } from "./commands.ts";
-import { requireRole } from "./context.ts";
+import { authenticate, requireRole } from "./context.ts";
 import type { Env, HttpDeps } from "./context.ts";
 import type { RouteSpec } from "./spec.ts";
 
@@ -86,36 +85,6 @@ function coldChainOf(deps: HttpDeps): ColdChain {
 
 // ---------------------------------------------------------------------------------------------
 // Access
-
-/**
- * `authenticate`, also taking the token from `?token=` when no Authorization header is sent (a
- * printable page opened by a link).
- */
-function authenticatedOrQueryToken(deps: HttpDeps): MiddlewareHandler<Env> {
-  return async (c, next) => {
-    const token = bearerToken(c.req.header("authorization")) ?? c.req.query("token") ?? null;
-    if (!token) {
-      throw new ApiError(
-        401,
-        "missing_token",
-        "send Authorization: Bearer <token>, or ?token=<token> for the printable page",
-      );
-    }
-    try {
-      c.set(
-        "claims",
-        await verifyToken(token, deps.auth.secret, {
-          now: deps.clock(),
-          ...(deps.auth.issuer ? { issuer: deps.auth.issuer } : {}),
-        }),
-      );
-    } catch (err) {
-      if (err instanceof AuthError) throw new ApiError(401, err.code, err.message, { cause: err });
-      throw err;
-    }
-    await next();
-  };
-}
 
 /** The order whose certificate the caller asks for, if the caller may read it; else 403/404. */
 async function certificateOrder(deps: HttpDeps, c: Context<Env>): Promise<Order> {
@@ -466,19 +435,23 @@ export function coldChainRoutes(deps: HttpDeps): Hono<Env> {
     });
   });
 
-  app.get("/v1/orders/:orderId/certificate.html", authenticatedOrQueryToken(deps), async (c) => {
-    const query = CertificateHtmlQuery.safeParse(c.req.query());
-    if (!query.success) throw new ApiError(400, "invalid_param", "lang: zh-CN or en");
-    const order = await certificateOrder(deps, c);
-    const served = await certificateFor(deps, c, order);
-    const html = printablePage(served, query.data.lang ?? "zh-CN", deps.clock());
-    return c.html(html, 200, {
-      ...verificationHeaders(served),
-      "Referrer-Policy": "no-referrer",
-      "X-Content-Type-Options": "nosniff",
-      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-    });
-  });
+  app.get(
+    "/v1/orders/:orderId/certificate.html",
+    authenticate(deps, { queryToken: true }),
+    async (c) => {
+      const query = CertificateHtmlQuery.safeParse(c.req.query());
+      if (!query.success) throw new ApiError(400, "invalid_param", "lang: zh-CN or en");
+      const order = await certificateOrder(deps, c);
+      const served = await certificateFor(deps, c, order);
+      const html = printablePage(served, query.data.lang ?? "zh-CN", deps.clock());
+      return c.html(html, 200, {
+        ...verificationHeaders(served),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+      });
+    },
+  );
 
   app.get("/v1/vehicles/:vehicleId/readings", authenticated(deps), async (c) => {
     const claims = requireRole(c, READINGS_ROLES);

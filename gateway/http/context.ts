@@ -48,11 +48,27 @@ export interface Env {
   };
 }
 
-/** Requires a valid `Authorization: Bearer` token and puts its claims in the context. */
-export function authenticate(deps: HttpDeps): MiddlewareHandler<Env> {
+/**
+ * Requires a valid `Authorization: Bearer` token and puts its claims in the context. With
+ * `queryToken`, a `?token=` is taken when no header is sent (a printable page opened by a link).
+ */
+export function authenticate(
+  deps: HttpDeps,
+  options: { queryToken?: boolean } = {},
+): MiddlewareHandler<Env> {
   return async (c, next) => {
-    const token = bearerToken(c.req.header("authorization"));
-    if (!token) throw new ApiError(401, "missing_token", "send Authorization: Bearer <token>");
+    const token =
+      bearerToken(c.req.header("authorization")) ??
+      (options.queryToken ? (c.req.query("token") ?? null) : null);
+    if (!token) {
+      throw new ApiError(
+        401,
+        "missing_token",
+        options.queryToken
+          ? "send Authorization: Bearer <token>, or ?token=<token> for the printable page"
+          : "send Authorization: Bearer <token>",
+      );
+    }
     try {
       c.set(
         "claims",
