@@ -3,6 +3,7 @@
  * and the store API send: used by the demo (`npm start`), the test stack and the benchmarks.
  */
 import type { ActorClient, Principal } from "../actors/index.ts";
+import type { CityAdmin } from "../sim/city/index.ts";
 
 export interface AssignedOrderOptions {
   orderId: string;
@@ -234,4 +235,72 @@ export class DemoFlows {
     await this.#call("order", orderId, { type: "arrive_at_customer", courierId }, by);
     await this.#call("order", orderId, { type: "deliver", courierId, pin: known.pin }, by);
   }
+}
+
+/**
+ * What the simulated city registers, as actor messages (the platform has no HTTP route for
+ * markets, stores or vans yet): a market's configuration, each store (or, already registered by
+ * an earlier run, its profile brought up to date), each van's compartments, market and driver.
+ * Set-up commands carry fixed ids, so a retry applies once.
+ */
+export function actorCityAdmin(actors: ActorClient): CityAdmin {
+  const admin: Principal = { role: "admin", id: "sim-city" };
+  const dispatcher: Principal = { role: "dispatcher", id: "sim-city" };
+  const call = async (
+    ref: { type: string; id: string },
+    msg: { type: string } & Record<string, unknown>,
+    by: Principal,
+    id?: string,
+  ) => {
+    const outcome = await actors.call(ref, msg, { by, ...(id ? { id } : {}) });
+    return outcome.ok ? null : outcome.refusal;
+  };
+  const must = (what: string, refusal: { code: string; message: string } | null) => {
+    if (refusal !== null) throw new Error(`${what} refused: ${refusal.code} ${refusal.message}`);
+  };
+  return {
+    async configureMarket(m) {
+      must(
+        `market ${m.marketId}`,
+        await call(
+          { type: "market", id: m.marketId },
+          { type: "configure", name: m.name, city: m.city },
+          dispatcher,
+        ),
+      );
+    },
+    async registerStore(s) {
+      const ref = { type: "store", id: s.storeId };
+      const { name, marketId, location, openHours } = s;
+      const refused = await call(
+        ref,
+        { type: "register", name, marketId, location, openHours },
+        admin,
+        `setup.store.${s.storeId}`,
+      );
+      if (refused?.code === "already_registered") {
+        must(
+          `store ${s.storeId}`,
+          await call(ref, { type: "update_profile", name, location, openHours }, admin),
+        );
+        return;
+      }
+      must(`store ${s.storeId}`, refused);
+    },
+    async configureVehicle(v) {
+      must(
+        `vehicle ${v.vehicleId}`,
+        await call(
+          { type: "vehicle", id: v.vehicleId },
+          {
+            type: "configure",
+            compartments: v.compartments,
+            marketId: v.marketId,
+            driverId: v.driverId,
+          },
+          dispatcher,
+        ),
+      );
+    },
+  };
 }

@@ -89,7 +89,9 @@ export async function ensureNats(
       "-c",
       configFile,
     ],
-    { stdio: "ignore" },
+    // Its own process group: a terminal's Ctrl-C reaches `npm start`, which then drains its
+    // connections and stops this server last, not both at once.
+    { stdio: "ignore", detached: true },
   );
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null)
@@ -101,6 +103,7 @@ export async function ensureNats(
         mqttPort: mqtt,
         stop: () =>
           new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once("exit", () => done());
             child.kill("SIGTERM");
           }),

@@ -1,14 +1,17 @@
 /**
- * `npm start`: xianda live on embedded defaults. Uses NATS at NATS_URL or starts one, runs an
- * actor host (with the tracker), a gateway serving the apps, and a small demo: couriers that are
- * real websocket clients deliver orders round a few Kunming streets, one after another. Prints
- * the console, a driver-app session and the current order's tracking link; Ctrl-C stops all.
+ * `npm start`: xianda live on embedded defaults. Uses NATS at NATS_URL or starts one (with an
+ * MQTT listener for the vans' loggers), runs an actor host (with the tracker and the telemetry
+ * bridge), the projector and a gateway serving the apps, and a simulated city on it
+ * (sim/city): stores and pickup points in the city's real extent, couriers on e-bikes and in
+ * refrigerated vans who are real clients of the gateway, shops placing orders by the day's
+ * demand curve. The market's own dispatch engine gives out the work. Prints the console, a
+ * driver-app session for `c-you`, shopper tracking links and a live summary every 5 s; Ctrl-C
+ * stops everything it started.
  *
- * A refrigerated van reports its compartments over MQTT (nats-server's MQTT listener when we
- * started the server, else straight to NATS) and carries chilled orders, handed off into its
- * chilled compartment through the store API; each delivery prints its cold-chain certificate.
- * The full simulated city (demand curve, many couriers and vans) is the simulator's issue; this
- * demo drives the same paths through the same APIs.
+ * The simulation's knobs (read here, the entry point): SIM_CITY (Kunming; Zhaotong, Wenshan,
+ * Changsha, Nanjing), SIM_COURIERS (12), SIM_VANS (2 of them), SIM_WEATHER (clear, rain,
+ * heavy_rain), SIM_SPEEDUP (1: the wall clock), SIM_START (HH:MM, where an accelerated day
+ * starts), SIM_SEED (1).
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,20 +21,26 @@ import { ActorClient } from "../actors/index.ts";
 import { createFileProofStore, createGateway, signToken } from "../gateway/index.ts";
 import { connectNats } from "../nats/index.ts";
 import type { TokenClaims } from "../protocol/index.ts";
+import { z } from "zod";
 import mqtt from "mqtt";
 import type { MqttClient } from "mqtt";
-import { SimCourier } from "../sim/courier.ts";
+import { OsrmClient } from "../geo/index.ts";
 import {
-  compartmentConfigs,
-  mqttTransport,
-  natsTransport,
-  SimVan,
-  STANDARD_COMPARTMENTS,
-} from "../sim/van.ts";
+  cityByName,
+  CityWorld,
+  defaultVans,
+  simClock,
+  todayAt,
+  WEATHER,
+  weatherByName,
+} from "../sim/city/index.ts";
+import type { City, RouteSource, Weather } from "../sim/city/index.ts";
+import { mqttTransport, natsTransport } from "../sim/van.ts";
 import { buildApps } from "./apps.ts";
 import { loadConfig } from "./config.ts";
-import { DemoFlows, KUNMING_DOOR, KUNMING_STORE } from "./demo-flows.ts";
+import { actorCityAdmin } from "./demo-flows.ts";
 import { ensureNats, NatsServerMissingError } from "./nats-server.ts";
+import type { LocalNats } from "./nats-server.ts";
 import { actorHostFrom, telemetrySingleton, topologyFrom, trackerSingleton } from "./wiring.ts";
 import { certificateSigner, openHistory } from "./history.ts";
 import { publicJwks } from "../coldchain/index.ts";
@@ -40,7 +49,35 @@ import { Projector } from "../projector/index.ts";
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL });
 
-let nats;
+/** The simulation's settings (only this entry point reads them). */
+const SimSettings = z.object({
+  SIM_CITY: z.string().default("kunming"),
+  SIM_COURIERS: z.coerce.number().int().min(1).max(90).default(12),
+  SIM_VANS: z.coerce.number().int().min(0).max(20).optional(),
+  SIM_SPEEDUP: z.coerce.number().positive().max(3600).default(1),
+  SIM_WEATHER: z.string().default("clear"),
+  SIM_START: z.string().optional(),
+  SIM_SEED: z.coerce.number().int().default(1),
+});
+let city: City;
+let weather: Weather;
+let sim: z.infer<typeof SimSettings>;
+try {
+  sim = SimSettings.parse(
+    Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith("SIM_") && v)),
+  );
+  city = cityByName(sim.SIM_CITY);
+  weather = weatherByName(sim.SIM_WEATHER);
+} catch (err) {
+  console.error(
+    err instanceof z.ZodError
+      ? `invalid simulation settings:\n${err.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`
+      : (err as Error).message,
+  );
+  process.exit(2);
+}
+
+let nats: LocalNats;
 try {
   nats = await ensureNats(config.NATS_URL, config.DATA_DIR, config.MQTT_PORT);
 } catch (err) {
@@ -67,6 +104,8 @@ function demoSecret(): string {
   return secret;
 }
 const secret = demoSecret();
+
+let stopping = false;
 
 const nc = await connectNats({ servers: nats.url, name: "xianda-start" });
 const topology = topologyFrom(config);
@@ -111,163 +150,115 @@ const token = (claims: Omit<TokenClaims, "exp">, hours = 12) =>
     secret,
   );
 
-const MARKET = "km";
-console.log(`\n鲜达 xianda is running · 昆明 五华区 demo\n`);
+const MARKET = city.marketId;
+const speedup = sim.SIM_SPEEDUP;
+const clock = simClock({
+  speedup,
+  ...(sim.SIM_START ? { startAt: todayAt(sim.SIM_START) } : {}),
+});
+console.log(
+  `\n鲜达 xianda is running · ${city.name} ${city.nameEn} · ${WEATHER[weather].label} ${weather} · ` +
+    (speedup === 1 ? "实时 wall clock" : `${speedup}× 加速 accelerated`) +
+    "\n",
+);
 console.log(
   `  dispatcher console   ${base}/console#token=${await token({ sub: "d-demo", role: "dispatcher", mkt: MARKET })}`,
 );
 console.log(
   `  driver app (c-you)   ${base}/driver#token=${await token({ sub: "c-you", role: "courier", mkt: MARKET })}`,
 );
+console.log(`  API docs             ${base}/docs`);
 
-const flows = new DemoFlows(actors);
-const couriers = ["c-demo-1", "c-demo-2"];
-let delivered = 0;
-let stopping = false;
-const sims: SimCourier[] = [];
-
-/** One courier's endless round: take an order at the store, deliver it, come back. */
-async function round(courierId: string, index: number): Promise<void> {
-  const sim = new SimCourier(
-    { lat: KUNMING_STORE.lat + 0.004 * (index + 1), lng: KUNMING_STORE.lng - 0.003 },
-    {
-      gateway: base.replace(/^http/, "ws"),
-      token: await token({ sub: courierId, role: "courier", mkt: MARKET }),
-    },
-  );
-  sims.push(sim);
-  await sim.connect();
-  const doors = [KUNMING_DOOR, { lat: 25.0302, lng: 102.7012 }, { lat: 25.0441, lng: 102.7297 }];
-  for (let n = 1; !stopping; n++) {
-    const orderId = `demo-${index + 1}-${Date.now().toString(36)}`;
-    const door = doors[(n + index) % doors.length]!;
-    await flows.assignedOrder({ orderId, courierId, marketId: MARKET, door });
-    console.log(
-      `  shopper tracking     ${base}/t/${await token({ sub: `u-${orderId}`, role: "shopper", ord: orderId }, 2)}   (${orderId}, ${courierId})`,
-    );
-    await sim.driveTo(KUNMING_STORE);
-    await sim.wait(3000);
-    if (stopping) return;
-    await flows.pickUp(orderId);
-    await sim.driveTo(door);
-    if (stopping) return;
-    await flows.deliver(orderId, courierId);
-    delivered++;
-    await sim.wait(5000);
-  }
-}
-/**
- * A refrigerated van: its logger publishes its four compartments every 2 s over MQTT (to the
- * nats-server we started) or straight to NATS, and its driver carries chilled orders, handed off
- * into compartment C through the store API, which checks the compartment first.
- */
-const VAN = "van-km-1";
-const VAN_DRIVER = "c-demo-van";
-let vanLogger: SimVan | null = null;
+// The vans' loggers speak MQTT to the nats-server we started; to a server we found, NATS.
 let vanMqtt: MqttClient | null = null;
-async function vanRound(): Promise<void> {
-  const configured = await actors.call(
-    { type: "vehicle", id: VAN },
-    {
-      type: "configure",
-      compartments: compartmentConfigs(STANDARD_COMPARTMENTS, 120),
-      marketId: MARKET,
-      driverId: VAN_DRIVER,
-    },
-    { by: { role: "dispatcher", id: "d-demo" }, id: `setup.vehicle.${VAN}` },
-  );
-  if (!configured.ok) throw new Error(`van not configured: ${configured.refusal.message}`);
-  if (nats!.mqttPort !== null)
-    vanMqtt = await mqtt.connectAsync(`mqtt://127.0.0.1:${nats!.mqttPort}`);
-  vanLogger = new SimVan(VAN, {
-    transport: vanMqtt ? mqttTransport(vanMqtt) : natsTransport(nc, topology.subjects.namespace),
-  });
-  vanLogger.start(2000);
-  const sim = new SimCourier(
-    { lat: KUNMING_STORE.lat - 0.003, lng: KUNMING_STORE.lng + 0.004 },
-    {
-      gateway: base.replace(/^http/, "ws"),
-      token: await token({ sub: VAN_DRIVER, role: "courier", mkt: MARKET }),
-    },
-  );
-  sims.push(sim);
-  await sim.connect();
-  // Let the van report a few readings: a compartment nobody has heard from takes no goods.
-  await sim.wait(5000);
-  const storeToken = await token({ sub: "s-1", role: "store" });
-  const doors = [
-    { lat: 25.0249, lng: 102.7326 },
-    { lat: 25.0512, lng: 102.6941 },
-  ];
-  for (let n = 0; !stopping; n++) {
-    const orderId = `demo-van-${Date.now().toString(36)}`;
-    const door = doors[n % doors.length]!;
-    const { pickupCode } = await flows.assignedOrder({
-      orderId,
-      courierId: VAN_DRIVER,
-      marketId: MARKET,
-      door,
-      temperatureClass: "chilled",
-      vehicle: { mode: "van", vehicleId: VAN },
-    });
-    console.log(
-      `  shopper tracking     ${base}/t/${await token({ sub: `u-${orderId}`, role: "shopper", ord: orderId }, 2)}   (${orderId}, chilled, ${VAN})`,
-    );
-    await sim.driveTo(KUNMING_STORE);
-    if (stopping) return;
-    await actors.call(
-      { type: "order", id: orderId },
-      { type: "arrive_at_store", courierId: VAN_DRIVER },
-      { by: { role: "courier", id: VAN_DRIVER } },
-    );
-    const res = await fetch(`${base}/v1/stores/s-1/orders/${orderId}/hand-off`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${storeToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ pickupCode, courierId: VAN_DRIVER, compartmentId: "C" }),
-    });
-    if (res.status !== 202) {
-      // The compartment is out of range (a door left open): the store keeps the goods for now.
-      const body = (await res.json()) as { error?: { message?: string } };
-      console.log(`  hand-off refused     ${orderId}: ${body.error?.message ?? res.status}`);
-      await sim.wait(30_000);
-      continue;
-    }
-    await sim.driveTo(door);
-    if (stopping) return;
-    await flows.deliver(orderId, VAN_DRIVER);
-    delivered++;
-    console.log(
-      `  cold-chain certificate  ${base}/v1/orders/${orderId}/certificate.html?token=${await token({ sub: `u-${orderId}`, role: "shopper", ord: orderId }, 2)}`,
-    );
-    await sim.wait(5000);
-  }
+if (nats.mqttPort !== null) vanMqtt = await mqtt.connectAsync(`mqtt://127.0.0.1:${nats.mqttPort}`);
+const vanTransport = vanMqtt
+  ? mqttTransport(vanMqtt)
+  : natsTransport(nc, topology.subjects.namespace);
+
+let route: RouteSource | undefined;
+if (config.OSRM_URL) {
+  const osrm = new OsrmClient({ baseUrl: config.OSRM_URL });
+  route = async (from, to, mode) => (await osrm.route(from, to, mode))?.geometry ?? null;
 }
-void vanRound().catch((err) => {
-  if (!stopping) console.error(`demo van stopped: ${(err as Error).message}`);
+
+let links = 0;
+let certificates = 0;
+// The simulation talks to the gateway where it listens, whatever the public URL says.
+const local = `http://${config.GATEWAY_HOST === "0.0.0.0" ? "127.0.0.1" : config.GATEWAY_HOST}:${port}`;
+const world = new CityWorld({
+  city,
+  gateway: local,
+  tokens: (claims, hours) => token(claims, hours),
+  admin: actorCityAdmin(actors),
+  couriers: sim.SIM_COURIERS,
+  ...(sim.SIM_VANS !== undefined ? { vans: sim.SIM_VANS } : {}),
+  weather,
+  clock,
+  seed: sim.SIM_SEED,
+  // At night the curve is nearly flat: the demo keeps an order every few minutes coming.
+  minOrdersPerMinute: sim.SIM_COURIERS / 40,
+  vanTransport,
+  ...(route ? { route } : {}),
+  onOrder: (order) => {
+    // The first few orders' tracking pages, then one now and then.
+    if (links >= 3 && (links - 3) % 25 !== 24) {
+      links++;
+      return;
+    }
+    links++;
+    void token({ sub: `u-${order.orderId}`, role: "shopper", ord: order.orderId }, 2).then((t) =>
+      console.log(
+        `  shopper tracking     ${base}/t/${t}   (${order.storeName}, ${order.temperatureClass}, ${order.orderId})`,
+      ),
+    );
+  },
+  onDelivered: (d) => {
+    // A van's first cold deliveries: their signed temperature certificates.
+    if (d.vehicleId === null || d.temperatureClass === "ambient" || certificates >= 2) return;
+    certificates++;
+    void token({ sub: `u-${d.orderId}`, role: "shopper", ord: d.orderId }, 2).then((t) =>
+      console.log(
+        `  cold-chain certificate  ${base}/v1/orders/${d.orderId}/certificate.html?token=${t}   (${d.temperatureClass}, ${d.vehicleId})`,
+      ),
+    );
+  },
+  onAlert: (alert) => {
+    // The cold chain's alerts as they come and go (dispatch alerts are in the summary's count).
+    if (!/^(temperature_excursion|sensor_silent)/.test(alert.code)) return;
+    console.log(
+      `  ${alert.code.endsWith("_ended") ? "冷链恢复 cold chain ok" : "冷链告警 cold-chain alert"}   ${alert.message}`,
+    );
+  },
+  onSummary: (line) =>
+    console.log(
+      `${line} · 定位 fixes ${tracker.current()?.updates ?? 0} · 分区 partitions ${host.partitions.length}/${topology.partitions}`,
+    ),
+  onProblem: (message) => log.info({ problem: message }, "simulation"),
 });
 
-for (const [i, id] of couriers.entries()) {
-  void round(id, i).catch((err) => {
-    if (!stopping) console.error(`demo courier ${id} stopped: ${(err as Error).message}`);
-  });
-}
+/** The nats-server we started has exited. */
+const natsGone = () =>
+  nats.child !== null && (nats.child.exitCode !== null || nats.child.signalCode !== null);
 
-const summary = setInterval(() => {
-  const t = tracker.current();
-  console.log(
-    `${new Date().toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" })}  ` +
-      `partitions ${host.partitions.length}/${topology.partitions}  fixes ${t?.updates ?? 0}  ` +
-      `delivered ${delivered}  couriers ${sims.map((s) => `${s.position.lat.toFixed(4)},${s.position.lng.toFixed(4)}`).join("  ")}`,
-  );
-}, 5000);
-
-async function stop() {
+async function stop(code = 0) {
   if (stopping) return;
   stopping = true;
-  clearInterval(summary);
   console.log("\nstopping…");
-  for (const sim of sims) sim.close();
-  vanLogger?.stop();
+  // Whatever still waits after 15 s is cut short: Ctrl-C always ends it.
+  setTimeout(() => {
+    nats.child?.kill("SIGKILL");
+    process.exit(code);
+  }, 15_000).unref();
+  // From a terminal, Ctrl-C reaches the nats-server we started as well (one process group): give
+  // it a moment to go; if it has, nothing is left that could stop gracefully.
+  if (nats.child !== null) await new Promise((r) => setTimeout(r, 300));
+  if (natsGone()) {
+    await world.stop({ offShift: false });
+    await history.close().catch(() => {});
+    process.exit(code);
+  }
+  await world.stop();
   await vanMqtt?.endAsync();
   await gateway.close();
   await projector.stop();
@@ -275,8 +266,24 @@ async function stop() {
   await host.stop();
   await history.close();
   await nc.drain();
-  await nats!.stop();
-  process.exit(0);
+  if (!natsGone()) await nats.stop();
+  process.exit(code);
 }
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
+
+console.log(
+  `\n  ${city.name}: ${world.places.stores.length} 家门店 stores · ` +
+    `${world.places.pickupPoints.length} 个自提点 pickup points · ${sim.SIM_COURIERS} 名骑手 couriers ` +
+    `(${Math.min(sim.SIM_COURIERS, sim.SIM_VANS ?? defaultVans(sim.SIM_COURIERS))} 辆冷藏车 vans, loggers over ` +
+    `${nats.mqttPort !== null ? `MQTT :${nats.mqttPort}` : "NATS"}) · the first orders go to couriers ` +
+    `waiting at their stores; a line every 5 s\n`,
+);
+try {
+  await world.start();
+} catch (err) {
+  if (!stopping) {
+    console.error(`the simulated city could not start: ${(err as Error).message}`);
+    await stop(1);
+  }
+}

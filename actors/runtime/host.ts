@@ -331,13 +331,34 @@ export class ActorHost {
     for (const singleton of this.#o.singletons ?? []) {
       if (singleton.partition !== p || this.#running.has(singleton.name)) continue;
       this.#log.info({ singleton: singleton.name, partition: p }, "starting singleton");
-      this.#running.set(
-        singleton.name,
-        singleton.start().catch((err) => {
+      this.#running.set(singleton.name, this.#startSingleton(singleton, p));
+    }
+  }
+
+  /**
+   * Starts a singleton, again and again (backing off to 10 s) while this host holds its
+   * partition: on a busy NATS its first JetStream calls can time out, and a deployment without
+   * its tracker or telemetry bridge must not wait for the partition to move to heal.
+   */
+  async #startSingleton(
+    singleton: Singleton,
+    p: number,
+  ): Promise<{ stop(): Promise<void> } | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await singleton.start();
+      } catch (err) {
+        if (!this.#held.has(p) || this.#running.get(singleton.name) === undefined) {
           this.#log.error({ err, singleton: singleton.name }, "singleton failed to start");
           return null;
-        }),
-      );
+        }
+        this.#log.warn(
+          { err, singleton: singleton.name, attempt },
+          "singleton did not start; again",
+        );
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+        if (!this.#held.has(p)) return null;
+      }
     }
   }
 
