@@ -4,7 +4,7 @@
  * (`mkt`), a shopper the one order it may see (`ord`).
  */
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import { TokenClaims } from "../protocol/index.ts";
+import { ActorId, TokenClaims } from "../protocol/index.ts";
 import type { Role } from "../protocol/index.ts";
 import { AuthError } from "./errors.ts";
 
@@ -33,11 +33,19 @@ function keyOf(secret: string): Uint8Array {
 /** The claims a role must carry, or a reason why these do not fit. */
 export function claimsProblem(claims: {
   role: Role;
+  sub: string;
   mkt?: string | undefined;
   ord?: string | undefined;
 }): string | null {
   if ((claims.role === "courier" || claims.role === "dispatcher") && !claims.mkt) {
     return `a ${claims.role} token needs a market (mkt)`;
+  }
+  // A courier or store acts as the actor its `sub` names, so `sub` must be an actor id.
+  if (
+    (claims.role === "courier" || claims.role === "store") &&
+    !ActorId.safeParse(claims.sub).success
+  ) {
+    return `a ${claims.role} token's sub is its ${claims.role} id: letters, digits, '_' or '-', 1-64 chars`;
   }
   if (claims.role === "shopper" && !claims.ord) return "a shopper token needs an order (ord)";
   if (claims.role !== "shopper" && claims.ord) return "only a shopper token names an order (ord)";

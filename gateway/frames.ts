@@ -67,7 +67,8 @@ function unknownKey(raw: unknown, parsed: unknown, path: string): string | null 
   }
   for (const key of Object.keys(raw)) {
     const here = `${path}${path ? "." : ""}${key}`;
-    if (!(key in parsed)) return here;
+    // Own keys only: `in` would find `constructor`, `__proto__`, `toString` on any object.
+    if (!Object.hasOwn(parsed, key)) return here;
     const found = unknownKey(
       (raw as Record<string, unknown>)[key],
       (parsed as Record<string, unknown>)[key],

@@ -6,6 +6,7 @@ export function gatewayLimits(limits: Partial<GatewayLimits> = {}): GatewayLimit
     maxFrameBytes: limits.maxFrameBytes ?? 16 * 1024,
     maxBodyBytes: limits.maxBodyBytes ?? 64 * 1024,
     maxPhotoBytes: limits.maxPhotoBytes ?? 5 * 1024 * 1024,
+    bodyIdleMs: limits.bodyIdleMs ?? 10_000,
     maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 200,
     locationRate: limits.locationRate ?? 20,
     clientQueue: limits.clientQueue ?? 256,

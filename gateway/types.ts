@@ -40,6 +40,11 @@ export interface GatewayLimits {
   maxBodyBytes: number;
   /** Largest proof-of-delivery photo upload, bytes; larger is a 413. Default 5 MiB. */
   maxPhotoBytes: number;
+  /**
+   * A request body (a photo, a JSON body) that sends nothing for this long is cut off with 408
+   * `body_timeout` and its connection closed, ms. Default 10 s.
+   */
+  bodyIdleMs: number;
   /** Open websockets per client IP; more are refused with HTTP 429 at upgrade. Default 200. */
   maxConnectionsPerIp: number;
   /**

@@ -354,7 +354,20 @@ export class WsEndpoints {
   ): Promise<void> {
     const d = this.#d;
     const ref = frame.id ? { id: frame.id } : {};
-    const limit = await d.rateLimiter.consume(`temp:${courierId}`, 1);
+    let limit: Awaited<ReturnType<GatewayRateLimiter["consume"]>>;
+    try {
+      limit = await d.rateLimiter.consume(`temp:${courierId}`, 1);
+    } catch (err) {
+      // A limiter that cannot be asked (Redis down) must not take the process with it.
+      d.log.error({ err, courierId }, "rate limiter unavailable for temperature readings");
+      connection.send({
+        type: "error",
+        code: "unavailable",
+        message: "the readings could not be taken now; send them again",
+        ref: "temperature",
+      });
+      return;
+    }
     if (!limit.allowed) {
       connection.send({
         type: "error",
@@ -492,9 +505,13 @@ export class WsEndpoints {
         const last = shopperChecks.get(connection) ?? 0;
         if (now - last >= SHOPPER_RECHECK_MS) {
           shopperChecks.set(connection, now);
-          void this.#shopperDenied(connection.claims).then((denied) => {
-            if (denied) connection.close(CloseCode.forbidden, denied.code, denied);
-          });
+          this.#shopperDenied(connection.claims).then(
+            (denied) => {
+              if (denied) connection.close(CloseCode.forbidden, denied.code, denied);
+            },
+            // Not answered now (NATS closed, ...): checked again on the next round.
+            (err: unknown) => this.#d.log.warn({ err }, "shopper re-check failed"),
+          );
         }
       }
     }

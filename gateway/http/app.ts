@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ApiError } from "../errors.ts";
 import { appRoutes } from "./apps.ts";
+import { bodyIdleTimeout } from "./body-timeout.ts";
 import type { Env, HttpDeps } from "./context.ts";
 import { coldChainRoutes } from "./cold-chain.ts";
 import { courierRoutes } from "./couriers.ts";
@@ -23,6 +24,7 @@ const STATUS_CODES: Record<number, string> = {
   403: "forbidden",
   404: "not_found",
   405: "method_not_allowed",
+  408: "body_timeout",
   409: "conflict",
   413: "too_large",
   429: "rate_limited",
@@ -47,6 +49,8 @@ export function createHttpApp(deps: HttpDeps): Hono<Env> {
     if (status >= 500) log.error(fields, "request failed");
     else log.info(fields, "request");
   });
+  // Before any route reads a body, the photo upload's included.
+  app.use("/v1/*", bodyIdleTimeout(deps.limits.bodyIdleMs));
   // Photo uploads have a limit of their own: registered before the JSON body limit below.
   app.route("/", proofUploadRoutes(deps));
   app.use(

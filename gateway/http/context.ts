@@ -107,6 +107,7 @@ export async function readBody<S extends z.ZodType>(
   try {
     raw = await c.req.json();
   } catch (err) {
+    if (err instanceof ApiError) throw err; // the body stalled (body-timeout.ts)
     throw new ApiError(400, "invalid_json", `the body is not JSON: ${(err as Error).message}`);
   }
   const parsed = schema.safeParse(raw);

@@ -130,7 +130,7 @@ export const COURIER_ROUTES: readonly RouteSpec[] = [
     roles: ROLES,
     upload: { contentTypes: IMAGE_TYPES },
     responses: { 201: { description: "stored", schema: PhotoStored } },
-    errors: [400, 401, 403, 404, 409, 413, 415, 503],
+    errors: [400, 401, 403, 404, 408, 409, 413, 415, 503],
   },
   {
     method: "post",

@@ -58,7 +58,10 @@ export function courierRoutes(deps: HttpDeps): Hono<Env> {
       throw err;
     }
     if (!outcome.ok) throw new ApiError(409, outcome.refusal.code, outcome.refusal.message);
-    return c.json({ ok: true, courierId: claims.sub, onShift: body.on });
+    // From what was applied, not from this body: a retry with the key of an earlier request
+    // gets that request's outcome, whatever it asks.
+    const onShift = outcome.events.includes("went_on_shift");
+    return c.json({ ok: true, courierId: claims.sub, onShift });
   });
   return app;
 }

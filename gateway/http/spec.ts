@@ -12,6 +12,7 @@ export const ERROR_DESCRIPTIONS = {
   401: "`missing_token`, `invalid_token` or `token_expired`",
   403: "wrong role or wrong actor: `forbidden`, or the actor's own refusal (`not_own_order`, `not_own_store`, `wrong_courier`, `not_assigned_courier`, `not_offered_courier`)",
   404: "no such order, store, courier or vehicle; or no certificate (`certificate_not_found`, `not_certified`)",
+  408: "`body_timeout`: the body stalled (nothing came for the gateway's `bodyIdleMs`); the connection is closed",
   409: "wrong state: the actor refused the command; `code` is its refusal code (e.g. `invalid_transition`, `wrong_pickup_code`, `already_ready`), or `idempotency_conflict`",
   413: "`too_large`: the body is over the limit",
   415: "`unsupported_media_type`: not a JPEG, PNG or WebP image",
