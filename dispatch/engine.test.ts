@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../geo/index.ts";
-import { planDispatch } from "./engine.ts";
+import { DispatchMemo, planDispatch } from "./engine.ts";
 import { bestInsertion, blockInsertionCost, evaluateRoute, insertionCost } from "./route.ts";
 import type { RouteStart, RouteTiming } from "./route.ts";
 import type {
@@ -784,5 +784,97 @@ describe("planDispatch", () => {
     const load = new Map<string, number>();
     for (const x of a.assignments) load.set(x.courierId, (load.get(x.courierId) ?? 0) + 1);
     for (const n of load.values()) expect(n).toBeLessThanOrEqual(3);
+  });
+
+  it("plans tick after tick the same with one memo, a new memo each tick, or none", () => {
+    // A market over ticks: couriers move, come and go, get work; orders come and go, some
+    // locked, passed on or chilled with a bag budget; inputs arrive in any order. The memo
+    // keeps the courier index, each courier's planning state and the last sort between ticks.
+    // (Couriers at exactly the same spot are left out: the index breaks such ties by its own
+    // history, with a memo as without.)
+    const random = seededRandom(7);
+    const place = () => at(random() * 6000, random() * 6000);
+    const stores = Array.from({ length: 6 }, place);
+    let seq = 0;
+    const newOrder = (now: number): DispatchOrder => {
+      const s = Math.floor(random() * stores.length);
+      const chilled = random() < 0.3;
+      return order(`o${seq++}`, {
+        storeId: `s${s}`,
+        pickup: stores[s]!,
+        dropoff: random() < 0.05 ? null : place(),
+        readyAt: now + Math.floor((random() - 0.3) * 20) * MIN,
+        promisedBy: random() < 0.8 ? now + Math.floor(random() * 50) * MIN : null,
+        temperatureClass: chilled ? "chilled" : "ambient",
+        queuedAt: now - Math.floor(random() * 15) * MIN,
+        lockedTo: random() < 0.05 ? `c${Math.floor(random() * 40)}` : null,
+        passedBy: random() < 0.1 ? [`c${Math.floor(random() * 40)}`] : [],
+        ...(chilled ? { safeMs: Math.floor(10 + random() * 50) * MIN } : {}),
+      });
+    };
+    const carried = (now: number, k: number): CarriedOrder => {
+      const pickedUp = random() < 0.5;
+      return {
+        orderId: `x${seq++}`,
+        pickup: stores[k % stores.length]!,
+        dropoff: place(),
+        readyAt: now + Math.floor((random() - 0.5) * 20) * MIN,
+        promisedBy: now + Math.floor(random() * 40) * MIN,
+        temperatureClass: "ambient",
+        pickedUp,
+        locked: random() < 0.1,
+        ...(random() < 0.2 ? { offered: true } : {}),
+        ...(random() < 0.2 && pickedUp ? { safeUntil: now + Math.floor(random() * 30) * MIN } : {}),
+      };
+    };
+    const newCourier = (i: number, now: number): DispatchCourier => {
+      const van = i % 7 === 0;
+      return courier(`c${i}`, {
+        mode: van ? "van" : "ebike",
+        position: place(),
+        capacityLeft: Math.floor(random() * 4),
+        freeSlots: van ? { ambient: 2, chilled: Math.floor(random() * 3), frozen: 1 } : null,
+        carrying: Array.from({ length: Math.floor(random() * 3) }, (_, k) => carried(now, i + k)),
+        offAt: random() < 0.2 ? now + Math.floor(random() * 40) * MIN : null,
+      });
+    };
+    let couriers = Array.from({ length: 40 }, (_, i) => newCourier(i, NOW));
+    let orders = Array.from({ length: 60 }, () => newOrder(NOW));
+    const shuffled = <T>(xs: readonly T[]): T[] => {
+      const ys = [...xs];
+      for (let i = ys.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [ys[i], ys[j]] = [ys[j]!, ys[i]!];
+      }
+      return ys;
+    };
+    const memo = new DispatchMemo();
+    let assigned = 0;
+    for (let tick = 0; tick < 25; tick++) {
+      const now = NOW + tick * 2000;
+      couriers = couriers.map((c, i) => {
+        if (random() < 0.05) return newCourier(i, now);
+        const p = c.position!;
+        const moved = {
+          lat: p.lat + (random() - 0.5) * 0.002,
+          lng: p.lng + (random() - 0.5) * 0.002,
+        };
+        return random() < 0.7 ? { ...c, position: moved } : c;
+      });
+      orders = orders.map((o) => (random() < 0.15 ? newOrder(now) : o));
+      const input = {
+        now,
+        orders: random() < 0.5 ? shuffled(orders) : orders,
+        // Some couriers off the input for a tick (off shift, no position sent).
+        couriers: shuffled(couriers).filter(() => random() < 0.9),
+      };
+      for (const options of [{}, OPTIONS]) {
+        const kept = planDispatch(input, options, memo);
+        expect(planDispatch(input, options, new DispatchMemo())).toEqual(kept);
+        expect(planDispatch(input, options)).toEqual(kept);
+        assigned += kept.assignments.length;
+      }
+    }
+    expect(assigned).toBeGreaterThan(100);
   });
 });

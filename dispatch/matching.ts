@@ -115,25 +115,32 @@ export function minCostAssignment(m: SparseCosts, unassignedCost: number): Int32
   const shift = -minCost;
   const dummyCost = unassignedCost + shift;
   const total = cols + rows; // real columns, then one dummy per row
-  const u = new Float64Array(rows);
-  const v = new Float64Array(total);
-  const rowOf = new Int32Array(total).fill(-1);
-  const colOf = new Int32Array(rows).fill(-1);
-  const dist = new Float64Array(total);
-  const pred = new Int32Array(total);
-  const seen = new Int32Array(total); // stamp: dist valid for this search
-  const done = new Int32Array(total); // stamp: settled in this search
-  const rowDist = new Float64Array(rows);
-  const reachedRows: number[] = [];
-  const settled: number[] = [];
-  const heap = new MinHeap();
+  const w = work.fit(rows, total);
+  const u = w.u;
+  const v = w.v;
+  const rowOf = w.rowOf;
+  const colOf = w.colOf;
+  const dist = w.dist;
+  const pred = w.pred;
+  const seen = w.seen; // stamp: dist valid for this search
+  const done = w.done; // stamp: settled in this search
+  const rowDist = w.rowDist;
+  const reachedRows = w.reachedRows;
+  const settled = w.settled;
+  const heap = w.heap;
 
   for (let s = 0; s < rows; s++) {
     const stamp = s + 1;
     heap.clear();
-    reachedRows.length = 0;
-    settled.length = 0;
-    const relax = (i: number, base: number) => {
+    let reached = 0;
+    let settledCount = 0;
+    rowDist[s] = 0;
+    reachedRows[reached++] = s;
+    // Relax row s's edges (then, in the loop, each reached row's) from distance `base`.
+    let i = s;
+    let base = 0;
+    let target = -1;
+    for (;;) {
       for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) {
         const j = col[e]!;
         if (done[j] === stamp) continue;
@@ -155,29 +162,36 @@ export function minCostAssignment(m: SparseCosts, unassignedCost: number): Int32
           heap.push(d, dummy);
         }
       }
-    };
-    rowDist[s] = 0;
-    reachedRows.push(s);
-    relax(s, 0);
-    let target = -1;
-    while (heap.size > 0) {
-      const j = heap.popIndex();
-      if (done[j] === stamp) continue;
-      done[j] = stamp;
-      settled.push(j);
-      const owner = rowOf[j]!;
-      if (owner < 0) {
-        target = j;
+      let next = -1;
+      while (heap.size > 0) {
+        const j = heap.popIndex();
+        if (done[j] === stamp) continue;
+        done[j] = stamp;
+        settled[settledCount++] = j;
+        const owner = rowOf[j]!;
+        if (owner < 0) {
+          target = j;
+          break;
+        }
+        rowDist[owner] = dist[j]!;
+        reachedRows[reached++] = owner;
+        next = owner;
+        base = dist[j]!;
         break;
       }
-      rowDist[owner] = dist[j]!;
-      reachedRows.push(owner);
-      relax(owner, dist[j]!);
+      if (target >= 0 || next < 0) break;
+      i = next;
     }
     // Every row reaches its own dummy, which only it can hold: a search always ends.
     const D = dist[target]!;
-    for (const i of reachedRows) u[i] = u[i]! + (D - rowDist[i]!);
-    for (const j of settled) v[j] = v[j]! - (D - dist[j]!);
+    for (let k = 0; k < reached; k++) {
+      const r = reachedRows[k]!;
+      u[r] = u[r]! + (D - rowDist[r]!);
+    }
+    for (let k = 0; k < settledCount; k++) {
+      const j = settled[k]!;
+      v[j] = v[j]! - (D - dist[j]!);
+    }
     // Augment along the path back to s.
     let j = target;
     for (;;) {
@@ -194,6 +208,51 @@ export function minCostAssignment(m: SparseCosts, unassignedCost: number): Int32
   return out;
 }
 
+/** The search's arrays, reused from call to call (grown as needed, cleared per call). */
+class Work {
+  u = new Float64Array(0);
+  colOf = new Int32Array(0);
+  rowDist = new Float64Array(0);
+  reachedRows = new Int32Array(0);
+  v = new Float64Array(0);
+  rowOf = new Int32Array(0);
+  dist = new Float64Array(0);
+  pred = new Int32Array(0);
+  seen = new Int32Array(0);
+  done = new Int32Array(0);
+  settled = new Int32Array(0);
+  readonly heap = new MinHeap();
+
+  fit(rows: number, total: number): this {
+    if (this.u.length < rows) {
+      const n = rows * 2;
+      this.u = new Float64Array(n);
+      this.colOf = new Int32Array(n);
+      this.rowDist = new Float64Array(n);
+      this.reachedRows = new Int32Array(n);
+    }
+    if (this.v.length < total) {
+      const n = total * 2;
+      this.v = new Float64Array(n);
+      this.rowOf = new Int32Array(n);
+      this.dist = new Float64Array(n);
+      this.pred = new Int32Array(n);
+      this.seen = new Int32Array(n);
+      this.done = new Int32Array(n);
+      this.settled = new Int32Array(n);
+    }
+    this.u.fill(0, 0, rows);
+    this.colOf.fill(-1, 0, rows);
+    this.rowDist.fill(0, 0, rows);
+    this.v.fill(0, 0, total);
+    this.rowOf.fill(-1, 0, total);
+    this.dist.fill(0, 0, total);
+    this.pred.fill(0, 0, total);
+    this.seen.fill(0, 0, total);
+    this.done.fill(0, 0, total);
+    return this;
+  }
+}
 /** A binary min-heap of (key, index) with lazy deletion. */
 class MinHeap {
   private keys = new Float64Array(64);
@@ -244,3 +303,5 @@ class MinHeap {
     return top;
   }
 }
+
+const work = new Work();
