@@ -8,6 +8,7 @@ export function gatewayLimits(limits: Partial<GatewayLimits> = {}): GatewayLimit
     maxPhotoBytes: limits.maxPhotoBytes ?? 5 * 1024 * 1024,
     bodyIdleMs: limits.bodyIdleMs ?? 10_000,
     maxConnectionsPerIp: limits.maxConnectionsPerIp ?? 200,
+    maxChannelsPerConnection: limits.maxChannelsPerConnection ?? 256,
     locationRate: limits.locationRate ?? 20,
     clientQueue: limits.clientQueue ?? 256,
     socketHighWater: limits.socketHighWater ?? 256 * 1024,

@@ -48,6 +48,12 @@ export interface GatewayLimits {
   /** Open websockets per client IP; more are refused with HTTP 429 at upgrade. Default 200. */
   maxConnectionsPerIp: number;
   /**
+   * Channels one /ws/live connection may watch at once (subscribes in flight count); more get
+   * an error frame `too_many_channels`. Each subscribe may load an actor to check access, so
+   * this bounds what one socket can make the hosts do. Default 256.
+   */
+  maxChannelsPerConnection: number;
+  /**
    * Location fixes per courier per second, for the limiter the gateway makes itself when no
    * `rateLimiter` is given (a passed limiter carries its own limit). Default 20.
    */

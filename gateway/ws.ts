@@ -60,6 +60,8 @@ export interface WsDeps {
 
 export class WsEndpoints {
   readonly #d: WsDeps;
+  /** Subscribes of each connection still being checked (they count against its channel cap). */
+  readonly #subscribing = new Map<Connection, number>();
   readonly #wss: WebSocketServer;
   readonly #perIp = new Map<string, number>();
   readonly #connections = new Set<Connection>();
@@ -433,6 +435,33 @@ export class WsEndpoints {
   }
 
   async #subscribe(
+    connection: Connection,
+    channel: string,
+    offset: number | undefined,
+  ): Promise<void> {
+    const d = this.#d;
+    const watching = d.hub.watching(connection, channel);
+    const inFlight = this.#subscribing.get(connection) ?? 0;
+    if (!watching.has && watching.count + inFlight >= d.limits.maxChannelsPerConnection) {
+      connection.send({
+        type: "error",
+        code: "too_many_channels",
+        message: `at most ${d.limits.maxChannelsPerConnection} channels per connection; unsubscribe from one first`,
+        ref: channel,
+      });
+      return;
+    }
+    this.#subscribing.set(connection, inFlight + 1);
+    try {
+      await this.#subscribeChecked(connection, channel, offset);
+    } finally {
+      const left = (this.#subscribing.get(connection) ?? 1) - 1;
+      if (left > 0) this.#subscribing.set(connection, left);
+      else this.#subscribing.delete(connection);
+    }
+  }
+
+  async #subscribeChecked(
     connection: Connection,
     channel: string,
     offset: number | undefined,

@@ -325,6 +325,12 @@ export class LiveHub implements Writer {
    * Starts watching `channel` (already authorized). With `offset`: the stored frames after it,
    * then `subscribed`; without: the channel's latest frame, then `subscribed`.
    */
+  /** Whether `connection` watches `channel`, and how many channels it watches. */
+  watching(connection: Connection, channel: string): { has: boolean; count: number } {
+    const watches = this.#watches.get(connection);
+    return { has: watches?.has(channel) ?? false, count: watches?.size ?? 0 };
+  }
+
   async subscribe(
     connection: Connection,
     channel: string,

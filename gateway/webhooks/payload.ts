@@ -1,7 +1,7 @@
 /**
  * Which order events a shop hears of, and the order's status after each. Offers (made,
  * declined, expired, withdrawn), locks and turned-away acceptances are dispatch's business
- * and are not sent; every change a shop acts on is.
+ * and are not sent; every change a shop acts on is, cold-chain excursions of its goods too.
  */
 import type { OrderView } from "../../actors/index.ts";
 import type { EventEnvelope } from "../../protocol/index.ts";
@@ -26,6 +26,9 @@ export const WEBHOOK_EVENTS: ReadonlySet<string> = new Set([
   "delivery_failed",
   "returned",
   "cancelled",
+  // The van compartment carrying the order went out of range (or silent), and came back.
+  "cold_chain_excursion_marked",
+  "cold_chain_excursion_cleared",
 ]);
 
 /** Events after which the order's status is always the same. */

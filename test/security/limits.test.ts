@@ -31,6 +31,7 @@ const LIMITS = {
   maxFrameBytes: 1024,
   maxPhotoBytes: 4096,
   maxConnectionsPerIp: 4,
+  maxChannelsPerConnection: 3,
   bodyIdleMs: 300,
 };
 /** Fixes (and, apart, readings) per courier per window. */
@@ -332,6 +333,39 @@ describe("connections per address", () => {
     const replacement = new TestClient(url);
     await replacement.next("welcome");
     for (const client of [...open, replacement]) client.close();
+  });
+});
+
+describe("channels per connection", () => {
+  it("refuses a subscribe over the cap with too_many_channels, and takes one again after an unsubscribe", async () => {
+    const admin = await token({ role: "admin", sub: "a-1" });
+    // The sockets of the tests before are gone (this gateway allows few per address).
+    await waitFor("no sockets open", () => {
+      const { driver, live } = gateway.stats().connections;
+      return driver + live === 0;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const client = new TestClient(`${base.replace("http", "ws")}/ws/live?token=${admin}`);
+    await client.next("welcome");
+    const subscribed = (channel: string) =>
+      client.until(`subscribed to ${channel}`, () =>
+        client.of("subscribed").find((f) => f.channel === channel),
+      );
+    for (const id of ["a", "b", "c"]) {
+      client.send({ type: "subscribe", channel: `market:cap-${id}` });
+      await subscribed(`market:cap-${id}`);
+    }
+    // The same channel again is a resubscribe, not one more.
+    client.send({ type: "subscribe", channel: "market:cap-a" });
+    client.send({ type: "subscribe", channel: "market:cap-d" });
+    const refused = await client.until("the refusal", () =>
+      client.of("error").find((f) => f.ref === "market:cap-d"),
+    );
+    expect(refused.code).toBe("too_many_channels");
+    client.send({ type: "unsubscribe", channel: "market:cap-b" });
+    client.send({ type: "subscribe", channel: "market:cap-d" });
+    await subscribed("market:cap-d");
+    client.close();
   });
 });
 
