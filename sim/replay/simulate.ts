@@ -55,6 +55,7 @@ import type { LatLng } from "../../geo/index.ts";
 // it and would pull the whole actor runtime into the replay.
 import { DEFAULT_PREP, learnPrep, predictReadyAt } from "../../actors/store/prep.ts";
 import type { PrepStats } from "../../actors/store/types.ts";
+import { remainingSafeMs, safeUntil } from "../../coldchain/budget.ts";
 import { EventQueue } from "./heap.ts";
 import { scenarioTravel } from "./travel.ts";
 import type {
@@ -237,6 +238,20 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
     pickedUp: o.status === "picked",
     locked: false,
   });
+
+  /**
+   * What the engine plans a courier's carried order with: its thermal budget, as the market
+   * gives it (`actors/market/logic.ts`): in the store's fridge until pickup, then spent in a bag
+   * from the pickup on; a van's compartment keeps it.
+   */
+  const plannedCarried = (o: SimOrder, now: number, inVan: boolean): CarriedOrder => {
+    const base = carriedOf(o, now);
+    const cls = o.spec.temperatureClass;
+    if (!base.pickedUp) return { ...base, safeMs: remainingSafeMs({ class: cls, spentMs: 0 }) };
+    if (inVan) return base;
+    const spentMs = Math.max(0, now - (o.pickedUpAt ?? now));
+    return { ...base, safeUntil: safeUntil({ now, class: cls, spentMs, carrier: "bag" }) };
+  };
 
   const schedule = (c: SimCourier, at: number) =>
     queue.push({ at, kind: "courier", courier: c, version: c.version });
@@ -425,6 +440,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         readyAt: engineReadyAt(o, now),
         promisedBy: promisedBy(o),
         temperatureClass: o.spec.temperatureClass,
+        safeMs: remainingSafeMs({ class: o.spec.temperatureClass, spentMs: 0 }),
         queuedAt: o.spec.placedAt,
         lockedTo: null,
         passedBy: o.passedBy,
@@ -445,7 +461,7 @@ export function simulate(scenario: Scenario, options: ReplayOptions = {}): Repla
         position: positionAt(c, now),
         capacityLeft: room,
         freeSlots,
-        carrying: c.carried.map((o) => carriedOf(o, now)),
+        carrying: c.carried.map((o) => plannedCarried(o, now, c.spec.slots !== null)),
         offAt: c.spec.offAt,
       });
     }
