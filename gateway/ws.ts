@@ -61,7 +61,7 @@ export interface WsDeps {
 export class WsEndpoints {
   readonly #d: WsDeps;
   /** Subscribes of each connection still being checked (they count against its channel cap). */
-  readonly #subscribing = new Map<Connection, number>();
+  readonly #subscribing = new Map<Connection, Set<string>>();
   readonly #wss: WebSocketServer;
   readonly #perIp = new Map<string, number>();
   readonly #connections = new Set<Connection>();
@@ -440,24 +440,31 @@ export class WsEndpoints {
     offset: number | undefined,
   ): Promise<void> {
     const d = this.#d;
-    const watching = d.hub.watching(connection, channel);
-    const inFlight = this.#subscribing.get(connection) ?? 0;
-    if (!watching.has && watching.count + inFlight >= d.limits.maxChannelsPerConnection) {
-      connection.send({
-        type: "error",
-        code: "too_many_channels",
-        message: `at most ${d.limits.maxChannelsPerConnection} channels per connection; unsubscribe from one first`,
-        ref: channel,
-      });
-      return;
+    const checking = this.#subscribing.get(connection) ?? new Set<string>();
+    if (!d.hub.watching(connection, channel).has && !checking.has(channel)) {
+      // Channels watched, plus new ones still being checked: what this connection may cost.
+      let pending = 0;
+      for (const c of checking) if (!d.hub.watching(connection, c).has) pending++;
+      if (
+        d.hub.watching(connection, channel).count + pending >=
+        d.limits.maxChannelsPerConnection
+      ) {
+        connection.send({
+          type: "error",
+          code: "too_many_channels",
+          message: `at most ${d.limits.maxChannelsPerConnection} channels per connection; unsubscribe from one first`,
+          ref: channel,
+        });
+        return;
+      }
     }
-    this.#subscribing.set(connection, inFlight + 1);
+    checking.add(channel);
+    this.#subscribing.set(connection, checking);
     try {
       await this.#subscribeChecked(connection, channel, offset);
     } finally {
-      const left = (this.#subscribing.get(connection) ?? 1) - 1;
-      if (left > 0) this.#subscribing.set(connection, left);
-      else this.#subscribing.delete(connection);
+      checking.delete(channel);
+      if (checking.size === 0) this.#subscribing.delete(connection);
     }
   }
 
