@@ -468,7 +468,7 @@ header { display: flex; justify-content: space-between; align-items: flex-start;
 h1 { margin: 0; font-size: 24px; letter-spacing: .04em; }
 h2 { font-size: 16px; margin: 24px 0 8px; border-left: 4px solid var(--ink); padding-left: 8px; }
 .sub { margin: 4px 0 0; color: var(--muted); }
-.badge { display: inline-block; padding: 6px 16px; border: 2px solid; border-radius: 4px; font-size: 18px; font-weight: 700; max-width: 100%; overflow-wrap: anywhere; }
+.badge { display: inline-block; padding: 6px 16px; border: 2px solid; border-radius: 4px; font-size: 18px; font-weight: 700; max-width: 100%; white-space: normal; text-align: center; }
 .badge.ok { color: var(--ok); border-color: var(--ok); background: #e8f5ec; }
 .badge.bad { color: var(--bad); border-color: var(--bad); background: #fdecea; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 16px 0 0; }
