@@ -346,9 +346,18 @@ describe("dispatch end to end (Chromium, live stack)", () => {
       .waitFor();
     await screenshot(console, "dispatch-console-before");
 
-    await row.dragTo(target);
     const dialog = console.locator("#reason-dialog");
-    await dialog.waitFor({ state: "visible" });
+    // Live frames re-render the lists; a row replaced in the middle of a drag drops nothing,
+    // so a drag that did not open the dialog is made again (as a person would).
+    for (let attempt = 1; ; attempt++) {
+      await row.dragTo(target);
+      try {
+        await dialog.waitFor({ state: "visible", timeout: 5000 });
+        break;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+      }
+    }
     expect(await console.textContent("#reason-title")).toBe(
       `把订单 ${orderId} 改派给骑手 c-second`,
     );
