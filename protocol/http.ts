@@ -42,6 +42,47 @@ export const HttpDropoff = z.discriminatedUnion("kind", [
 
 // ---- stores ----
 
+/** No control or format characters (line breaks, zero-width, bidi overrides) in a contact field. */
+const PLAIN_TEXT = /^[^\p{Cc}\p{Cf}]*$/u;
+
+/**
+ * The shopper's contact: personal data. The gateway encrypts each field (AES-256-GCM, key from
+ * the configuration) before anything else sees it; the order actor, the event stream and
+ * Postgres hold ciphertext only, and views mask it by role (see README, "Personal data").
+ */
+export const ShopperContact = z.strictObject({
+  /** 收货人: as the shopper gave it, 1-50 characters. */
+  name: z
+    .string()
+    .trim()
+    .min(1, "name: required")
+    .max(50, "name: at most 50 characters")
+    .regex(PLAIN_TEXT, "name: no control characters"),
+  /** A mainland China mobile number: 11 digits starting 13-19, without +86, spaces or dashes. */
+  phone: z
+    .string()
+    .regex(
+      /^1[3-9][0-9]{9}$/,
+      "phone: a mainland China mobile number, 11 digits starting 13-19 (no +86, spaces or dashes)",
+    ),
+  /** The door's address as written (省市区 + street + building + door). Required for a door drop-off. */
+  address: z
+    .string()
+    .trim()
+    .min(4, "address: at least 4 characters")
+    .max(200, "address: at most 200 characters")
+    .regex(PLAIN_TEXT, "address: no control characters")
+    .optional(),
+  /** 门口备注: how to find the door or where to leave the goods, up to 200 characters. */
+  doorNote: z
+    .string()
+    .trim()
+    .max(200, "doorNote: at most 200 characters")
+    .regex(PLAIN_TEXT, "doorNote: no control characters")
+    .optional(),
+});
+export type ShopperContact = z.infer<typeof ShopperContact>;
+
 /**
  * A shop's back end places an order at one of its stores. The gateway adds the store's market
  * and location (from the store's profile); the order's id follows from the store and
@@ -62,6 +103,8 @@ export const CreateOrderBody = z.strictObject({
   deliveryPin: DeliveryPin.optional(),
   /** The coordinate system of `dropoff.location`; WeChat maps give GCJ-02. Default wgs84. */
   coord: CoordSystem.optional(),
+  /** The shopper's name, phone and address (a door drop-off needs the address): encrypted at the edge. */
+  contact: ShopperContact.optional(),
 });
 export type CreateOrderBody = z.infer<typeof CreateOrderBody>;
 

@@ -1811,3 +1811,85 @@ describe("order: timeline, view and persistence", () => {
     expect(delivered()).toStrictEqual(delivered());
   });
 });
+
+describe("order: the shopper's contact (ciphertext only)", () => {
+  // Shaped like pii/cipher.ts output; the order never decrypts, it only keeps and hands on.
+  const ct = (n: string) => `v1.k1.${"A".repeat(16)}.${n}.${"B".repeat(22)}`;
+  const contact = {
+    name: ct("bmFtZQ"),
+    phone: ct("cGhvbmU"),
+    address: ct("YWRkcg"),
+    doorNote: null,
+  };
+  const withContact = () => ok(run(empty, { ...createMsg, contact }, ctx(system)));
+
+  it("keeps the encrypted contact, shows it in the view and hands it to the projector in `created`", () => {
+    const { state, effects } = withContact();
+    expect(state.contact).toEqual(contact);
+    expect(viewOrder(state)).toMatchObject({ contact });
+    const createdEvent = effects.find((e) => e.kind === "emit" && e.name === "created");
+    expect(createdEvent).toMatchObject({
+      data: { contact, amounts: createMsg.amounts, dropoff: createMsg.dropoff },
+    });
+    // Nothing else hears of it: not the store (which gets the order placed).
+    for (const e of effects) {
+      if (e.kind === "send") expect(JSON.stringify(e.command.msg)).not.toContain("cGhvbmU");
+    }
+  });
+
+  it("refuses a contact that is not ciphertext (plaintext never reaches the order)", () => {
+    for (const phone of ["13812341234", "v1.k1.short.x.y", ct("a b")]) {
+      const parsed = OrderMessageSchema.safeParse({ ...createMsg, contact: { ...contact, phone } });
+      expect(parsed.success, phone).toBe(false);
+    }
+  });
+
+  it("creates orders without a contact as before (null)", () => {
+    expect(created().contact).toBeNull();
+    expect(roundTrip(created())).toStrictEqual(created());
+  });
+
+  it("round-trips the contact and restores an order stored before contacts existed", () => {
+    const s = withContact().state;
+    expect(roundTrip(s)).toStrictEqual(s);
+    const { contact: _gone, ...old } = JSON.parse(JSON.stringify(orderLogic.persist!(s)));
+    const restored = orderLogic.restore!(old, orderLogic.version);
+    expect(restored.status !== "none" && restored.contact).toBeNull();
+  });
+
+  it("records an admin's reveal with who and why, and changes nothing else", () => {
+    const s = withContact().state;
+    const r = ok(run(s, { type: "reveal_contact", reason: "配送失败，联系顾客" }, ctx(admin)));
+    expect(r.state).toStrictEqual(s);
+    expect(r.effects).toEqual([
+      {
+        kind: "emit",
+        name: "contact_revealed",
+        data: {
+          orderId: "o-1",
+          by: "admin:a-1",
+          reason: "配送失败，联系顾客",
+          fields: ["name", "phone", "address"],
+        },
+      },
+    ]);
+  });
+
+  it("lets nobody but an admin reveal, and refuses an order without a contact", () => {
+    const s = withContact().state;
+    for (const who of [dispatcher, store, shopper, courier1, system]) {
+      expect(refusedWith(run(s, { type: "reveal_contact", reason: "curious" }, ctx(who)))).toBe(
+        "forbidden",
+      );
+    }
+    expect(refusedWith(run(s, { type: "reveal_contact", reason: "x" }, fromActor()))).toBe(
+      "forbidden",
+    );
+    expect(refusedWith(run(created(), { type: "reveal_contact", reason: "x" }, ctx(admin)))).toBe(
+      "no_contact",
+    );
+    expect(refusedWith(run(empty, { type: "reveal_contact", reason: "x" }, ctx(admin)))).toBe(
+      "unknown_order",
+    );
+  });
+});

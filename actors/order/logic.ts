@@ -339,6 +339,7 @@ function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result
     amounts: msg.amounts,
     pickup: msg.pickup,
     dropoff: msg.dropoff,
+    contact: msg.contact ?? null,
     placedAt: ctx.now,
     promisedAt: msg.promisedAt,
     acceptedAt: null,
@@ -369,6 +370,10 @@ function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result
       promisedAt: order.promisedAt,
       dropoffKind: order.dropoff.kind,
       totalFen: order.amounts.totalFen,
+      // What the projector needs for the order's row, the contact as ciphertext only.
+      amounts: order.amounts,
+      dropoff: order.dropoff,
+      contact: order.contact,
     }),
     toStore(order, {
       type: "order_placed",
@@ -1041,6 +1046,8 @@ function rule(msg: OrderMessage): Rule {
     case "unlock":
     case "create": // checked in `create`: there is no order yet to check against
       return {};
+    case "reveal_contact":
+      return { operator: true }; // narrowed to admins in `revealContact`
     case "arrive_at_store":
     case "arrive_at_customer":
     case "deliver":
@@ -1130,7 +1137,30 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
       return markReturned(order, msg, ctx);
     case "cancel":
       return cancel(order, msg, ctx);
+    case "reveal_contact":
+      return revealContact(order, msg, ctx);
   }
+}
+
+/**
+ * The audit record of an admin reading the shopper's contact unmasked: committed before the
+ * gateway decrypts, so there is no reveal without its record. Changes nothing else.
+ */
+function revealContact(order: Order, msg: Msg<"reveal_contact">, ctx: TurnContext): Result {
+  if (ctx.by?.role !== "admin") {
+    return refuse("forbidden", "only an admin may see a shopper's contact unmasked");
+  }
+  if (order.contact === null) {
+    return refuse("no_contact", `order ${order.id} has no shopper contact`);
+  }
+  return accept(order, [
+    emit("contact_revealed", {
+      orderId: order.id,
+      by: author(ctx),
+      reason: msg.reason,
+      fields: ["name", "phone", ...(order.contact.address !== null ? ["address"] : [])],
+    }),
+  ]);
 }
 
 /** What a query shows: everything but the pickup code and the delivery PIN. */

@@ -2,7 +2,7 @@
  * The persisted form of an order (version 1): the state itself, which is plain JSON. It is
  * validated on restore because the KV bucket is a boundary: a corrupted or foreign value must
  * fail loudly at activation, not deep inside a later transition. Fields added since version 1
- * was first written have defaults, so older records restore (`coldChain`: null).
+ * was first written have defaults, so older records restore (`coldChain`, `contact`: null).
  */
 import { z } from "zod";
 import { LatLng, TemperatureClass } from "../../protocol/ids.ts";
@@ -11,6 +11,7 @@ import {
   ColdChainExcursionKind,
   DeliveryFailureReason,
   Dropoff,
+  EncryptedContact,
   ItemsSummary,
   OrderAmounts,
   ReadyAtSource,
@@ -61,6 +62,7 @@ const PersistedOrder = z.object({
   amounts: OrderAmounts,
   pickup: LatLng,
   dropoff: Dropoff,
+  contact: EncryptedContact.nullable().default(null),
   placedAt: Time,
   promisedAt: Time,
   acceptedAt: Time.nullable(),

@@ -7,6 +7,7 @@ import type {
   ColdChainExcursionKind,
   DeliveryFailureReason,
   Dropoff,
+  EncryptedContact,
   ItemsSummary,
   OrderAmounts,
   ReadyAtSource,
@@ -85,6 +86,11 @@ export interface Order {
   /** The store's location, where the courier collects the order. */
   readonly pickup: LatLng;
   readonly dropoff: Dropoff;
+  /**
+   * The shopper's name, phone, address and door note, each field a ciphertext only the gateway
+   * can open (protocol/actors/order.ts `EncryptedContact`); null when the shop sent none.
+   */
+  readonly contact: EncryptedContact | null;
   readonly placedAt: number;
   readonly promisedAt: number;
   readonly acceptedAt: number | null;

@@ -39,6 +39,28 @@ export const Dropoff = z.discriminatedUnion("kind", [
 ]);
 export type Dropoff = z.infer<typeof Dropoff>;
 
+/**
+ * One field of personal data as everything behind the gateway holds it: an AES-256-GCM
+ * ciphertext `v1.<kid>.<iv>.<ct>.<tag>` (base64url parts; pii/cipher.ts), bound to the order and
+ * the field. Only the gateway holds the keys.
+ */
+export const PiiCiphertext = z
+  .string()
+  .max(4096)
+  .regex(
+    /^v1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/,
+    "an encrypted personal-data field (v1.<kid>.<iv>.<ct>.<tag>)",
+  );
+
+/** The shopper's contact, each field encrypted (see PiiCiphertext); address null for a pickup point. */
+export const EncryptedContact = z.object({
+  name: PiiCiphertext,
+  phone: PiiCiphertext,
+  address: PiiCiphertext.nullable(),
+  doorNote: PiiCiphertext.nullable(),
+});
+export type EncryptedContact = z.infer<typeof EncryptedContact>;
+
 export const CancelReason = z.enum([
   "shopper_request",
   "store_rejected",
@@ -94,7 +116,14 @@ export const OrderMessage = z.discriminatedUnion("type", [
     promisedAt: EpochMs,
     pickupCode: PickupCode,
     deliveryPin: DeliveryPin.optional(),
+    /** The shopper's contact, encrypted by the gateway; the order never sees the plaintext. */
+    contact: EncryptedContact.optional(),
   }),
+  /**
+   * An admin is about to read the shopper's contact unmasked: recorded (`contact_revealed`,
+   * with who and why) before the gateway decrypts it. Admins only.
+   */
+  z.object({ type: z.literal("reveal_contact"), reason: Reason }),
   /** The store takes the order on, saying (or having predicted) when it will be ready. */
   z.object({ type: z.literal("accept"), readyAt: EpochMs, readyAtSource: ReadyAtSource }),
   z.object({ type: z.literal("start_preparing") }),
