@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Hono } from "hono";
+import { PiiCipher } from "../pii/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import type { Env } from "./http/context.ts";
 import { LiveHub } from "./live/hub.ts";
@@ -70,6 +71,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     apps: options.apps ?? {},
     ...(options.proofs ? { proofs: options.proofs } : {}),
     ...(options.coldChain ? { coldChain: options.coldChain } : {}),
+    ...(options.pii ? { pii: new PiiCipher(options.pii) } : {}),
     ready: () => {
       if (options.nc.isClosed()) return { ok: false, reason: "NATS connection closed" };
       if (!natsConnected) return { ok: false, reason: "NATS disconnected" };

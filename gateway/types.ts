@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import type { Server } from "node:http";
 import type { ActorClient } from "../actors/index.ts";
 import type { Topology } from "../nats/index.ts";
+import type { PiiKeyring } from "../pii/index.ts";
 import type { ProofStore } from "./http/proof-store.ts";
 
 /** What the gateway needs of a rate limiter: db/redis `createRateLimiter` fits, so does the memory one. */
@@ -98,6 +99,13 @@ export interface GatewayOptions {
     /** The JWKS of the keys that sign certificates (`publicJwks(signer)`). */
     readonly jwks: { keys: unknown[] };
   };
+  /**
+   * The personal-data keyring (`XIANDA_PII_KEYS`): shoppers' names, phones and addresses are
+   * encrypted under its current key before they leave the gateway, and decrypted (then masked
+   * by role) for views. Default: none (an order with a contact is refused with 503
+   * `pii_not_configured`).
+   */
+  readonly pii?: PiiKeyring;
   /** ms since the epoch. Default Date.now. */
   readonly clock?: () => number;
 }

@@ -55,30 +55,30 @@ export const ShopperContact = z.strictObject({
   name: z
     .string()
     .trim()
-    .min(1, "name: required")
-    .max(50, "name: at most 50 characters")
-    .regex(PLAIN_TEXT, "name: no control characters"),
+    .min(1, "required")
+    .max(50, "at most 50 characters")
+    .regex(PLAIN_TEXT, "no control characters"),
   /** A mainland China mobile number: 11 digits starting 13-19, without +86, spaces or dashes. */
   phone: z
     .string()
     .regex(
       /^1[3-9][0-9]{9}$/,
-      "phone: a mainland China mobile number, 11 digits starting 13-19 (no +86, spaces or dashes)",
+      "a mainland China mobile number, 11 digits starting 13-19 (no +86, spaces or dashes)",
     ),
   /** The door's address as written (省市区 + street + building + door). Required for a door drop-off. */
   address: z
     .string()
     .trim()
-    .min(4, "address: at least 4 characters")
-    .max(200, "address: at most 200 characters")
-    .regex(PLAIN_TEXT, "address: no control characters")
+    .min(4, "at least 4 characters")
+    .max(200, "at most 200 characters")
+    .regex(PLAIN_TEXT, "no control characters")
     .optional(),
   /** 门口备注: how to find the door or where to leave the goods, up to 200 characters. */
   doorNote: z
     .string()
     .trim()
-    .max(200, "doorNote: at most 200 characters")
-    .regex(PLAIN_TEXT, "doorNote: no control characters")
+    .max(200, "at most 200 characters")
+    .regex(PLAIN_TEXT, "no control characters")
     .optional(),
 });
 export type ShopperContact = z.infer<typeof ShopperContact>;

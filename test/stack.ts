@@ -27,6 +27,7 @@ import { ensureTopology } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
 import { Tracker } from "../tracking/index.ts";
 import { DemoFlows } from "../bin/demo-flows.ts";
+import { newKeyringEntry, parseKeyring } from "../pii/index.ts";
 import type { AssignedOrderOptions } from "../bin/demo-flows.ts";
 import { cleanup, connectForTest, testTopology, waitFor } from "./nats-helpers.ts";
 import { loadSigner, publicJwks } from "../coldchain/index.ts";
@@ -141,6 +142,8 @@ export async function startStack(
     metrics: registry,
     proofs: createFileProofStore(proofDir),
     coldChain: { db: history.db, jwks: publicJwks(signer) },
+    // Shoppers' contacts: a key of the stack's own, as `npm start` makes one under DATA_DIR.
+    pii: parseKeyring(newKeyringEntry("stack")),
     apps: {
       driver: await buildDriverApp(),
       console: await buildConsoleApp({ tileUrl: null }),

@@ -5,6 +5,7 @@ import type { z } from "zod";
 import type { ActorClient } from "../../actors/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Topology } from "../../nats/index.ts";
+import type { PiiCipher } from "../../pii/index.ts";
 import type { Role, TokenClaims } from "../../protocol/index.ts";
 import { bearerToken, verifyToken } from "../auth.ts";
 import { ApiError, AuthError } from "../errors.ts";
@@ -36,6 +37,11 @@ export interface HttpDeps {
   readonly proofs?: ProofStore;
   /** History and certificate keys; without them, the cold-chain routes answer 503. */
   readonly coldChain?: GatewayOptions["coldChain"];
+  /**
+   * Encrypts shoppers' contacts on order creation and decrypts them for views. Without one, an
+   * order with a contact is refused (503) and stored contacts show as unavailable.
+   */
+  readonly pii?: PiiCipher;
   /** Whether the gateway is ready to serve live traffic. */
   readonly ready: () => { ok: boolean; reason: string };
 }

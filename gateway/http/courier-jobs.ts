@@ -5,6 +5,10 @@
  *
  * Offers are answered at the courier's own actor (it holds the capacity; the order confirms);
  * stops are reported straight to the order, which checks that the caller is its courier.
+ *
+ * `GET /v1/couriers/me/orders/:orderId` is the courier's view of one of its orders: where it goes
+ * and the shopper's contact, masked (张*, 138****1234), with the full address and door note only
+ * while the order is theirs and on its way (gateway/http/contact.ts).
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -31,6 +35,7 @@ import {
 } from "./commands.ts";
 import { readBody, requireRole } from "./context.ts";
 import type { Env, HttpDeps } from "./context.ts";
+import { contactFor, courierSeesAddress } from "./contact.ts";
 import { IMAGE_TYPES, sniffImage } from "./proof-store.ts";
 import type { ImageType } from "./proof-store.ts";
 import type { RouteSpec } from "./spec.ts";
@@ -69,6 +74,18 @@ export const COURIER_ROUTES: readonly RouteSpec[] = [
     roles: ROLES,
     responses: { 200: { description: "the courier actor's view" } },
     errors: [401, 403, 503],
+  },
+  {
+    method: "get",
+    path: `${ME}/orders/:orderId`,
+    operationId: "getMyOrder",
+    summary: "One of your orders: where it goes and the shopper's contact, masked",
+    description:
+      "For the courier the order is offered or assigned to (else 403 `not_assigned_courier`). `contact`: name and phone masked (张*, 138****1234); the full `address` and `doorNote` only while the order is yours and on its way (assigned, at the store, picked up, at the door), null before (an offer) and after (delivered, failed, cancelled, reassigned).",
+    tag: "couriers",
+    roles: ROLES,
+    responses: { 200: { description: "the order as its courier sees it" } },
+    errors: [400, 401, 403, 404, 503],
   },
   {
     method: "post",
@@ -168,6 +185,28 @@ export function courierJobRoutes(deps: HttpDeps): Hono<Env> {
     const { courierId } = courier(c);
     const { view } = await actorView(deps, { type: "courier", id: courierId });
     return c.json(view as object);
+  });
+
+  app.get(`${ME}/orders/:orderId`, auth, async (c) => {
+    const { courierId } = courier(c);
+    const order = await existingOrder(deps, idParam(c, "orderId"));
+    const offered = order.status === "offered" && order.offer?.courierId === courierId;
+    if (order.courierId !== courierId && !offered) {
+      throw new ApiError(403, "not_assigned_courier", `order ${order.id} is not yours`);
+    }
+    return c.json({
+      orderId: order.id,
+      status: order.status,
+      storeId: order.storeId,
+      temperatureClass: order.temperatureClass,
+      items: order.items,
+      pickup: order.pickup,
+      dropoff: order.dropoff,
+      promisedAt: order.promisedAt,
+      hasDeliveryPin: order.hasDeliveryPin,
+      addressShown: courierSeesAddress(order, courierId),
+      contact: contactFor(deps, order, "courier", courierId),
+    });
   });
 
   app.post(`${ME}/offers/:orderId/accept`, auth, async (c) => {

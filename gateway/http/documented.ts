@@ -10,6 +10,7 @@ import { ActorId, Role } from "../../protocol/index.ts";
 import { COLD_CHAIN_ROUTES } from "./cold-chain.ts";
 import { COURIER_ROUTES } from "./courier-jobs.ts";
 import { DISPATCH_ROUTES } from "./dispatch.ts";
+import { CONTACT_ROUTES } from "./orders.ts";
 import type { RouteSpec } from "./spec.ts";
 import { STORE_ROUTES } from "./stores.ts";
 
@@ -72,7 +73,7 @@ const EARLIER_ROUTES: readonly RouteSpec[] = [
     operationId: "trackOrder",
     summary: "First paint of the tracking page: status, timeline, courier, ETA, live channel",
     description:
-      "Before pickup a shopper sees the courier only to the centre of its H3 cell (`coarse`).",
+      "Before pickup a shopper sees the courier only to the centre of its H3 cell (`coarse`). `contact`: the shopper's own, in full, for the shopper; masked (张*, 138****1234, address to the district) for dispatchers and admins; null when the shop sent none; `{unavailable}` when this gateway cannot decrypt it.",
     tag: "tracking",
     roles: ["shopper", "dispatcher", "admin"],
     query: z.object({ coord: z.enum(["wgs84", "gcj02"]).optional() }),
@@ -100,6 +101,7 @@ const EARLIER_ROUTES: readonly RouteSpec[] = [
 
 export const API_ROUTES: readonly RouteSpec[] = [
   ...EARLIER_ROUTES,
+  ...CONTACT_ROUTES,
   ...STORE_ROUTES,
   ...COURIER_ROUTES,
   ...DISPATCH_ROUTES,

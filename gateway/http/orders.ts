@@ -2,6 +2,7 @@ import { Kvm } from "@nats-io/kv";
 import type { KV } from "@nats-io/kv";
 import { Hono } from "hono";
 import { cellToLatLng, latLngToCell } from "h3-js";
+import { z } from "zod";
 import { ActorTimeoutError } from "../../actors/index.ts";
 import { toGcj02 } from "../../geo/index.ts";
 import { ActorId, CoordSystem } from "../../protocol/index.ts";
@@ -10,8 +11,12 @@ import { fetchOrder, orderAccess } from "../access.ts";
 import type { Order } from "../access.ts";
 import { signToken } from "../auth.ts";
 import { ApiError } from "../errors.ts";
-import { authenticate, requireRole } from "./context.ts";
+import { CommandApplied } from "../../protocol/http.ts";
+import { principalOf, sendCommand } from "./commands.ts";
+import { contactFor, revealedContact } from "./contact.ts";
+import { authenticate, readBody, requireRole } from "./context.ts";
 import type { Env, HttpDeps } from "./context.ts";
+import type { RouteSpec } from "./spec.ts";
 
 /** Until pickup a shopper sees the courier only to the centre of its H3 res-7 cell (~1.2 km edge). */
 const COARSE_RESOLUTION = 7;
@@ -23,6 +28,42 @@ const ENDED: ReadonlySet<string> = new Set([
   "cancelled",
 ]);
 
+/** Why an admin reads a shopper's contact unmasked: required, kept in the order's audit trail. */
+export const RevealContactBody = z.strictObject({ reason: z.string().trim().min(1).max(200) });
+
+export const CONTACT_ROUTES: readonly RouteSpec[] = [
+  {
+    method: "post",
+    path: "/v1/orders/:id/contact/reveal",
+    operationId: "revealShopperContact",
+    summary: "Read the shopper's contact unmasked (admins; recorded with who and why)",
+    description:
+      "The order first records `contact_revealed` (admin, reason, fields) in its events, which the projector also writes to the audit log; only then does the gateway decrypt. Everyone else sees the contact masked. 409 `no_contact` when the order has none; 503 `pii_not_configured` / `pii_key_unknown` when this gateway cannot decrypt it.",
+    tag: "tracking",
+    roles: ["admin"],
+    idempotencyKey: true,
+    body: { schema: RevealContactBody },
+    responses: {
+      200: {
+        description: "the contact, unmasked, and the command that recorded the reveal",
+        schema: z.object({
+          orderId: z.string(),
+          contact: z.object({
+            name: z.string(),
+            phone: z.string(),
+            address: z.string().nullable(),
+            doorNote: z.string().nullable(),
+            masked: z.literal(false),
+            fullAddress: z.boolean(),
+          }),
+          recorded: CommandApplied,
+        }),
+      },
+    },
+    errors: [400, 401, 403, 404, 409, 413, 503, 504],
+  },
+];
+
 export function coarsen(p: LatLng): LatLng {
   const [lat, lng] = cellToLatLng(latLngToCell(p.lat, p.lng, COARSE_RESOLUTION));
   return { lat, lng };
@@ -31,6 +72,7 @@ export function coarsen(p: LatLng): LatLng {
 /**
  * POST /v1/orders/:id/tracking-token (store for its own orders, dispatcher of its market, admin)
  * GET  /v1/orders/:id/track          (the order's shopper, dispatcher of its market, admin)
+ * POST /v1/orders/:id/contact/reveal (admin: the shopper's contact unmasked, audited first)
  */
 export function orderRoutes(deps: HttpDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -93,6 +135,8 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
       courier = { lat: out.lat, lng: out.lng, at: position.at, coarse };
     }
     const eta = deps.hub.latestEta.get(order.id);
+    // The shopper sees its own contact; dispatchers and admins see it masked.
+    const contact = contactFor(deps, order, claims.role === "shopper" ? "shopper" : "operator");
     return c.json({
       orderId: order.id,
       status: order.status,
@@ -107,10 +151,31 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
       destination:
         coord.data === "gcj02" ? toGcj02(order.dropoff.location) : order.dropoff.location,
       eta: eta ? { leg: eta.leg, p50: eta.p50, p90: eta.p90, at: eta.at } : null,
+      contact,
       channel,
       offset: last?.seq ?? 0,
       coord: coord.data,
     });
+  });
+
+  app.post("/:id/contact/reveal", async (c) => {
+    const claims = requireRole(c, ["admin"]);
+    const body = await readBody(c, RevealContactBody);
+    const order = await loadOrder(c.req.param("id"));
+    if (order.contact === null) {
+      throw new ApiError(409, "no_contact", `order ${order.id} has no shopper contact`);
+    }
+    // The reveal is recorded (and acknowledged by the order) before anything is decrypted.
+    const recorded = await sendCommand(
+      deps,
+      c,
+      { type: "order", id: order.id },
+      { type: "reveal_contact", reason: body.reason },
+      { by: principalOf(claims), action: "reveal_contact" },
+    );
+    const contact = revealedContact(deps, order);
+    c.get("log").info({ orderId: order.id, by: claims.sub }, "shopper contact revealed");
+    return c.json({ orderId: order.id, contact, recorded });
   });
   return app;
 }

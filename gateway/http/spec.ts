@@ -8,7 +8,7 @@ import type { Role } from "../../protocol/index.ts";
 
 /** HTTP error statuses a route may answer, described once for the document. */
 export const ERROR_DESCRIPTIONS = {
-  400: "bad input: `invalid_json`, `invalid_body` (with the zod issue's path and message), `invalid_param`, `invalid_idempotency_key`, or a command the log refused (`invalid_command`, `too_large`)",
+  400: "bad input: `invalid_json`, `invalid_body` (with the zod issue's path and message), `invalid_param`, `invalid_idempotency_key`, `address_required` (a door drop-off's contact without an address), or a command the log refused (`invalid_command`, `too_large`)",
   401: "`missing_token`, `invalid_token` or `token_expired`",
   403: "wrong role or wrong actor: `forbidden`, or the actor's own refusal (`not_own_order`, `not_own_store`, `wrong_courier`, `not_assigned_courier`, `not_offered_courier`)",
   404: "no such order, store, courier or vehicle; or no certificate (`certificate_not_found`, `not_certified`)",
@@ -16,7 +16,7 @@ export const ERROR_DESCRIPTIONS = {
   409: "wrong state: the actor refused the command; `code` is its refusal code (e.g. `invalid_transition`, `wrong_pickup_code`, `already_ready`), or `idempotency_conflict`",
   413: "`too_large`: the body is over the limit",
   415: "`unsupported_media_type`: not a JPEG, PNG or WebP image",
-  503: "`unavailable`: the actor could not be asked, or photo proofs or the cold-chain history are not configured",
+  503: "`unavailable`: the actor could not be asked, or photo proofs or the cold-chain history are not configured; `pii_not_configured` / `pii_key_unknown`: this gateway cannot encrypt or decrypt the shopper's contact",
   504: "`timeout`: the command is in the log and will be applied, but its outcome did not come in time; retry with the same Idempotency-Key",
 } as const;
 export type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;

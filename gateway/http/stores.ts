@@ -34,8 +34,11 @@ import {
   ReportProblemBody,
   ReturnedBody,
 } from "../../protocol/http.ts";
+import { decryptContact, encryptContact, PiiError } from "../../pii/index.ts";
+import type { EncryptedContact } from "../../pii/index.ts";
 import type { Order } from "../access.ts";
 import { ApiError } from "../errors.ts";
+import { contactDigest, contactFor, withContact } from "./contact.ts";
 import {
   actorView,
   applied,
@@ -63,10 +66,16 @@ export function orderIdFor(storeId: string, shopOrderId: string): string {
   return `o-${digest.slice(0, 24)}`;
 }
 
-/** A digest of what the shop sent, to tell a resubmission from another order under the same number. */
-export function fingerprintOf(storeId: string, body: CreateOrderBody): string {
+/**
+ * A digest of what the shop sent, to tell a resubmission from another order under the same
+ * number. The shopper's contact enters as a keyed digest (`contactDigest`), never as itself: the
+ * fingerprint is part of the create's command id, which the stream and the order keep.
+ */
+export function fingerprintOf(storeId: string, body: CreateOrderBody, secret: string): string {
+  const { contact, ...rest } = body;
+  const keyed = contact === undefined ? rest : { ...rest, contact: contactDigest(secret, contact) };
   return createHash("sha256")
-    .update(canonicalJson({ storeId, ...body }))
+    .update(canonicalJson({ storeId, ...keyed }))
     .digest("hex")
     .slice(0, 16);
 }
@@ -132,9 +141,36 @@ function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
+/** Whether the order's stored contact is the one in `body` (false when it cannot be told). */
+function sameContact(deps: HttpDeps, order: Order, body: CreateOrderBody): boolean {
+  if (body.contact === undefined || order.contact === null) {
+    return body.contact === undefined && order.contact === null;
+  }
+  if (!deps.pii) return false;
+  try {
+    const stored = decryptContact(deps.pii, order.id, order.contact);
+    const sent = body.contact;
+    return (
+      stored.name === sent.name &&
+      stored.phone === sent.phone &&
+      stored.address === (sent.address ?? null) &&
+      stored.doorNote === (sent.doorNote ?? null)
+    );
+  } catch (err) {
+    if (err instanceof PiiError) return false;
+    throw err;
+  }
+}
+
 /** The order as the shop would have created it, in what the order's view shows. */
-function matchesVisible(order: Order, body: CreateOrderBody, dropoff: Order["dropoff"]): boolean {
+function matchesVisible(
+  deps: HttpDeps,
+  order: Order,
+  body: CreateOrderBody,
+  dropoff: Order["dropoff"],
+): boolean {
   return (
+    sameContact(deps, order, body) &&
     order.shopOrderId === body.shopOrderId &&
     order.shopperId === (body.shopperId ?? null) &&
     order.temperatureClass === body.temperatureClass &&
@@ -162,7 +198,14 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
   const { storeId, by } = storeCaller(c);
   const body = await readBody(c, CreateOrderBody);
   const orderId = orderIdFor(storeId, body.shopOrderId);
-  const fingerprint = fingerprintOf(storeId, body);
+  const fingerprint = fingerprintOf(storeId, body, deps.auth.secret);
+  if (body.contact && body.dropoff.kind === "door" && body.contact.address === undefined) {
+    throw new ApiError(
+      400,
+      "address_required",
+      "contact.address: a door drop-off needs the shopper's address",
+    );
+  }
   const dropoff =
     body.coord === "gcj02"
       ? { ...body.dropoff, location: toWgs84(body.dropoff.location) }
@@ -175,7 +218,7 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
       order.storeId === storeId &&
       (createdBy !== null
         ? createdBy === createCommandId(orderId, fingerprint)
-        : matchesVisible(order, body, dropoff));
+        : matchesVisible(deps, order, body, dropoff));
     if (!same) {
       throw new ApiError(
         409,
@@ -198,6 +241,18 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
     throw new ApiError(404, "unknown_store", `store ${storeId} is not registered`);
   }
   const placedAt = deps.clock();
+  let contact: EncryptedContact | null = null;
+  if (body.contact) {
+    if (!deps.pii) {
+      throw new ApiError(
+        503,
+        "pii_not_configured",
+        "this gateway has no personal-data key (XIANDA_PII_KEYS) to encrypt the shopper's contact with",
+      );
+    }
+    // Encrypted here, bound to the order: the order actor, the stream and Postgres get ciphertext.
+    contact = encryptContact(deps.pii, orderId, body.contact);
+  }
   try {
     await sendCommand(
       deps,
@@ -217,6 +272,7 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
         promisedAt: body.promisedAt,
         pickupCode: body.pickupCode ?? derivedPickupCode(deps.auth.secret, orderId),
         ...(body.deliveryPin !== undefined ? { deliveryPin: body.deliveryPin } : {}),
+        ...(contact ? { contact } : {}),
       },
       { by, action: "create", commandId: createCommandId(orderId, fingerprint), at: placedAt },
     );
@@ -395,7 +451,7 @@ export const STORE_ROUTES: readonly RouteSpec[] = [
     operationId: "createOrder",
     summary: "Place an order at the store (from the shop's back end)",
     description:
-      "Idempotent by `shopOrderId`: the order's id is derived from the store and `shopOrderId`. The same body again answers 200 with the order as it is now (header `Idempotent-Replayed: true`); another body under the same `shopOrderId` answers 409 `idempotency_conflict`. The order's market and pickup location come from the store's profile.",
+      "Idempotent by `shopOrderId`: the order's id is derived from the store and `shopOrderId`. The same body again answers 200 with the order as it is now (header `Idempotent-Replayed: true`); another body under the same `shopOrderId` answers 409 `idempotency_conflict`. The order's market and pickup location come from the store's profile. The shopper's `contact` (name, mainland mobile, address — required for a door drop-off (400 `address_required`) — and door note) is encrypted by the gateway before anything stores it; without a personal-data key the gateway answers 503 `pii_not_configured`.",
     tag: "stores",
     roles: ROLES,
     body: { schema: CreateOrderBody },
@@ -426,7 +482,12 @@ export const STORE_ROUTES: readonly RouteSpec[] = [
     summary: "One of the store's orders, as the order actor holds it",
     tag: "stores",
     roles: ROLES,
-    responses: { 200: { description: "the order's view (pickup code and PIN left out)" } },
+    responses: {
+      200: {
+        description:
+          "the order's view (pickup code and PIN left out; the shopper's `contact` masked: name 张*, phone 138****1234, address to the district, no door note)",
+      },
+    },
     errors: [400, 401, 403, 404, 503],
   },
   ...ORDER_ACTIONS.map((a): RouteSpec => ({
@@ -485,7 +546,8 @@ export function storeRoutes(deps: HttpDeps): Hono<Env> {
     if (order.storeId !== storeId) {
       throw new ApiError(404, "unknown_order", `store ${storeId} has no order ${order.id}`);
     }
-    return c.json(order);
+    // The store recognises its shopper (张*, 138****1234, the district) but does not get the data.
+    return c.json(withContact(order, contactFor(deps, order, "store")));
   });
 
   for (const a of ORDER_ACTIONS) {

@@ -75,6 +75,16 @@ export function webhookPayload(
     storeId,
     status,
     at: event.at,
-    data: event.data ?? null,
+    data: withoutContact(event.data ?? null),
   };
+}
+
+/**
+ * `created` carries the shopper's contact as ciphertext for the projector; the shop sent the
+ * contact itself and has no key, so it is left out rather than sent as noise.
+ */
+function withoutContact(data: unknown): unknown {
+  if (data === null || typeof data !== "object" || !("contact" in data)) return data;
+  const { contact: _ciphertext, ...rest } = data as Record<string, unknown>;
+  return rest;
 }

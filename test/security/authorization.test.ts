@@ -56,6 +56,7 @@ route                                                      | admin | courier    
 POST /v1/tokens                                            | 201   | 403                  | 403                      | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 POST /v1/orders/:id/tracking-token                         | 201   | 403                  | 403                      | 201        | 403                  | 201               | 403                | 403              | 403      | 401
 GET /v1/orders/:id/track                                   | 200   | 403                  | 403                      | 200        | 403                  | 403               | 403                | 200              | 403      | 401
+POST /v1/orders/:id/contact/reveal                         | allow | 403                  | 403                      | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 POST /v1/couriers/me/shift                                 | 403   | allow                | allow                    | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 POST /v1/stores/:storeId/orders                            | 201   | 403                  | 403                      | 403        | 403                  | 201               | 201                | 403              | 403      | 401
 GET /v1/stores/:storeId/orders                             | 200   | 403                  | 403                      | 403        | 403                  | 200               | 200                | 403              | 403      | 401
@@ -70,6 +71,7 @@ POST /v1/stores/:storeId/orders/:orderId/hand-off          | allow | 403        
 POST /v1/stores/:storeId/orders/:orderId/cancel            | allow | 403                  | 403                      | 403        | 403                  | allow             | 403 not_own_order  | 403              | 403      | 401
 POST /v1/stores/:storeId/orders/:orderId/returned          | allow | 403                  | 403                      | 403        | 403                  | allow             | 403 not_own_order  | 403              | 403      | 401
 GET /v1/couriers/me                                        | 403   | 200                  | 200                      | 403        | 403                  | 403               | 403                | 403              | 403      | 401
+GET /v1/couriers/me/orders/:orderId                        | 403   | 200                  | 403 not_assigned_courier | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 POST /v1/couriers/me/offers/:orderId/accept                | 403   | 409 offer_not_found  | 409 offer_not_found      | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 POST /v1/couriers/me/offers/:orderId/decline               | 403   | 409 offer_not_found  | 409 offer_not_found      | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 POST /v1/couriers/me/orders/:orderId/arrived-at-store      | 403   | allow                | 403 not_assigned_courier | 403        | 403                  | 403               | 403                | 403              | 403      | 401
@@ -130,6 +132,7 @@ function bodyOf(route: string): { body?: string | Uint8Array; type?: string } {
     return json({ role: "courier", sub: "c-9", mkt: A.market, ttlSeconds: 60 });
   }
   if (route === "POST /v1/couriers/me/shift") return json({ on: true });
+  if (route === "POST /v1/orders/:id/contact/reveal") return json({ reason: "matrix" });
   if (route === "POST /v1/stores/:storeId/orders") {
     shopOrders++;
     return json({

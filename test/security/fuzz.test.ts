@@ -34,6 +34,7 @@ import type { Gateway } from "../../gateway/index.ts";
 import { API_ROUTES } from "../../gateway/http/documented.ts";
 import type { RouteSpec } from "../../gateway/http/spec.ts";
 import { seededRandom } from "../../geo/index.ts";
+import { newKeyringEntry, parseKeyring } from "../../pii/index.ts";
 import { DownFrame, DriverUpFrame, LiveUpFrame } from "../../protocol/index.ts";
 import type { TokenClaims } from "../../protocol/index.ts";
 import { waitFor } from "../nats-helpers.ts";
@@ -461,6 +462,8 @@ function sample(operationId: string): unknown {
   const reason = { reason: "fuzzing" };
   const c = KM2.courier;
   switch (operationId) {
+    case "revealShopperContact":
+      return reason;
     case "mintToken":
       return { role: "courier", sub: "c-fz", mkt: KM2.market, ttlSeconds: 60 };
     case "setShift":
@@ -477,6 +480,12 @@ function sample(operationId: string): unknown {
         pickupCode: "ABCD12",
         deliveryPin: "4321",
         coord: "wgs84",
+        contact: {
+          name: "张三",
+          phone: "13812341234",
+          address: "云南省昆明市五华区翠湖南路12号",
+          doorNote: "放门口",
+        },
       };
     case "acceptOrder":
       return { readyAt: now + 600_000 };
@@ -1003,6 +1012,7 @@ beforeAll(async () => {
     log,
     proofs: createFileProofStore(proofDir),
     coldChain: { db: stack.db, jwks: publicJwks(stack.signer) },
+    pii: parseKeyring(newKeyringEntry("fuzz")),
     limits: { maxPhotoBytes: MAX_PHOTO },
   });
   const { port } = await gateway.listen(0, "127.0.0.1");
