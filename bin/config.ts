@@ -12,6 +12,16 @@ export const ConfigSchema = z.object({
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
   /** NATS credentials file (accounts in production); unset on loopback. */
   NATS_CREDS: z.string().optional(),
+  /** Credentials of the tracker a host runs (its own NATS user); default NATS_CREDS. */
+  NATS_CREDS_TRACKER: z.string().optional(),
+  /** Credentials of the telemetry bridge a host runs (its own NATS user); default NATS_CREDS. */
+  NATS_CREDS_BRIDGE: z.string().optional(),
+  /**
+   * What an actor host does with the JetStream topology at start: "apply" creates or updates it
+   * (development); "check" only verifies it, for credentials without stream management
+   * (production, where `npm run nats:setup` applies it). Gateways and projectors always check.
+   */
+  XIANDA_TOPOLOGY: z.enum(["apply", "check"]).default("apply"),
   /** Prefix for every subject, stream and bucket; "" in production, unique in tests. */
   XIANDA_NAMESPACE: z
     .string()
@@ -66,6 +76,15 @@ export const ConfigSchema = z.object({
   XIANDA_CERT_KEY: z.string().min(1).optional(),
   /** Where the certificate key is kept when XIANDA_CERT_KEY is unset; default DATA_DIR/cert-key.pem. */
   CERT_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * The personal-data keyring, `<kid>:<base64 32-byte key>,...`: shoppers' names, phones and
+   * addresses are encrypted under the first key; the others only decrypt (a rotation puts a new
+   * key first, then `npm run pii:rotate`). Every gateway of a deployment shares it. Unset: the
+   * keyring in PII_KEYS_FILE, made there on first use (demo and development).
+   */
+  XIANDA_PII_KEYS: z.string().min(1).optional(),
+  /** Where the keyring is kept when XIANDA_PII_KEYS is unset; default DATA_DIR/pii-keys. */
+  PII_KEYS_FILE: z.string().min(1).optional(),
   /** How long after a delivery its certificate is built, so late readings are in (ms). */
   CERT_SETTLE_MS: int(5000),
   /**

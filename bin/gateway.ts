@@ -14,12 +14,13 @@ import {
   parseWebhookEndpoints,
   WebhookService,
 } from "../gateway/index.ts";
-import { connectNats, ensureTopology } from "../nats/index.ts";
+import { connectNats } from "../nats/index.ts";
 import { buildApps } from "./apps.ts";
 import { loadConfig } from "./config.ts";
-import { topologyFrom } from "./wiring.ts";
+import { awaitTopology, topologyFrom } from "./wiring.ts";
 import { certificateSigner, openHistory } from "./history.ts";
 import { publicJwks } from "../coldchain/index.ts";
+import { piiKeyring } from "./pii.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "gateway" } });
@@ -34,7 +35,7 @@ const nc = await connectNats({
   ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
 });
 const topology = topologyFrom(config);
-await ensureTopology(nc, topology);
+await awaitTopology(nc, topology, log);
 const actors = new ActorClient({ nc, topology });
 const redis = config.REDIS_URL ? await connectRedis({ url: config.REDIS_URL }) : null;
 if (!redis) log.warn("REDIS_URL unset: location rate limits are per gateway process");
@@ -42,6 +43,11 @@ if (!redis) log.warn("REDIS_URL unset: location rate limits are per gateway proc
 // answer 503 (a gateway in front of a deployment without Postgres still serves the rest).
 const history = config.DATABASE_URL ? await openHistory(config) : null;
 if (!history) log.warn("DATABASE_URL unset: certificate and temperature routes answer 503");
+if (!config.XIANDA_PII_KEYS) {
+  log.warn(
+    "XIANDA_PII_KEYS unset: shoppers' contacts are encrypted with the keyring file under DATA_DIR, which every gateway of a deployment must share",
+  );
+}
 const gateway = createGateway({
   nc,
   topology,
@@ -60,6 +66,7 @@ const gateway = createGateway({
   log,
   apps: buildApps(config),
   proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
+  pii: await piiKeyring(config),
   ...(history
     ? { coldChain: { db: history.db, jwks: publicJwks(await certificateSigner(config)) } }
     : {}),

@@ -5,11 +5,11 @@
  */
 import pino from "pino";
 import { ActorClient } from "../actors/index.ts";
-import { connectNats, ensureTopology } from "../nats/index.ts";
+import { connectNats } from "../nats/index.ts";
 import { Projector } from "../projector/index.ts";
 import { loadConfig } from "./config.ts";
 import { certificateSigner, openHistory } from "./history.ts";
-import { topologyFrom } from "./wiring.ts";
+import { awaitTopology, topologyFrom } from "./wiring.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "projector" } });
@@ -19,7 +19,7 @@ const nc = await connectNats({
   ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
 });
 const topology = topologyFrom(config);
-await ensureTopology(nc, topology);
+await awaitTopology(nc, topology, log);
 const history = await openHistory(config);
 const actors = new ActorClient({ nc, topology });
 const projector = new Projector({

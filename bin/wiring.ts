@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
 import type { Singleton } from "../actors/index.ts";
 import { EtaModel, OsrmClient } from "../geo/index.ts";
-import { connectNats, ensureTopology, Topology } from "../nats/index.ts";
+import { connectNats, ensureTopology, Topology, TopologyMissingError } from "../nats/index.ts";
+import type { TopologyHandles } from "../nats/index.ts";
 import { TelemetryBridge } from "../telemetry/index.ts";
 import { Tracker } from "../tracking/index.ts";
 import type { Config } from "./config.ts";
@@ -31,12 +32,14 @@ export function trackerSingleton(
     async start() {
       // Its own connection: a tracker that falls behind a flood of fixes must not make the
       // server drop the host's connection as a slow consumer.
+      const credentials = config.NATS_CREDS_TRACKER ?? config.NATS_CREDS;
       const own = await connectNats({
         servers: config.NATS_URL,
         name: "xianda-tracker",
-        ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
+        ...(credentials ? { credentialsFile: credentials } : {}),
       });
-      const { positions } = await ensureTopology(own, topology);
+      // The host applied or checked the topology before it took the partition.
+      const { positions } = await ensureTopology(own, topology, { mode: "check" });
       const actors = new ActorClient({ nc: own, topology });
       const eta = new EtaModel(
         config.OSRM_URL ? { source: new OsrmClient({ baseUrl: config.OSRM_URL }) } : {},
@@ -72,12 +75,13 @@ export function telemetrySingleton(
     name: "telemetry-bridge",
     partition: 1 % topology.partitions,
     async start() {
+      const credentials = config.NATS_CREDS_BRIDGE ?? config.NATS_CREDS;
       const own = await connectNats({
         servers: config.NATS_URL,
         name: "xianda-telemetry-bridge",
-        ...(config.NATS_CREDS ? { credentialsFile: config.NATS_CREDS } : {}),
+        ...(credentials ? { credentialsFile: credentials } : {}),
       });
-      const { leases } = await ensureTopology(own, topology);
+      const { leases } = await ensureTopology(own, topology, { mode: "check" });
       const actors = new ActorClient({ nc: own, topology });
       const bridge = new TelemetryBridge({ nc: own, topology, actors, leases, log });
       await bridge.start();
@@ -111,5 +115,28 @@ export function actorHostFrom(
     leaseTtlMs: config.LEASE_TTL_MS,
     renewMs: config.LEASE_RENEW_MS,
     partition: { idleMs: config.ACTOR_IDLE_MS },
+    topologyMode: config.XIANDA_TOPOLOGY,
   });
+}
+
+/**
+ * A service that never manages the topology (gateway, projector) checks it at start and waits
+ * while it is missing (the first deployment, before `npm run nats:setup` or the first host).
+ */
+export async function awaitTopology(
+  nc: NatsConnection,
+  topology: Topology,
+  log: Logger,
+  timeoutMs = 60_000,
+): Promise<TopologyHandles> {
+  const deadline = Date.now() + timeoutMs;
+  for (let logged = false; ; logged = true) {
+    try {
+      return await ensureTopology(nc, topology, { mode: "check" });
+    } catch (err) {
+      if (!(err instanceof TopologyMissingError) || Date.now() > deadline) throw err;
+      if (!logged) log.warn({ err: err.message }, "waiting for the JetStream topology");
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }

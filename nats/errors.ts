@@ -30,10 +30,18 @@ export class PublishTimeoutError extends Error {
 
 /** The stream topology on the server does not match what this code needs and cannot be fixed. */
 export class TopologyError extends Error {
-  override readonly name = "TopologyError";
+  override readonly name: string = "TopologyError";
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
+}
+
+/**
+ * A service checking the topology found part of it missing (not yet applied): worth waiting for,
+ * unlike a topology that differs.
+ */
+export class TopologyMissingError extends TopologyError {
+  override readonly name = "TopologyMissingError";
 }
 
 export const JS_WRONG_LAST_SEQUENCE = 10071;

@@ -9,8 +9,16 @@ export {
   PublishRefusedError,
   PublishTimeoutError,
   TopologyError,
+  TopologyMissingError,
 } from "./errors.ts";
 export { fnv1a32, partitionOf, Subjects } from "./subjects.ts";
 export { destroyTopology, ensureTopology, Topology, topologyDefaults } from "./topology.ts";
-export type { TopologyHandles, TopologyOptions } from "./topology.ts";
+export type { TopologyHandles, TopologyMode, TopologyOptions } from "./topology.ts";
 export type { ActorAddress, PubAck } from "./types.ts";
+export {
+  deadLetterBucket,
+  SERVICE_ROLES,
+  sensorPermissions,
+  servicePermissions,
+} from "./permissions.ts";
+export type { RolePermissions, ServiceRole, SubjectPermission } from "./permissions.ts";

@@ -9,6 +9,7 @@ import {
   Subjects,
   Topology,
   TopologyError,
+  TopologyMissingError,
 } from "./index.ts";
 
 describe("the JetStream topology", () => {
@@ -37,6 +38,22 @@ describe("the JetStream topology", () => {
       max_msg_size: 64 * 1024,
       subjects: topology.subjects.commandStream,
     });
+  });
+
+  it("only checks in check mode: missing is TopologyMissingError, applied passes, nothing created", async () => {
+    const fresh = testTopology({ partitions: 4 });
+    await expect(ensureTopology(nc, fresh, { mode: "check" })).rejects.toBeInstanceOf(
+      TopologyMissingError,
+    );
+    const jsm = await jetstreamManager(nc);
+    await expect(jsm.streams.info(fresh.streams.commands)).rejects.toThrow();
+    await ensureTopology(nc, topology);
+    const { actors } = await ensureTopology(nc, topology, { mode: "check" });
+    expect(actors).toBeTruthy();
+    const other = new Topology({ ...topology.options, partitions: 8 });
+    const refused = ensureTopology(nc, other, { mode: "check" });
+    await expect(refused).rejects.toBeInstanceOf(TopologyError);
+    await expect(refused).rejects.not.toBeInstanceOf(TopologyMissingError);
   });
 
   it("refuses to start with another partition count than the deployment was created with", async () => {

@@ -9,7 +9,7 @@ import { Kvm } from "@nats-io/kv";
 import type { KV } from "@nats-io/kv";
 import { nanos } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { TopologyError } from "./errors.ts";
+import { TopologyError, TopologyMissingError } from "./errors.ts";
 import { Subjects } from "./subjects.ts";
 
 export interface TopologyOptions {
@@ -171,12 +171,25 @@ const MUTABLE: (keyof StreamConfig)[] = [
   "num_replicas",
 ];
 
-/** Creates what is missing, updates what may change, and refuses what cannot be changed. */
+/**
+ * How a process meets the topology at start. "apply": create what is missing and update what may
+ * change (development, and the ops tool `npm run nats:setup` with its admin credentials).
+ * "check": change nothing; refuse to start when a stream or bucket is missing or its config
+ * differs (every service under least-privilege credentials: reading stream info is all it needs).
+ */
+export type TopologyMode = "apply" | "check";
+
+/**
+ * Creates what is missing, updates what may change, and refuses what cannot be changed; with
+ * `mode: "check"` only verifies, so that a service needs no stream management permission.
+ */
 export async function ensureTopology(
   nc: NatsConnection,
   topology: Topology,
+  options: { mode?: TopologyMode } = {},
 ): Promise<TopologyHandles> {
   const jsm = await jetstreamManager(nc);
+  if (options.mode === "check") return checkTopology(nc, jsm, topology);
   for (const config of topology.streamConfigs()) {
     await ensureStream(jsm, config);
   }
@@ -204,6 +217,74 @@ export async function ensureTopology(
   return { jsm, actors, timers, leases, positions };
 }
 
+async function checkTopology(
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  topology: Topology,
+): Promise<TopologyHandles> {
+  const problems: string[] = [];
+  const missing: string[] = [];
+  for (const config of topology.streamConfigs()) {
+    const current = await streamConfig(jsm, config.name);
+    if (current === null) {
+      missing.push(`stream ${config.name}`);
+      continue;
+    }
+    for (const key of [...IMMUTABLE, ...MUTABLE]) {
+      // Only what the topology sets: the server fills the rest with its defaults.
+      if (config[key] === undefined) continue;
+      if (JSON.stringify(current[key] ?? null) !== JSON.stringify(config[key])) {
+        problems.push(`stream ${config.name}: ${key} differs from this version's topology`);
+      }
+    }
+  }
+  const kvm = new Kvm(nc);
+  const open = async (bucket: string): Promise<KV | null> => {
+    const current = await streamConfig(jsm, `KV_${bucket}`);
+    if (current === null) {
+      missing.push(`KV bucket ${bucket}`);
+      return null;
+    }
+    // Bound without creating: reads go by direct get when the bucket allows it.
+    return kvm.open(bucket, { allow_direct: current.allow_direct === true });
+  };
+  const b = topology.buckets;
+  const [actors, timers, leases, positions] = await Promise.all(
+    [b.actors, b.timers, b.leases, b.positions].map(open),
+  );
+  if (problems.length > 0) {
+    throw new TopologyError(
+      `the JetStream topology differs from what this version needs (apply it with \`npm run nats:setup\`): ${problems.join("; ")}`,
+    );
+  }
+  if (missing.length > 0 || !actors || !timers || !leases || !positions) {
+    throw new TopologyMissingError(
+      `the JetStream topology is not applied yet (\`npm run nats:setup\`, or an actor host allowed to apply it): missing ${missing.join(", ")}`,
+    );
+  }
+  const pinned = (await leases.get(TOPOLOGY_KEY))?.json<{ partitions: number }>().partitions;
+  if (pinned === undefined) {
+    throw new TopologyMissingError(
+      `the partition count is not pinned yet (\`npm run nats:setup\`)`,
+    );
+  }
+  if (pinned !== topology.partitions) {
+    throw new TopologyError(
+      `this deployment was created with ${pinned} partitions, not ${topology.partitions}; changing it moves every actor (see ARCHITECTURE.md)`,
+    );
+  }
+  return { jsm, actors, timers, leases, positions };
+}
+
+async function streamConfig(jsm: JetStreamManager, name: string): Promise<StreamConfig | null> {
+  try {
+    return (await jsm.streams.info(name)).config;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === 10059) return null; // not found
+    throw err;
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, config: StreamConfig): Promise<void> {
   let current: StreamConfig | null = null;
   try {
@@ -228,7 +309,8 @@ async function ensureStream(jsm: JetStreamManager, config: StreamConfig): Promis
   if (differs) await jsm.streams.update(config.name, { ...current, ...config });
 }
 
-const TOPOLOGY_KEY = "topology";
+/** The `leases` key holding the pinned partition count (read by every service at start). */
+export const TOPOLOGY_KEY = "topology";
 
 async function pinPartitionCount(leases: KV, partitions: number): Promise<void> {
   const value = JSON.stringify({ partitions });

@@ -4,6 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createConnection } from "node:net";
 import { connect } from "@nats-io/transport-node";
 
 export interface PrivateNats {
@@ -21,6 +22,12 @@ export interface PrivateNats {
 export interface PrivateNatsOptions {
   /** Also listen for MQTT here (nats-server's MQTT listener needs a server name and JetStream). */
   readonly mqttPort?: number;
+  /**
+   * A whole config file (the production one, with accounts) instead of flags: it must listen on
+   * `port` and name its own store directory (nats-server refuses `-sd` beside `store_dir`).
+   * Readiness is then the server's INFO on the port, since an anonymous client may be refused.
+   */
+  readonly configFile?: string;
 }
 
 export async function startPrivateNats(
@@ -28,8 +35,11 @@ export async function startPrivateNats(
   options: PrivateNatsOptions = {},
 ): Promise<PrivateNats> {
   const storeDir = mkdtempSync(join(tmpdir(), "xianda-nats-"));
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
-  if (options.mqttPort !== undefined) {
+  const args =
+    options.configFile !== undefined
+      ? ["-c", options.configFile]
+      : ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
+  if (options.configFile === undefined && options.mqttPort !== undefined) {
     // MQTT can only be configured in a file; flags still set the rest.
     const file = join(storeDir, "mqtt.conf");
     writeFileSync(
@@ -54,8 +64,12 @@ export async function startPrivateNats(
       child = spawn("nats-server", args, { stdio: "ignore" });
       for (let i = 0; i < 100; i++) {
         try {
-          const nc = await connect({ servers: url, reconnect: false, timeout: 500 });
-          await nc.close();
+          if (options.configFile !== undefined) {
+            await serverInfo(port);
+          } else {
+            const nc = await connect({ servers: url, reconnect: false, timeout: 500 });
+            await nc.close();
+          }
           return;
         } catch {
           await new Promise((r) => setTimeout(r, 100));
@@ -72,4 +86,22 @@ export async function startPrivateNats(
   };
   await server.start();
   return server;
+}
+
+/** Resolves once a server on `port` greets with its INFO line (no authentication needed). */
+function serverInfo(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    const timer = setTimeout(() => socket.destroy(new Error("no INFO")), 500);
+    socket.once("data", (chunk) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (chunk.toString().startsWith("INFO")) resolve();
+      else reject(new Error("not a nats-server"));
+    });
+    socket.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }

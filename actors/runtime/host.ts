@@ -19,7 +19,7 @@ import { nuid } from "@nats-io/transport-node";
 import pino from "pino";
 import type { Logger } from "pino";
 import { AckedPublisher, ensureTopology, fnv1a32 } from "../../nats/index.ts";
-import type { Topology, TopologyHandles } from "../../nats/index.ts";
+import type { Topology, TopologyHandles, TopologyMode } from "../../nats/index.ts";
 import type { AnyActorLogic } from "../types.ts";
 import { systemClock } from "./clock.ts";
 import type { Clock } from "./clock.ts";
@@ -47,6 +47,11 @@ export interface ActorHostOptions {
    * with the partition's lease on failover.
    */
   readonly singletons?: readonly Singleton[];
+  /**
+   * "apply" creates or updates the topology at start; "check" only verifies it, for a host whose
+   * NATS credentials allow no stream management (production). Default "apply".
+   */
+  readonly topologyMode?: TopologyMode;
 }
 
 export interface Singleton {
@@ -120,7 +125,7 @@ export class ActorHost {
 
   async start(): Promise<void> {
     const { nc, topology } = this.#o;
-    this.#handles = await ensureTopology(nc, topology);
+    this.#handles = await ensureTopology(nc, topology, { mode: this.#o.topologyMode ?? "apply" });
     this.#publisher = new AckedPublisher(nc);
     const watch = await this.#handles.leases.watch({ key: ">" });
     this.#watch = watch;

@@ -6,14 +6,13 @@
 import { Kvm } from "@nats-io/kv";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Topology } from "../../nats/index.ts";
 import type { DeadLetter, WebhookDeadLetters } from "./types.ts";
 
-/** The dead-letter bucket of a deployment: `webhook_dead`, prefixed with its namespace. */
-export function deadLetterBucket(topology: Topology): string {
-  const ns = topology.options.namespace;
-  return ns ? `${ns}_webhook_dead` : "webhook_dead";
-}
+/**
+ * The dead-letter bucket of a deployment: `webhook_dead`, prefixed with its namespace. Named in
+ * nats/ because the NATS permissions (nats/permissions.ts) and `npm run nats:setup` need it too.
+ */
+export { deadLetterBucket } from "../../nats/index.ts";
 
 /** Dead letters in a KV bucket (created if missing), keyed `<storeId>.<deliveryId>`. */
 export function kvDeadLetters(
