@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ActorClient } from "../../actors/index.ts";
 import { actorCityAdmin } from "../../bin/demo-flows.ts";
-import { generateNatsConfig } from "../../bin/nats-accounts.ts";
+import { generateNatsConfig, renderServerConfig } from "../../bin/nats-accounts.ts";
 import type { NatsAccountsResult } from "../../bin/nats-accounts.ts";
 import { signToken } from "../../gateway/index.ts";
 import { Topology } from "../../nats/index.ts";
@@ -420,4 +420,10 @@ describe("NATS accounts and permissions in the production config", () => {
       .catch(() => null);
     expect(stored).toBeNull();
   }, 30_000);
+});
+
+describe("the committed production server config", () => {
+  it("is what the generator writes with its defaults", () => {
+    expect(readFileSync("deploy/nats/nats-server.conf", "utf8")).toBe(renderServerConfig());
+  });
 });
