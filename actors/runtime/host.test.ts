@@ -119,6 +119,30 @@ describe("actor host on a real nats-server", () => {
     expect((await client.state<ProbeState>(probe)).view.log).toEqual([1, 2]);
   });
 
+  it("does not publish a woken actor's last outbox again", async () => {
+    // Beyond the stream's duplicate window a second publish would be stored (and a command in it
+    // applied) twice; count what reaches the wire, which the window does not hide.
+    const probe = { type: "probe", id: "p8" };
+    let published = 0;
+    const sub = nc.subscribe(topology.subjects.event(probe, "added"), {
+      callback: () => {
+        published++;
+      },
+    });
+    await client.call(probe, { type: "add", n: 1 });
+    const active = () =>
+      host.partitions.reduce((n, p) => n + (host.worker(p)?.activeActors ?? 0), 0);
+    await waitFor("idle actors to be passivated", () => active() === 0, 5000);
+    await waitFor("the checkpoint past the command", () =>
+      host.partitions.every((p) => (host.worker(p)?.checkpoint ?? 0) > 0),
+    );
+    expect(await client.call(probe, { type: "add", n: 2 })).toMatchObject({ ok: true });
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    sub.unsubscribe();
+    expect(published).toBe(2);
+  });
+
   it("refuses oversized and malformed commands at the sender", async () => {
     const probe = { type: "probe", id: "p4" };
     await expect(

@@ -82,6 +82,8 @@ interface Activation {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A command reader silent this long (no command, no heartbeat) is taken for dead. */
+const READER_STALL_MS = 6_000;
 
 export class PartitionWorker {
   readonly partition: number;
@@ -98,6 +100,8 @@ export class PartitionWorker {
   /** Set as soon as `stop` begins, so the reader's end is not taken for a failure. */
   #closing = false;
   #messages: ConsumerMessages | null = null;
+  #readerAlive = 0;
+  #readerWatch: NodeJS.Timeout | null = null;
   #reading: Promise<void> = Promise.resolve();
   #querySub: Subscription | null = null;
   #sweeper: NodeJS.Timeout | null = null;
@@ -141,7 +145,13 @@ export class PartitionWorker {
         : { deliver_policy: "all" as const }),
     });
     // Small pulls keep bursts short: a burst is routed in one go before any ack is handled.
-    this.#messages = await consumer.consume({ max_messages: 256 });
+    // A server sends an idle heartbeat every second while a pull waits.
+    this.#messages = await consumer.consume({
+      max_messages: 256,
+      expires: 5_000,
+      idle_heartbeat: 1_000,
+    });
+    this.#watchReader(this.#messages);
     this.#reading = this.#read(this.#messages).then(
       () => {
         if (!this.#closing) this.#d.onFailed(this.partition, new Error("command reader ended"));
@@ -167,6 +177,7 @@ export class PartitionWorker {
     if (this.#stopped || this.#closing) return this.#checkpoint;
     this.#closing = true;
     this.#messages?.stop();
+    if (this.#readerWatch) clearInterval(this.#readerWatch);
     if (this.#sweeper) clearInterval(this.#sweeper);
     if (this.#timerLoop) clearInterval(this.#timerLoop);
     this.#querySub?.unsubscribe();
@@ -191,9 +202,35 @@ export class PartitionWorker {
     return this.#seqs.length - this.#head;
   }
 
+  /**
+   * The ordered consumer is an R1 ephemeral on one server. When that server dies (a member of a
+   * cluster), nats.js 3.4 keeps asking for the lost consumer's info instead of recreating it,
+   * until the server forgets it (5 minutes). A reader that has seen neither a command nor a
+   * heartbeat for READER_STALL_MS is stopped, so the partition fails over from its checkpoint.
+   */
+  #watchReader(messages: ConsumerMessages): void {
+    this.#readerAlive = performance.now();
+    void (async () => {
+      for await (const s of messages.status()) {
+        if (s.type === "heartbeat") this.#readerAlive = performance.now();
+      }
+    })().catch(() => undefined);
+    this.#readerWatch = setInterval(() => {
+      if (this.#closing || performance.now() - this.#readerAlive < READER_STALL_MS) return;
+      this.#d.log.warn(
+        { partition: this.partition, silentMs: Math.round(performance.now() - this.#readerAlive) },
+        "command reader stalled (its consumer's server is gone?); failing the partition over",
+      );
+      if (this.#readerWatch) clearInterval(this.#readerWatch);
+      messages.stop();
+    }, 1000);
+    this.#readerWatch.unref();
+  }
+
   async #read(messages: ConsumerMessages): Promise<void> {
     const { options } = this.#d;
     for await (const m of messages) {
+      this.#readerAlive = performance.now();
       if (this.#stopped) break;
       this.#seqs.push(m.seq);
       const replyTo = m.headers?.get(REPLY_HEADER) || undefined;
@@ -395,8 +432,14 @@ export class PartitionWorker {
     const stored = entry.json<StoredActor>();
     act.state = restoreActor(act.logic, stored);
     act.revision = entry.revision;
-    // The previous holder may have died between its commit and its outbox.
-    if (stored.outbox.length > 0) await this.#publishOutbox(stored.outbox);
+    // The previous holder may have died between its commit and its outbox: publish it again,
+    // unless the checkpoint has passed the command that produced it (the checkpoint passes a
+    // command only once its outbox is stored). An actor woken after passivation must not: its
+    // last outbox went out long ago, beyond the duplicate window, and its commands would be
+    // stored, and applied, a second time.
+    if (stored.outbox.length > 0 && stored.seq > this.#checkpoint) {
+      await this.#publishOutbox(stored.outbox);
+    }
     act.stored = stored;
   }
 

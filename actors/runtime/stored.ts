@@ -23,10 +23,12 @@ export interface StoredActor {
   readonly recent: readonly Outcome[];
   readonly timers: Readonly<Record<string, StoredTimer>>;
   /**
-   * Effects of the last committed batch. They are published after the commit and again when the
-   * actor is activated from storage (a crash may have come in between); the `Nats-Msg-Id` of
-   * each makes the second publish a no-op inside the duplicate window, and consumers deduplicate
-   * by event id beyond it.
+   * Effects of the last committed batch. They are published after the commit, and again when the
+   * actor is activated from storage while its partition's checkpoint is still below `seq` (a
+   * crash may have come in between); the `Nats-Msg-Id` of each makes that second publish a no-op
+   * inside the duplicate window. Past the checkpoint the outbox is known to be out and is not
+   * published again (an actor woken from passivation minutes later would otherwise store its
+   * last commands a second time).
    */
   readonly outbox: readonly OutboxItem[];
 }

@@ -141,6 +141,8 @@ export interface CityWorldOptions {
   readonly onAlert?: (alert: Extract<PushFrame, { kind: "alert" }>) => void;
   /** Something went wrong that the world carries on through (a refused call, a lost link). */
   readonly onProblem?: (message: string) => void;
+  /** The HTTP client's fetch (a load harness times each request). Default the global fetch. */
+  readonly fetch?: typeof fetch;
 }
 
 export interface SimCourierSpec {
@@ -294,6 +296,7 @@ export class CityWorld {
   #lastArrivalAt = 0;
   #seq = 0;
   #stopping = false;
+  #ordersStopped = false;
   #ordersPlaced = 0;
 
   constructor(options: CityWorldOptions) {
@@ -311,7 +314,11 @@ export class CityWorld {
     this.registry = new StoreRegistry(this.places.stores);
     // Every request and sleep in flight listens for the stop: many at once is expected.
     setMaxListeners(0, this.#abort.signal);
-    this.#http = new GatewayHttp({ baseUrl: options.gateway, signal: this.#abort.signal });
+    this.#http = new GatewayHttp({
+      baseUrl: options.gateway,
+      signal: this.#abort.signal,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     this.#summary = new SummaryBook(this.clock.speedup);
   }
 
@@ -464,6 +471,14 @@ export class CityWorld {
         this.#o.summaryEveryMs ?? 5000,
       );
     }
+  }
+
+  /**
+   * No new orders from now on; what is placed goes on to its end (a load run drains this way
+   * before its invariants are checked at rest).
+   */
+  stopOrders(): void {
+    this.#ordersStopped = true;
   }
 
   /**
@@ -744,7 +759,7 @@ export class CityWorld {
       minPerMinute: this.#o.minOrdersPerMinute ?? 0,
     });
     this.#lastArrivalAt = now;
-    if (times.length > 0) {
+    if (times.length > 0 && !this.#ordersStopped) {
       const open = this.#openStores();
       for (const _at of times) {
         const planned = drawOrder(this.#draw, this.#orderContext(open));
