@@ -38,6 +38,7 @@ import type { City, RouteSource, Weather } from "../sim/city/index.ts";
 import { mqttTransport, natsTransport } from "../sim/van.ts";
 import { buildApps } from "./apps.ts";
 import { loadConfig } from "./config.ts";
+import { piiKeyring } from "./pii.ts";
 import { actorCityAdmin } from "./demo-flows.ts";
 import { ensureNats, NatsServerMissingError } from "./nats-server.ts";
 import type { LocalNats } from "./nats-server.ts";
@@ -138,6 +139,8 @@ const gateway = createGateway({
   apps: buildApps(config),
   proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
   coldChain: { db: history.db, jwks: publicJwks(signer) },
+  // Shoppers' contacts: XIANDA_PII_KEYS, else a keyring kept under DATA_DIR (made on first start).
+  pii: await piiKeyring(config),
 });
 const { port } = await gateway.listen(config.GATEWAY_PORT, config.GATEWAY_HOST).catch(() =>
   // The port is taken (another demo?): any free port will do.

@@ -29,6 +29,15 @@ export {
 } from "./history.ts";
 export type { AuditQuery } from "./history.ts";
 export {
+  insertOrders,
+  latestOrderEvents,
+  ordersToReencrypt,
+  replaceOrderCiphertexts,
+  setOrderStatus,
+  setOrderTimes,
+} from "./orders.ts";
+export type { OrderCiphertexts } from "./orders.ts";
+export {
   findCertificate,
   insertCertificate,
   lastReadingBefore,

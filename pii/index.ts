@@ -17,3 +17,5 @@ export {
 export { KEY_ID, loadKeyring, newKeyringEntry, parseKeyring } from "./keyring.ts";
 export type { LoadKeyringOptions, PiiKeyring } from "./keyring.ts";
 export { maskAddress, maskName, maskPhone } from "./mask.ts";
+export { rotateContacts } from "./rotate.ts";
+export type { ContactCiphertexts, ContactCiphertextStore, RotationReport } from "./rotate.ts";

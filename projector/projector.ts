@@ -1,7 +1,11 @@
 /**
- * The projector: cold-chain evidence from the EVT stream into Postgres, and a certificate for
- * every delivered chilled or frozen order.
+ * The projector: orders and cold-chain evidence from the EVT stream into Postgres, and a
+ * certificate for every delivered chilled or frozen order.
  *
+ *   evt.order.>                      → order_events (key: event id), orders (one row per order,
+ *                                      from `created`; status from the latest status event,
+ *                                      guarded by its stream sequence), audit_log (an admin's
+ *                                      `contact_revealed`)
  *   evt.vehicle.*.readings_recorded  → temperature_readings (key: the TELEMETRY sequence)
  *   evt.vehicle.*.excursion_started  → excursions (key: vehicle, compartment, kind, start)
  *   evt.vehicle.*.excursion_ended    → excursions (fills the end)
@@ -25,14 +29,26 @@ import type { ActorClient } from "../actors/index.ts";
 import { buildCertificate, CertificateInputError } from "../coldchain/index.ts";
 import type { CertificateInput, CertificateSigner } from "../coldchain/index.ts";
 import {
+  appendAudit,
   insertCertificate,
+  insertOrderEvents,
+  insertOrders,
   insertTemperatureReadings,
+  latestOrderEvents,
+  setOrderStatus,
+  setOrderTimes,
   lastReadingBefore,
   listExcursions,
   listReadings,
   upsertExcursion,
 } from "../db/index.ts";
-import type { Database, NewTemperatureReading } from "../db/index.ts";
+import type {
+  Database,
+  NewAuditEntry,
+  NewOrder,
+  NewOrderEvent,
+  NewTemperatureReading,
+} from "../db/index.ts";
 import type { Topology } from "../nats/index.ts";
 import { EventEnvelope } from "../protocol/envelope.ts";
 
@@ -69,6 +85,59 @@ interface DeliveredColdChain {
 /** The delivered order cannot be certified from what is known of it. */
 export class UncertifiableError extends Error {
   override name = "UncertifiableError";
+}
+
+/**
+ * The order events that say where an order is, and the row's status after each (`pool`: waiting
+ * for a courier, `ready` once the food is, else `confirmed`; `reassign`: pool or assigned, by
+ * whether it names a courier). Preparing, ready, holds and locks do not move the status.
+ */
+const STATUS_OF: Readonly<Record<string, NewOrder["status"] | "pool" | "reassign">> = {
+  created: "placed",
+  accepted: "pool",
+  offered: "pool",
+  offer_declined: "pool",
+  offer_expired: "pool",
+  offer_withdrawn: "pool",
+  assigned: "assigned",
+  reassigned: "reassign",
+  courier_released: "pool",
+  courier_arrived_at_store: "assigned",
+  picked_up: "picked_up",
+  courier_arrived_at_customer: "picked_up",
+  delivered: "delivered",
+  delivery_failed: "failed",
+  returned: "failed",
+  cancelled: "cancelled",
+};
+const STATUS_EVENTS = Object.keys(STATUS_OF);
+
+/** What `created` carries for the row (actors/order/logic.ts), the contact as ciphertext. */
+interface CreatedData {
+  storeId: string;
+  marketId: string;
+  shopOrderId: string;
+  temperatureClass: NewOrder["temperatureClass"];
+  promisedAt: number;
+  amounts?: { goodsFen: number; deliveryFeeFen: number; discountFen: number; totalFen: number };
+  dropoff?: {
+    kind: "door" | "pickup_point";
+    location: { lat: number; lng: number };
+    pickupPointId?: string;
+  };
+  contact?: {
+    name: string;
+    phone: string;
+    address: string | null;
+    doorNote: string | null;
+  } | null;
+}
+
+/** The event's data as order_events keeps it: without the contact, which the orders row holds. */
+function withoutContact(data: unknown): Record<string, unknown> {
+  if (data === null || typeof data !== "object") return {};
+  const { contact: _ciphertext, ...rest } = data as Record<string, unknown>;
+  return rest;
 }
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -112,6 +181,32 @@ export class ProjectorMetrics {
   }
 }
 
+/** The order's row from its `created` event; null for events older than the row's fields. */
+function orderRow(orderId: string, d: CreatedData, at: number, seq: number): NewOrder | null {
+  const { amounts, dropoff } = d;
+  if (!amounts || !dropoff) return null;
+  const door = dropoff.kind === "door";
+  return {
+    id: orderId,
+    shopOrderId: d.shopOrderId,
+    storeId: d.storeId,
+    marketId: d.marketId,
+    status: "placed",
+    statusSeq: seq,
+    temperatureClass: d.temperatureClass,
+    shopperNameEnc: d.contact?.name ?? null,
+    shopperPhoneEnc: d.contact?.phone ?? null,
+    shopperAddressEnc: d.contact?.address ?? null,
+    shopperDoorNoteEnc: d.contact?.doorNote ?? null,
+    dropoffLat: door ? dropoff.location.lat : null,
+    dropoffLng: door ? dropoff.location.lng : null,
+    pickupPointId: door ? null : (dropoff.pickupPointId ?? null),
+    ...amounts,
+    placedAt: new Date(at),
+    promisedAt: new Date(d.promisedAt),
+  };
+}
+
 export class Projector {
   readonly metrics: ProjectorMetrics;
   readonly #o: ProjectorOptions;
@@ -135,6 +230,7 @@ export class Projector {
   async start(): Promise<void> {
     const subjects = this.#o.topology.subjects;
     this.#jsm = await jetstreamManager(this.#o.nc);
+    await this.#follow("orders", subjects.eventFilter("order"), 256, (ms) => this.#orders(ms));
     await this.#follow(
       "readings",
       subjects.eventsNamed("vehicle", "readings_recorded"),
@@ -218,6 +314,75 @@ export class Projector {
         await (flushing ?? Promise.resolve());
       })(),
     );
+  }
+
+  /**
+   * Order events: every one into order_events; `created` makes the order's row (with the
+   * shopper's contact as the gateway encrypted it); the row's status follows the latest status
+   * event in order_events, so batches written out of order by several projectors converge.
+   */
+  async #orders(ms: JsMsg[]): Promise<void> {
+    const events: NewOrderEvent[] = [];
+    const rows: NewOrder[] = [];
+    const audits: NewAuditEntry[] = [];
+    const touched = new Set<string>();
+    const times = new Map<string, { readyAt?: Date; deliveredAt?: Date }>();
+    for (const m of ms) {
+      const e = EventEnvelope.safeParse(m.json());
+      if (!e.success || e.data.actor.type !== "order") continue;
+      const { id: eventId, name, at } = e.data;
+      const orderId = e.data.actor.id;
+      const seq = m.info.streamSequence;
+      events.push({
+        eventId,
+        orderId,
+        name,
+        data: withoutContact(e.data.data),
+        at: new Date(at),
+        streamSeq: seq,
+      });
+      if (name === "created") {
+        const row = orderRow(orderId, e.data.data as CreatedData, at, seq);
+        // Orders created before `created` carried the drop-off and amounts get no row.
+        if (row) rows.push(row);
+      }
+      if (name in STATUS_OF || name === "ready") touched.add(orderId);
+      if (name === "ready" || name === "delivered") {
+        const t = times.get(orderId) ?? {};
+        if (name === "ready")
+          t.readyAt = new Date((e.data.data as { readyAt?: number }).readyAt ?? at);
+        else t.deliveredAt = new Date(at);
+        times.set(orderId, t);
+      }
+      if (name === "contact_revealed") {
+        const d = e.data.data as { reason?: string; fields?: string[] };
+        audits.push({
+          at: new Date(at),
+          actorRole: e.data.by?.role ?? "system",
+          actorId: e.data.by?.id ?? "unknown",
+          action: "order.contact_reveal",
+          target: `order/${orderId}`,
+          reason: d.reason ?? null,
+          data: { fields: d.fields ?? [], commandId: e.data.commandId },
+          eventId,
+        });
+      }
+    }
+    const db = this.#o.db;
+    await insertOrderEvents(db, events);
+    await insertOrders(db, rows);
+    for (const [orderId, t] of times) await setOrderTimes(db, orderId, t);
+    for (const latest of await latestOrderEvents(db, [...touched], STATUS_EVENTS)) {
+      const to = STATUS_OF[latest.name]!;
+      const status =
+        to === "reassign"
+          ? (latest.data as { courierId?: string | null }).courierId
+            ? "assigned"
+            : "pool"
+          : to;
+      await setOrderStatus(db, latest.orderId, latest.streamSeq, status);
+    }
+    for (const a of audits) await appendAudit(db, a);
   }
 
   async #readings(ms: JsMsg[]): Promise<void> {

@@ -27,7 +27,9 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /**
  * Orders. Money is always integer fen (1 CNY = 100 fen). Shopper personal data is encrypted by
- * the caller before it reaches this table; the `_enc` columns hold ciphertext as text.
+ * the gateway before it reaches this table; the `_enc` columns hold ciphertext as text
+ * (`v1.<kid>.<iv>.<ct>.<tag>`, AES-256-GCM bound to the order id and the column; pii/).
+ * `npm run pii:rotate` re-encrypts them under the current key.
  */
 export const orders = pgTable(
   "orders",
@@ -42,6 +44,8 @@ export const orders = pgTable(
     shopperNameEnc: text("shopper_name_enc"),
     shopperPhoneEnc: text("shopper_phone_enc"),
     shopperAddressEnc: text("shopper_address_enc"),
+    /** 门口备注, encrypted like the other `_enc` columns. */
+    shopperDoorNoteEnc: text("shopper_door_note_enc"),
     /** WGS-84 drop-off; null when the order goes to a pickup point. */
     dropoffLat: doublePrecision("dropoff_lat"),
     dropoffLng: doublePrecision("dropoff_lng"),
@@ -56,6 +60,11 @@ export const orders = pgTable(
     promisedAt: timestamptz("promised_at"),
     deliveredAt: timestamptz("delivered_at"),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    /**
+     * The event-stream sequence of the event `status` was last taken from: projectors sharing
+     * a consumer may write batches out of order, and an older event never overwrites a newer.
+     */
+    statusSeq: bigint("status_seq", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     uniqueIndex("orders_store_shop_order_uq").on(t.storeId, t.shopOrderId),
