@@ -76,6 +76,15 @@ export const ConfigSchema = z.object({
   XIANDA_CERT_KEY: z.string().min(1).optional(),
   /** Where the certificate key is kept when XIANDA_CERT_KEY is unset; default DATA_DIR/cert-key.pem. */
   CERT_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * The personal-data keyring, `<kid>:<base64 32-byte key>,...`: shoppers' names, phones and
+   * addresses are encrypted under the first key; the others only decrypt (a rotation puts a new
+   * key first, then `npm run pii:rotate`). Every gateway of a deployment shares it. Unset: the
+   * keyring in PII_KEYS_FILE, made there on first use (demo and development).
+   */
+  XIANDA_PII_KEYS: z.string().min(1).optional(),
+  /** Where the keyring is kept when XIANDA_PII_KEYS is unset; default DATA_DIR/pii-keys. */
+  PII_KEYS_FILE: z.string().min(1).optional(),
   /** How long after a delivery its certificate is built, so late readings are in (ms). */
   CERT_SETTLE_MS: int(5000),
   /**

@@ -20,6 +20,7 @@ import { loadConfig } from "./config.ts";
 import { awaitTopology, topologyFrom } from "./wiring.ts";
 import { certificateSigner, openHistory } from "./history.ts";
 import { publicJwks } from "../coldchain/index.ts";
+import { piiKeyring } from "./pii.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "gateway" } });
@@ -42,6 +43,11 @@ if (!redis) log.warn("REDIS_URL unset: location rate limits are per gateway proc
 // answer 503 (a gateway in front of a deployment without Postgres still serves the rest).
 const history = config.DATABASE_URL ? await openHistory(config) : null;
 if (!history) log.warn("DATABASE_URL unset: certificate and temperature routes answer 503");
+if (!config.XIANDA_PII_KEYS) {
+  log.warn(
+    "XIANDA_PII_KEYS unset: shoppers' contacts are encrypted with the keyring file under DATA_DIR, which every gateway of a deployment must share",
+  );
+}
 const gateway = createGateway({
   nc,
   topology,
@@ -60,6 +66,7 @@ const gateway = createGateway({
   log,
   apps: buildApps(config),
   proofs: createFileProofStore(join(config.DATA_DIR, "proofs")),
+  pii: await piiKeyring(config),
   ...(history
     ? { coldChain: { db: history.db, jwks: publicJwks(await certificateSigner(config)) } }
     : {}),
