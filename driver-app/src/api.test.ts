@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refusalOf, setShift } from "./api.ts";
+import { fetchOrderContact, refusalOf, setShift } from "./api.ts";
 import type { Fetch } from "./api.ts";
 
 function answering(status: number, body: unknown, seen: Array<[string, RequestInit]> = []): Fetch {
@@ -52,5 +52,55 @@ describe("refusalOf", () => {
     });
     expect(refusalOf({ error: "Something broke" })).toBeNull();
     expect(refusalOf("text")).toBeNull();
+  });
+});
+
+describe("fetchOrderContact", () => {
+  it("reads the masked contact and the address the gateway shows while the order is yours", async () => {
+    const seen: Array<[string, RequestInit]> = [];
+    const body = {
+      orderId: "o1",
+      addressShown: true,
+      contact: {
+        name: "张*",
+        phone: "138****1234",
+        address: "云南省昆明市五华区翠湖南路12号",
+        doorNote: "放门口",
+        masked: true,
+        fullAddress: true,
+      },
+    };
+    expect(await fetchOrderContact("http://gw", "tok", "o1", answering(200, body, seen))).toEqual({
+      name: "张*",
+      phone: "138****1234",
+      address: "云南省昆明市五华区翠湖南路12号",
+      doorNote: "放门口",
+    });
+    expect(seen[0]?.[0]).toBe("http://gw/v1/couriers/me/orders/o1");
+    expect((seen[0]?.[1].headers as Record<string, string>)["authorization"]).toBe("Bearer tok");
+  });
+
+  it("gives null for no contact, an unavailable one, a refusal or no network", async () => {
+    expect(await fetchOrderContact("http://gw", "t", "o1", answering(200, { contact: null }))).toBe(
+      null,
+    );
+    const unavailable = { contact: { unavailable: "pii_key_unknown" } };
+    expect(await fetchOrderContact("http://gw", "t", "o1", answering(200, unavailable))).toBe(null);
+    const refused = { error: { code: "not_assigned_courier", message: "not yours" } };
+    expect(await fetchOrderContact("http://gw", "t", "o1", answering(403, refused))).toBe(null);
+    const offline: Fetch = async () => {
+      throw new TypeError("network");
+    };
+    expect(await fetchOrderContact("http://gw", "t", "o1", offline)).toBe(null);
+  });
+
+  it("keeps a hidden address hidden (null, not an empty line)", async () => {
+    const body = { contact: { name: "张*", phone: "138****1234", address: null, doorNote: null } };
+    expect(await fetchOrderContact("http://gw", "t", "o1", answering(200, body))).toEqual({
+      name: "张*",
+      phone: "138****1234",
+      address: null,
+      doorNote: null,
+    });
   });
 });

@@ -175,3 +175,48 @@ function dataUrlBytes(dataUrl: string): { type: string; bytes: Uint8Array<ArrayB
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return { type: match[1]!, bytes };
 }
+
+/**
+ * The shopper's contact as the gateway shows it to the courier: name and phone masked (张*,
+ * 138****1234), the address and door note only while the order is the courier's and on its way.
+ */
+export interface CourierContact {
+  name: string;
+  phone: string;
+  address: string | null;
+  doorNote: string | null;
+}
+
+/**
+ * `GET /v1/couriers/me/orders/:orderId`: the order's contact as this courier may see it; null
+ * when there is none, it cannot be read now, or the order is not the courier's.
+ */
+export async function fetchOrderContact(
+  baseUrl: string,
+  token: string,
+  orderId: string,
+  fetchImpl: Fetch = (input, init) => fetch(input, init),
+): Promise<CourierContact | null> {
+  let body: unknown;
+  try {
+    const response = await fetchImpl(
+      `${baseUrl}/v1/couriers/me/orders/${encodeURIComponent(orderId)}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    if (!response.ok) return null;
+    body = await response.json();
+  } catch {
+    return null;
+  }
+  const contact = (body as { contact?: unknown } | null)?.contact;
+  if (typeof contact !== "object" || contact === null) return null;
+  const c = contact as Record<string, unknown>;
+  if (typeof c["name"] !== "string" || typeof c["phone"] !== "string") return null;
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
+  return {
+    name: c["name"],
+    phone: c["phone"],
+    address: text(c["address"]),
+    doorNote: text(c["doorNote"]),
+  };
+}

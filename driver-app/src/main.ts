@@ -7,7 +7,8 @@
 import type { Channel, Fix, PushFrame } from "../../protocol/index.ts";
 import { ActionQueue, storageActionStore } from "./actions.ts";
 import type { CourierAction, Settled } from "./actions.ts";
-import { fetchMe, sendAction, setShift } from "./api.ts";
+import { fetchMe, fetchOrderContact, sendAction, setShift } from "./api.ts";
+import type { CourierContact } from "./api.ts";
 import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { clockTime, preferredLang, refusalText, rejectionText, translator } from "./i18n.ts";
 import type { Lang, MessageKey, Translate } from "./i18n.ts";
@@ -91,7 +92,14 @@ const state = {
   photos: {} as Record<string, string>,
   proofProblem: null as { orderId: string; text: string } | null,
   workMessage: null as { text: () => string; ok: boolean } | null,
+  /**
+   * The shoppers' contacts of the courier's jobs (masked; the address while the order is theirs),
+   * in memory only: never written to the phone's storage, dropped with the job.
+   */
+  contacts: new Map<string, CourierContact>(),
 };
+/** Orders whose contact is being fetched. */
+const fetchingContacts = new Set<string>();
 
 let driverSocket: ReconnectingSocket | null = null;
 let liveSocket: ReconnectingSocket | null = null;
@@ -128,6 +136,7 @@ function signOut(): void {
   actions = null;
   state.work = NO_WORK;
   state.arrived = {};
+  state.contacts.clear();
   drawnWork = "";
   driverSocket?.stop();
   liveSocket?.stop();
@@ -238,7 +247,33 @@ function setWork(work: Work): void {
     }
   }
   if (changed) saveArrived();
+  refreshContacts();
   render();
+}
+
+/**
+ * Fetches the contact of each job that has none with an address yet (the gateway shows the
+ * address from assignment until delivery), and forgets the contacts of jobs that are gone.
+ */
+function refreshContacts(): void {
+  const jobs = new Set(state.work.jobs.map((j) => j.orderId));
+  for (const orderId of [...state.contacts.keys()]) {
+    if (!jobs.has(orderId)) state.contacts.delete(orderId);
+  }
+  const session = state.session;
+  if (session === null) return;
+  for (const orderId of jobs) {
+    if (state.contacts.get(orderId)?.address != null || fetchingContacts.has(orderId)) continue;
+    fetchingContacts.add(orderId);
+    void fetchOrderContact(bases.http, session.token, orderId)
+      .then((contact) => {
+        if (contact === null || state.session !== session) return;
+        if (!state.work.jobs.some((j) => j.orderId === orderId)) return;
+        state.contacts.set(orderId, contact);
+        render();
+      })
+      .finally(() => fetchingContacts.delete(orderId));
+  }
 }
 
 function serverNow(): number {
@@ -387,6 +422,7 @@ function renderWork(): void {
     pins: state.pins,
     photos: state.photos,
     proofProblem: state.proofProblem,
+    contacts: state.contacts,
   };
   // Redrawn only when something shown changed, so a PIN being typed keeps its focus.
   const key = JSON.stringify([
@@ -398,6 +434,7 @@ function renderWork(): void {
     state.failing,
     Object.keys(state.photos),
     state.proofProblem,
+    [...state.contacts],
     state.lastFix === null,
     // An offer running out changes what is shown; the clock otherwise does not.
     openOffers(state.work, view.now).map((o) => o.orderId),

@@ -5,6 +5,7 @@
  * a failed delivery with its reason). Events go back through `WorkHandlers`; nothing here talks
  * to the network.
  */
+import type { CourierContact } from "./api.ts";
 import type { Lang, Translate } from "./i18n.ts";
 import { distanceText } from "./i18n.ts";
 import { DECLINE_REASONS, FAILURE_REASONS } from "./reasons.ts";
@@ -29,6 +30,8 @@ export interface WorkView {
   photos: Readonly<Record<string, string>>;
   /** A problem to show on one order's proof panel. */
   proofProblem: { orderId: string; text: string } | null;
+  /** The shopper's contact per order, masked; the address only while the order is yours. */
+  contacts: ReadonlyMap<string, CourierContact>;
 }
 
 export interface WorkHandlers {
@@ -154,6 +157,24 @@ export function tickCountdowns(root: HTMLElement, now: number, t: Translate): bo
 
 // --- route ------------------------------------------------------------------------------------
 
+/** Who to hand the goods to and where: masked name and phone, the address while it is yours. */
+export function contactBlock(contact: CourierContact, t: Translate): HTMLElement {
+  const block = el("div", "contact");
+  block.append(
+    el("div", "contact-who", t("contact.who", { name: contact.name, phone: contact.phone })),
+  );
+  if (contact.address !== null) {
+    block.append(el("div", "contact-address", t("contact.address", { address: contact.address })));
+  }
+  if (contact.doorNote !== null) {
+    block.append(
+      el("div", "contact-note muted small", t("contact.note", { note: contact.doorNote })),
+    );
+  }
+  block.append(el("div", "muted small", t("contact.masked")));
+  return block;
+}
+
 export function stopItems(
   view: WorkView,
   t: Translate,
@@ -189,6 +210,8 @@ export function stopItems(
       );
     }
     li.append(head);
+    const contact = stop.kind === "dropoff" ? view.contacts.get(stop.orderId) : undefined;
+    if (contact !== undefined) li.append(contactBlock(contact, t));
     const pending = view.pending.get(stop.orderId);
 
     if (stop.kind === "pickup") {

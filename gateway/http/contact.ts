@@ -2,7 +2,9 @@
  * The shopper's contact as each caller may see it. The order actor holds ciphertext only
  * (pii/); the gateway decrypts here, per request, and masks by who asks:
  *
- *   shopper (own tracking token)   everything
+ *   shopper (own tracking token)   name, address and door note; the phone masked (a tracking link
+ *                                    is a bearer link that gets forwarded, and the number is what
+ *                                    scams use; the shopper knows it)
  *   courier, while the order is    name 张*, phone 138****1234, the full address and door note
  *     theirs and on its way          (assigned, at the store, picked up, at the door)
  *   courier, otherwise             name and phone masked, no address, no note
@@ -34,7 +36,7 @@ const ON_THE_WAY: ReadonlySet<string> = new Set([
 
 export type ContactAudience = "shopper" | "courier" | "store" | "operator" | "revealed";
 
-/** A contact as shown; `masked` says whether name and phone are masked. */
+/** A contact as shown; `masked` says whether any field is masked. */
 export interface ContactView {
   readonly name: string;
   readonly phone: string;
@@ -63,9 +65,10 @@ export function shape(
   addressShown = false,
 ): ContactView {
   switch (audience) {
-    case "shopper":
     case "revealed":
       return { ...c, masked: false, fullAddress: c.address !== null };
+    case "shopper":
+      return { ...c, phone: maskPhone(c.phone), masked: true, fullAddress: c.address !== null };
     case "courier":
       return {
         name: maskName(c.name),

@@ -73,7 +73,7 @@ const EARLIER_ROUTES: readonly RouteSpec[] = [
     operationId: "trackOrder",
     summary: "First paint of the tracking page: status, timeline, courier, ETA, live channel",
     description:
-      "Before pickup a shopper sees the courier only to the centre of its H3 cell (`coarse`). `contact`: the shopper's own, in full, for the shopper; masked (张*, 138****1234, address to the district) for dispatchers and admins; null when the shop sent none; `{unavailable}` when this gateway cannot decrypt it.",
+      "Before pickup a shopper sees the courier only to the centre of its H3 cell (`coarse`). `contact`: for the shopper its own name, address and door note, the phone masked (a tracking link gets forwarded); masked (张*, 138****1234, address to the district) for dispatchers and admins; null when the shop sent none; `{unavailable}` when this gateway cannot decrypt it.",
     tag: "tracking",
     roles: ["shopper", "dispatcher", "admin"],
     query: z.object({ coord: z.enum(["wgs84", "gcj02"]).optional() }),
