@@ -231,6 +231,90 @@ describe("driver app (Chromium, live stack)", () => {
     expect(await page.textContent("#shift-text")).toBe("On shift · sharing location");
     await screenshotFull(page, "driver-refusal-en");
   }, 60_000);
+
+  it("shows the shopper masked and the address only while the order is the courier's", async () => {
+    const admin = { role: "admin", id: "admin" } as const;
+    const setup = async (
+      type: string,
+      id: string,
+      msg: Record<string, unknown> & { type: string },
+    ) => {
+      const outcome = await stack.actors.call({ type, id }, msg, { by: admin });
+      expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: true });
+    };
+    // A market of its own without automatic dispatch: the order goes to this courier by hand.
+    await setup("market", "km-pii", {
+      type: "configure",
+      name: "翠湖",
+      city: "昆明",
+      autoDispatch: false,
+    });
+    await setup("store", "s-pii", {
+      type: "register",
+      name: "鲜果铺",
+      marketId: "km-pii",
+      location: KUNMING_STORE,
+      openHours: Object.fromEntries(
+        ["1", "2", "3", "4", "5", "6", "7"].map((d) => [d, [{ open: "00:00", close: "24:00" }]]),
+      ),
+    });
+    const { page } = await phone(KUNMING_STORE);
+    await page.goto(`${stack.url}/driver#token=${await stack.tokens.courier("c-pii", "km-pii")}`);
+    await page.getByRole("button", { name: "上班" }).click();
+    await until("on shift", async () => (await driverState(page)).onShift);
+
+    const store = await stack.tokens.store("s-pii");
+    const placed = await fetch(`${stack.url}/v1/stores/s-pii/orders`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${store}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        shopOrderId: "wx-pii-1",
+        temperatureClass: "ambient",
+        items: { summary: "1 × 鲜牛奶", count: 1 },
+        amounts: { goodsFen: 1000, deliveryFeeFen: 500, discountFen: 0, totalFen: 1500 },
+        dropoff: { kind: "door", location: { lat: 25.0475, lng: 102.7065 } },
+        promisedAt: Date.now() + 45 * 60_000,
+        deliveryPin: "4321",
+        contact: {
+          name: "张三",
+          phone: "13812341234",
+          address: "云南省昆明市五华区翠湖南路12号3栋502",
+          doorNote: "放门口",
+        },
+      }),
+    });
+    expect(placed.status).toBe(201);
+    const { orderId } = (await placed.json()) as { orderId: string };
+    const accepted = await fetch(`${stack.url}/v1/stores/s-pii/orders/${orderId}/accept`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${store}` },
+    });
+    expect(accepted.status).toBe(202);
+    await until("accepted", async () => {
+      const { view } = await stack.actors.state<{ status: string }>({ type: "order", id: orderId });
+      return view.status === "accepted";
+    });
+    await setup("order", orderId, { type: "assign", courierId: "c-pii" });
+
+    const contact = page.locator(`li.stop.kind-dropoff[data-order-id="${orderId}"] .contact`);
+    await contact.waitFor({ state: "visible", timeout: 15_000 });
+    expect(await contact.locator(".contact-who").textContent()).toBe("收货人 张* · 138****1234");
+    expect(await contact.locator(".contact-address").textContent()).toBe(
+      "地址：云南省昆明市五华区翠湖南路12号3栋502",
+    );
+    expect(await contact.locator(".contact-note").textContent()).toBe("备注：放门口");
+    expect(await page.content()).not.toContain("13812341234");
+    // Nothing of it is written to the phone's storage.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    expect(stored).not.toContain("翠湖南路");
+    expect(stored).not.toContain("张*");
+    await screenshotFull(page, "driver-contact");
+
+    // Cancelled: the job and its address leave the screen.
+    await setup("order", orderId, { type: "cancel", reason: "shopper_request" });
+    await until("the address gone", async () => !(await page.content()).includes("翠湖南路"));
+    expect(await page.locator(".contact").count()).toBe(0);
+  }, 60_000);
 });
 
 function screenshotFull(page: Page, name: string): Promise<void> {

@@ -82,6 +82,10 @@
  *   them, in the van, until the store takes them back), and the order then tells the vehicle to
  *   `unload` them. `coldChain` stays as the order's record; the `delivered` event carries it
  *   with the class and the pickup time, so a certificate can be built from the event alone.
+ * - The shopper's contact arrives encrypted by the gateway (`create.contact`, one ciphertext per
+ *   field); the order keeps it, shows it in its view and hands it to the projector in `created`,
+ *   and never sends it to another actor. `reveal_contact` (admins only) changes nothing but emits
+ *   `contact_revealed` with who and why: the gateway decrypts for an admin only after it.
  */
 import { accept, emit, refuse } from "../logic.ts";
 import type { ActorLogic, ActorRef, Effect, TurnContext, TurnResult } from "../types.ts";
