@@ -88,12 +88,12 @@ export class UncertifiableError extends Error {
 }
 
 /**
- * The order events that say where an order is, and the row's status after each (`pool`: waiting
+ * The order events that move an order's row on from `placed`, and its status after each (`pool`: waiting
  * for a courier, `ready` once the food is, else `confirmed`; `reassign`: pool or assigned, by
  * whether it names a courier). Preparing, ready, holds and locks do not move the status.
  */
 const STATUS_OF: Readonly<Record<string, NewOrder["status"] | "pool" | "reassign">> = {
-  created: "placed",
+  // Not `created`: the row starts as `placed`, and a replayed `created` must not reset it.
   accepted: "pool",
   offered: "pool",
   offer_declined: "pool",
@@ -346,7 +346,8 @@ export class Projector {
         // Orders created before `created` carried the drop-off and amounts get no row.
         if (row) rows.push(row);
       }
-      if (name in STATUS_OF || name === "ready") touched.add(orderId);
+      // A `created` projected after later events (another projector's batch) takes their status.
+      if (name in STATUS_OF || name === "ready" || name === "created") touched.add(orderId);
       if (name === "ready" || name === "delivered") {
         const t = times.get(orderId) ?? {};
         if (name === "ready")
