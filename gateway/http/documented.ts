@@ -56,7 +56,8 @@ const EARLIER_ROUTES: readonly RouteSpec[] = [
     path: "/v1/orders/:id/tracking-token",
     operationId: "mintTrackingToken",
     summary: "A shopper's tracking link for the order",
-    description: "Stores for their own orders, dispatchers for their market's.",
+    description:
+      "Stores for their own orders, dispatchers for their market's. The token lasts a day (`trackingTokenTtlSeconds`) and stops working 2 hours after the order is delivered, cancelled or returned (403 `tracking_expired`); for an order that has already ended it expires then, and 2 hours after the end it is refused (409 `tracking_expired`).",
     tag: "tracking",
     roles: ["store", "dispatcher", "admin"],
     responses: {
@@ -65,7 +66,7 @@ const EARLIER_ROUTES: readonly RouteSpec[] = [
         schema: z.object({ token: z.string(), url: z.string(), expiresAt: z.number().int() }),
       },
     },
-    errors: [400, 401, 403, 404, 503],
+    errors: [400, 401, 403, 404, 409, 503],
   },
   {
     method: "get",

@@ -7,10 +7,11 @@ import { ActorTimeoutError } from "../../actors/index.ts";
 import { toGcj02 } from "../../geo/index.ts";
 import { ActorId, CoordSystem } from "../../protocol/index.ts";
 import type { LatLng } from "../../protocol/index.ts";
-import { fetchOrder, orderAccess } from "../access.ts";
+import { endedAt, fetchOrder, orderAccess, trackable } from "../access.ts";
 import type { Order } from "../access.ts";
 import { signToken } from "../auth.ts";
 import { ApiError } from "../errors.ts";
+import { TRACKING_GRACE_MS } from "../options.ts";
 import { CommandApplied } from "../../protocol/http.ts";
 import { principalOf, sendCommand } from "./commands.ts";
 import { contactFor, revealedContact } from "./contact.ts";
@@ -99,9 +100,18 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
   app.post("/:id/tracking-token", async (c) => {
     requireRole(c, ["store", "dispatcher", "admin"]);
     const order = await loadOrder(c.req.param("id"));
-    const decision = orderAccess(c.get("claims"), order, "tracking_link", deps.clock());
+    const now = deps.clock();
+    const decision = orderAccess(c.get("claims"), order, "tracking_link", now);
     if (!decision.ok) throw new ApiError(403, decision.code, decision.message);
-    const exp = Math.floor(deps.clock() / 1000) + deps.auth.trackingTokenTtlSeconds;
+    // A link for an order that ended more than the grace period ago would never open: say so.
+    const open = trackable(order, now);
+    if (!open.ok) throw new ApiError(409, open.code, open.message);
+    // For an ended order the token itself ends with the grace period, not a day later.
+    const ended = endedAt(order);
+    const exp = Math.min(
+      Math.floor(now / 1000) + deps.auth.trackingTokenTtlSeconds,
+      ended === null ? Number.MAX_SAFE_INTEGER : Math.floor((ended + TRACKING_GRACE_MS) / 1000),
+    );
     const token = await signToken(
       { role: "shopper", sub: order.shopperId ?? `order-${order.id}`, ord: order.id, exp },
       deps.auth.secret,

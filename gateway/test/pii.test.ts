@@ -520,12 +520,13 @@ describe("key rotation at the gateway", () => {
 describe("tracking links expire", () => {
   it("answers a delivered order's link until two hours after delivery, then tracking_expired", async () => {
     const orderId = await placed("expiry-1");
+    // The link goes to the shopper when the order is placed (a day's token).
+    const link = await post(`/v1/orders/${orderId}/tracking-token`, await store());
+    const t = link.body.token as string;
     await command(orderId, { type: "assign", courierId: "c-1" });
     await command(orderId, { type: "pick_up" });
     await command(orderId, { type: "deliver", pin: "4321" });
     const deliveredAt = (await orderView(orderId)).deliveredAt as number;
-    const link = await post(`/v1/orders/${orderId}/tracking-token`, await store());
-    const t = link.body.token as string;
     try {
       skew = deliveredAt + TRACKING_GRACE_MS - MIN - Date.now();
       const inside = await get(`/v1/orders/${orderId}/track`, t);
@@ -542,6 +543,32 @@ describe("tracking links expire", () => {
         4 * 3600,
       );
       expect((await get(`/v1/orders/${orderId}/track`, longDispatcher)).status).toBe(200);
+    } finally {
+      skew = 0;
+    }
+  });
+
+  it("mints a link for an ended order that expires with the grace period, and none after it", async () => {
+    const orderId = await placed("expiry-5");
+    await command(orderId, { type: "cancel", reason: "store_closed" });
+    const at = (await orderView(orderId)).cancellation.at as number;
+    const link = await post(`/v1/orders/${orderId}/tracking-token`, await store());
+    expect(link.status).toBe(201);
+    expect(link.body.expiresAt).toBe(Math.floor((at + TRACKING_GRACE_MS) / 1000) * 1000);
+    // An open order's link lasts the token's lifetime (a day).
+    const open = await placed("expiry-6");
+    const openLink = await post(`/v1/orders/${open}/tracking-token`, await store());
+    expect(openLink.body.expiresAt).toBeGreaterThan(Date.now() + 23 * 60 * MIN);
+    const longStore = await token({ role: "store", sub: "s-pii" }, 4 * 3600);
+    try {
+      skew = at + TRACKING_GRACE_MS + MIN - Date.now();
+      const late = await post(`/v1/orders/${orderId}/tracking-token`, longStore);
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe("tracking_expired");
+      // The token minted before: expired by its own `exp` now.
+      const used = await get(`/v1/orders/${orderId}/track`, link.body.token);
+      expect(used.status).toBe(401);
+      expect(used.body.error.code).toBe("token_expired");
     } finally {
       skew = 0;
     }
