@@ -7,11 +7,14 @@ export {
   JS_MESSAGE_TOO_LARGE,
   JS_WRONG_LAST_SEQUENCE,
   PublishRefusedError,
+  PublishInterruptedError,
   PublishTimeoutError,
   TopologyError,
   TopologyMissingError,
 } from "./errors.ts";
 export { fnv1a32, partitionOf, Subjects } from "./subjects.ts";
+export { domainApi, ensureHubHistory, hubHistoryConfigs, hubHistoryNames } from "./hub.ts";
+export type { CityHistorySource, HubHistoryOptions, HubHistoryStreams } from "./hub.ts";
 export { destroyTopology, ensureTopology, Topology, topologyDefaults } from "./topology.ts";
 export type { TopologyHandles, TopologyMode, TopologyOptions } from "./topology.ts";
 export type { ActorAddress, PubAck } from "./types.ts";

@@ -127,11 +127,7 @@ export class ActorHost {
     const { nc, topology } = this.#o;
     this.#handles = await ensureTopology(nc, topology, { mode: this.#o.topologyMode ?? "apply" });
     this.#publisher = new AckedPublisher(nc);
-    const watch = await this.#handles.leases.watch({ key: ">" });
-    this.#watch = watch;
-    void (async () => {
-      for await (const entry of watch) this.#observe(entry);
-    })().catch((err) => this.#log.error({ err }, "lease watch ended"));
+    await this.#startWatch();
     await this.#heartbeat();
     this.#loop = setInterval(() => void this.#tick(), Math.min(250, this.#renewMs / 2));
     this.#log.info({ partitions: topology.partitions }, "actor host started");
@@ -167,6 +163,37 @@ export class ActorHost {
   }
   #pausedRenewals = false;
 
+  async #startWatch(): Promise<void> {
+    const watch = await this.#handles!.leases.watch({ key: ">" });
+    this.#watch = watch;
+    this.#watchStartedAt = performance.now();
+    void (async () => {
+      for await (const entry of watch) this.#observe(entry);
+    })().catch((err) => this.#log.error({ err }, "lease watch ended"));
+  }
+  #watchStartedAt = 0;
+
+  /**
+   * The watch is an ordered consumer on one NATS server; when that server dies (a member of a
+   * cluster) nats.js 3.4 may never recreate it, and a host seeing no lease changes takes every
+   * lease for expired and cannot acquire any (its revisions are stale). Its own heartbeat, written
+   * every renewal, must come back through the watch: when it has not for twice the TTL, the
+   * watch is replaced (a new one replays the latest value of every key).
+   */
+  async #checkWatch(): Promise<void> {
+    const limit = 2 * this.#ttl;
+    const now = performance.now();
+    const own = this.#observed.get(`host.${this.hostId}`);
+    if (now - this.#watchStartedAt < limit || (own && now - own.seenAt < limit)) return;
+    if (now - this.#lastRenewOk > limit) return; // NATS itself is unreachable: nothing to fix here
+    this.#log.warn(
+      { silentMs: Math.round(now - (own?.seenAt ?? 0)) },
+      "lease watch stalled; restarting it",
+    );
+    this.#watch?.stop();
+    await this.#startWatch();
+  }
+
   #observe(entry: KvWatchEntry): void {
     const previous = this.#observed.get(entry.key);
     if (entry.operation !== "PUT") {
@@ -195,6 +222,7 @@ export class ActorHost {
       if (now - this.#lastRenew >= this.#renewMs) {
         this.#lastRenew = now;
         await Promise.all([this.#heartbeat(), this.#renewAll()]);
+        await this.#checkWatch();
       }
       await this.#rebalance();
     } catch (err) {

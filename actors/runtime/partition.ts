@@ -10,6 +10,7 @@
  */
 import type { JetStreamClient, ConsumerMessages } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
+import { TimeoutError } from "@nats-io/transport-node";
 import type { NatsConnection, Msg, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { AckedPublisher, fnv1a32, partitionOf, PublishRefusedError } from "../../nats/index.ts";
@@ -85,6 +86,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A command reader silent this long (no command, no heartbeat) is taken for dead. */
 const READER_STALL_MS = 6_000;
 
+/**
+ * nats-server 2.9.10, while a member of its cluster is down, places about a third of new R1
+ * ephemeral consumers (ordered consumers, KV key listings) on the missing member and never
+ * answers the request (measured; later servers skip offline peers). A few more attempts get past
+ * it, where failing the partition start would wait for the next lease cycle each time.
+ */
+async function creatingConsumer<T>(create: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await create();
+    } catch (err) {
+      if (!(err instanceof TimeoutError) || attempt >= attempts) throw err;
+    }
+  }
+}
+
 export class PartitionWorker {
   readonly partition: number;
   readonly #d: PartitionDeps;
@@ -138,12 +155,14 @@ export class PartitionWorker {
         if (!err) void this.#answerQuery(msg);
       },
     });
-    const consumer = await js.consumers.get(topology.streams.commands, {
-      filter_subjects: topology.subjects.commandFilter(this.partition),
-      ...(this.#checkpoint > 0
-        ? { deliver_policy: "by_start_sequence" as const, opt_start_seq: this.#checkpoint + 1 }
-        : { deliver_policy: "all" as const }),
-    });
+    const consumer = await creatingConsumer(() =>
+      js.consumers.get(topology.streams.commands, {
+        filter_subjects: topology.subjects.commandFilter(this.partition),
+        ...(this.#checkpoint > 0
+          ? { deliver_policy: "by_start_sequence" as const, opt_start_seq: this.#checkpoint + 1 }
+          : { deliver_policy: "all" as const }),
+      }),
+    );
     // Small pulls keep bursts short: a burst is routed in one go before any ack is handled.
     // A server sends an idle heartbeat every second while a pull waits.
     this.#messages = await consumer.consume({
@@ -521,12 +540,15 @@ export class PartitionWorker {
 
   async #loadTimers(): Promise<void> {
     const kv = this.#d.timersKv;
-    const keys: string[] = [];
-    for await (const key of await kv.keys(
-      this.#d.topology.subjects.timerPartitionFilter(this.partition),
-    )) {
-      keys.push(key);
-    }
+    const keys = await creatingConsumer(async () => {
+      const listed: string[] = [];
+      for await (const key of await kv.keys(
+        this.#d.topology.subjects.timerPartitionFilter(this.partition),
+      )) {
+        listed.push(key);
+      }
+      return listed;
+    });
     for (const key of keys) {
       const entry = await kv.get(key);
       if (!entry || entry.operation !== "PUT") continue;
