@@ -16,7 +16,7 @@ import { findCertificate } from "../db/index.ts";
 import { TestClient } from "../gateway/test/helpers.ts";
 import { startPrivateNats } from "./nats-server.ts";
 import type { PrivateNats } from "./nats-server.ts";
-import { waitFor } from "./nats-helpers.ts";
+import { NATS_URL, waitFor } from "./nats-helpers.ts";
 import { startStack } from "./stack.ts";
 import pino from "pino";
 import { Projector } from "../projector/index.ts";
@@ -24,12 +24,14 @@ import type { Stack } from "./stack.ts";
 
 const run = promisify(execFile);
 const NATS_PORT = 14_522;
-const MQTT_PORT = 11_885;
+// `npm run test:cluster` runs this file on its cluster (NATS_URL), whose servers take MQTT too.
+const CLUSTER_MQTT_PORT = process.env.XIANDA_TEST_MQTT_PORT;
+const MQTT_PORT = CLUSTER_MQTT_PORT ? Number(CLUSTER_MQTT_PORT) : 11_885;
 const VAN = "van-e2e";
 const DRIVER = "c-van-e2e";
 const dispatcher = { role: "dispatcher", id: "d-1" } as const;
 
-let server: PrivateNats;
+let server: PrivateNats | null = null;
 let stack: Stack;
 let logger: MqttClient;
 let topic: string;
@@ -65,8 +67,8 @@ async function handOff(orderId: string, code: string, compartmentId: string) {
 }
 
 beforeAll(async () => {
-  server = await startPrivateNats(NATS_PORT, { mqttPort: MQTT_PORT });
-  stack = await startStack({ natsUrl: server.url, certificateSettleMs: 300 });
+  if (!CLUSTER_MQTT_PORT) server = await startPrivateNats(NATS_PORT, { mqttPort: MQTT_PORT });
+  stack = await startStack({ natsUrl: server?.url ?? NATS_URL, certificateSettleMs: 300 });
   topic = `${stack.topology.subjects.namespace}/fleet/vehicle/${VAN}/temp`;
   const configured = await stack.actors.call(
     { type: "vehicle", id: VAN },

@@ -4,11 +4,13 @@ import type { TopologyOptions } from "../nats/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+/** Stream and bucket replicas of test topologies: 3 when `npm run test:cluster` runs the suite. */
+export const REPLICAS = Number(process.env.XIANDA_REPLICAS ?? "1");
 
 /** A topology with a namespace of its own, so test files never see each other's data. */
 export function testTopology(options: Partial<TopologyOptions> = {}): Topology {
   const namespace = `t${Math.random().toString(36).slice(2, 10)}`;
-  return new Topology({ namespace, partitions: 8, ...options });
+  return new Topology({ namespace, partitions: 8, replicas: REPLICAS, ...options });
 }
 
 export async function connectForTest(name: string): Promise<NatsConnection> {
