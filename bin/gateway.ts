@@ -9,8 +9,10 @@ import pino from "pino";
 import { ActorClient } from "../actors/index.ts";
 import { connectRedis, createRateLimiter } from "../db/index.ts";
 import {
+  createFallbackRateLimiter,
   createFileProofStore,
   createGateway,
+  createMemoryRateLimiter,
   parseWebhookEndpoints,
   WebhookService,
 } from "../gateway/index.ts";
@@ -23,7 +25,18 @@ import { publicJwks } from "../coldchain/index.ts";
 import { piiKeyring } from "./pii.ts";
 
 const config = loadConfig();
+
 const log = pino({ level: config.LOG_LEVEL, base: { service: "gateway" } });
+
+/** A warning at most every 10 s (an outage would otherwise log on every call). */
+function throttledWarn(msg: string): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    if (Date.now() - last < 10_000) return;
+    last = Date.now();
+    log.warn({ err }, msg);
+  };
+}
 if (!config.XIANDA_AUTH_SECRET) {
   log.fatal("XIANDA_AUTH_SECRET is required: every gateway of a deployment signs with it");
   process.exit(1);
@@ -37,7 +50,14 @@ const nc = await connectNats({
 const topology = topologyFrom(config);
 await awaitTopology(nc, topology, log);
 const actors = new ActorClient({ nc, topology });
-const redis = config.REDIS_URL ? await connectRedis({ url: config.REDIS_URL }) : null;
+const redis = config.REDIS_URL
+  ? await connectRedis({
+      url: config.REDIS_URL,
+      // Commands fail at once while Redis is away (rather than queue until it returns).
+      disableOfflineQueue: true,
+      onError: throttledWarn("Redis connection lost; reconnecting"),
+    })
+  : null;
 if (!redis) log.warn("REDIS_URL unset: location rate limits are per gateway process");
 // Certificates and temperature charts read the history database; without one those routes
 // answer 503 (a gateway in front of a deployment without Postgres still serves the rest).
@@ -55,11 +75,16 @@ const gateway = createGateway({
   auth: { secret: config.XIANDA_AUTH_SECRET },
   ...(redis
     ? {
-        rateLimiter: createRateLimiter(redis, {
-          name: "courier-location",
-          limit: config.LOCATION_RATE_PER_S,
-          windowMs: 1000,
-        }),
+        // Redis down or slow: each gateway limits on its own until it answers again.
+        rateLimiter: createFallbackRateLimiter(
+          createRateLimiter(redis, {
+            name: "courier-location",
+            limit: config.LOCATION_RATE_PER_S,
+            windowMs: 1000,
+          }),
+          createMemoryRateLimiter({ limit: config.LOCATION_RATE_PER_S, windowMs: 1000 }),
+          { onFailure: throttledWarn("Redis rate limiter unavailable; limiting in this process") },
+        ),
       }
     : {}),
   limits: { locationRate: config.LOCATION_RATE_PER_S },

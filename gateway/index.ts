@@ -5,7 +5,7 @@
 export { createGateway } from "./gateway.ts";
 export { signToken, verifyToken, bearerToken } from "./auth.ts";
 export type { TokenClaims, TokenOptions } from "./auth.ts";
-export { createMemoryRateLimiter } from "./rate-limit.ts";
+export { createFallbackRateLimiter, createMemoryRateLimiter } from "./rate-limit.ts";
 export type { MemoryRateLimiterOptions } from "./rate-limit.ts";
 export { ApiError, AuthError } from "./errors.ts";
 export { CloseCode } from "./live/connection.ts";

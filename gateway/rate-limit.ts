@@ -52,3 +52,63 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Gate
     },
   };
 }
+
+export interface FallbackRateLimiterOptions {
+  /** How long to wait for the shared limiter before using the local one (ms). Default 150. */
+  timeoutMs?: number;
+  /** After a failure, the shared limiter is not asked again for this long (ms). Default 1000. */
+  retryAfterMs?: number;
+  /** Told about each failure of the shared limiter (log it; it is already counted). */
+  onFailure?: (err: unknown) => void;
+  clock?: () => number;
+}
+
+/**
+ * The shared limiter (Redis) with a local one behind it: when Redis is down or slow, each
+ * gateway keeps limiting on its own (allowing at most the full limit per process) instead of
+ * holding every location fix until Redis returns, and tries Redis again after `retryAfterMs`.
+ * Rate limits are a guard, not a record: a short outage may let a client send a few times its
+ * limit across gateways, never stop the couriers' positions or the shops' orders.
+ */
+export function createFallbackRateLimiter(
+  shared: GatewayRateLimiter,
+  local: GatewayRateLimiter,
+  options: FallbackRateLimiterOptions = {},
+): GatewayRateLimiter & { readonly failures: number; readonly degraded: boolean } {
+  const timeoutMs = options.timeoutMs ?? 150;
+  const retryAfterMs = options.retryAfterMs ?? 1000;
+  const clock = options.clock ?? Date.now;
+  let failures = 0;
+  let skipUntil = 0;
+  return {
+    get failures() {
+      return failures;
+    },
+    get degraded() {
+      return clock() < skipUntil;
+    },
+    async consume(key, cost = 1) {
+      if (clock() >= skipUntil) {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          return await Promise.race([
+            shared.consume(key, cost),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(
+                () => reject(new Error(`shared rate limiter: no answer in ${timeoutMs} ms`)),
+                timeoutMs,
+              );
+            }),
+          ]);
+        } catch (err) {
+          failures++;
+          skipUntil = clock() + retryAfterMs;
+          options.onFailure?.(err);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return local.consume(key, cost);
+    },
+  };
+}

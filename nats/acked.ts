@@ -11,7 +11,7 @@
  */
 import { createInbox, headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { PublishRefusedError, PublishTimeoutError } from "./errors.ts";
+import { PublishInterruptedError, PublishRefusedError, PublishTimeoutError } from "./errors.ts";
 import type { PubAck } from "./types.ts";
 
 export interface PublishOptions {
@@ -36,6 +36,9 @@ interface Pending {
 }
 
 const decoder = new TextDecoder();
+
+/** After a reconnect, publishes still unacknowledged this long are failed (retried). */
+const RECONNECT_GRACE_MS = 1000;
 
 export class AckedPublisher {
   readonly #nc: NatsConnection;
@@ -67,6 +70,30 @@ export class AckedPublisher {
     });
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(250, this.#timeoutMs / 4));
     this.#sweeper.unref();
+    // An ack travels on the connection its publish went out on: when that connection drops, the
+    // acks still awaited can never come. Fail them now (callers retry with the same message id)
+    // rather than after the time-out. Publishes made while reconnecting go out on the new
+    // connection, but a server that has just restarted drops what reaches its streams before
+    // JetStream is up, without an answer: whatever of those is still unacknowledged a moment
+    // after the reconnect fails too, so a restart costs about a second, not the time-out.
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect") this.#interrupt([...this.#pending.keys()]);
+        if (s.type === "reconnect") {
+          const sent = [...this.#pending.keys()];
+          setTimeout(() => this.#interrupt(sent), RECONNECT_GRACE_MS).unref();
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  #interrupt(ids: readonly number[]): void {
+    for (const id of ids) {
+      const pending = this.#pending.get(id);
+      if (!pending) continue;
+      this.#pending.delete(id);
+      pending.reject(new PublishInterruptedError(pending.subject));
+    }
   }
 
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PubAck> {

@@ -19,12 +19,24 @@ export class PublishRefusedError extends Error {
 
 /** No PubAck arrived in time; the message may or may not be stored (retry with the same id). */
 export class PublishTimeoutError extends Error {
-  override readonly name = "PublishTimeoutError";
+  override readonly name: string = "PublishTimeoutError";
   constructor(
     readonly subject: string,
     readonly timeoutMs: number,
+    message = `no ack for publish to ${subject} within ${timeoutMs} ms`,
   ) {
-    super(`no ack for publish to ${subject} within ${timeoutMs} ms`);
+    super(message);
+  }
+}
+
+/**
+ * The connection dropped while a publish waited for its ack: the ack cannot come any more (the
+ * message may or may not be stored). Retry with the same `Nats-Msg-Id`, at once.
+ */
+export class PublishInterruptedError extends PublishTimeoutError {
+  override readonly name = "PublishInterruptedError";
+  constructor(subject: string) {
+    super(subject, 0, `the connection dropped before the ack for ${subject}; it may be stored`);
   }
 }
 

@@ -7,6 +7,7 @@ export {
   JS_MESSAGE_TOO_LARGE,
   JS_WRONG_LAST_SEQUENCE,
   PublishRefusedError,
+  PublishInterruptedError,
   PublishTimeoutError,
   TopologyError,
   TopologyMissingError,

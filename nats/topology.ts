@@ -3,7 +3,7 @@
  * idempotently at start by every process that uses them (creating what is missing, updating
  * what may change, refusing what cannot).
  */
-import { jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import type { JetStreamManager, StreamConfig } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { KV } from "@nats-io/kv";
@@ -39,6 +39,14 @@ export interface TopologyOptions {
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a KV operation (an actor's record, a lease, a timer) waits for its answer. A server
+ * that has just restarted drops the requests that reach it before JetStream is up, without an
+ * answer: with the client's default of 5 s, a host would then sit on a lease renewal longer than
+ * the lease lives, and another host would take its partitions while it still works them.
+ */
+export const KV_TIMEOUT_MS = 2000;
 
 export function topologyDefaults(options: Partial<TopologyOptions> = {}): TopologyOptions {
   return {
@@ -193,7 +201,7 @@ export async function ensureTopology(
   for (const config of topology.streamConfigs()) {
     await ensureStream(jsm, config);
   }
-  const kvm = new Kvm(nc);
+  const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
   const kvOptions = { history: 1, storage: "file", replicas: topology.options.replicas } as const;
   const [actors, timers, leases, positions] = await Promise.all([
     kvm.create(topology.buckets.actors, {
@@ -238,7 +246,7 @@ async function checkTopology(
       }
     }
   }
-  const kvm = new Kvm(nc);
+  const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
   const open = async (bucket: string): Promise<KV | null> => {
     const current = await streamConfig(jsm, `KV_${bucket}`);
     if (current === null) {

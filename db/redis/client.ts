@@ -20,6 +20,11 @@ export interface RedisOptions {
    * commands issued meanwhile fail with their own errors). Default: ignore.
    */
   onError?: (error: Error) => void;
+  /**
+   * Fail commands at once while the connection is down, instead of queueing them until it is
+   * back (a caller with a fallback wants to know now). Default false.
+   */
+  disableOfflineQueue?: boolean;
 }
 
 export type ResolvedRedisOptions = Required<RedisOptions>;
@@ -32,6 +37,7 @@ export function redisOptions(options: RedisOptions = {}): ResolvedRedisOptions {
     connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     maxReconnectDelayMs: options.maxReconnectDelayMs ?? 5_000,
     onError: options.onError ?? (() => {}),
+    disableOfflineQueue: options.disableOfflineQueue ?? false,
   };
 }
 
@@ -54,6 +60,7 @@ export async function connectRedis(options: RedisOptions = {}): Promise<RedisHan
   let connected = false;
   const client = createClient({
     url: resolved.url,
+    disableOfflineQueue: resolved.disableOfflineQueue,
     socket: {
       connectTimeout: resolved.connectTimeoutMs,
       reconnectStrategy: (retries, cause) =>

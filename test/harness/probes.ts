@@ -87,7 +87,7 @@ export class ProbeLoad {
           const outcome = await this.#client.call(
             { type: "probe", id },
             { type: "add", n },
-            { id: `${id}-${n}`, timeoutMs: 2000 },
+            { id: `${id}-${n}`, timeoutMs: 1000 },
           );
           if (outcome.ok) break;
           throw new Error(`${id} add ${n} refused: ${outcome.refusal.code}`);
@@ -122,6 +122,11 @@ export class ProbeLoad {
       }
       return { partition, probe, gapMs, from: start };
     });
+  }
+
+  /** Per partition, when a command was last applied (0: never). */
+  lastApplied(): number[] {
+    return this.#applied.map((times) => times.at(-1) ?? 0);
   }
 
   /** The longest gap of any partition within [from, to]. */
