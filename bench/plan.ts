@@ -5,8 +5,9 @@
  * gap to the best known on the instances with equal vehicles (distances are comparable only
  * there), the extra vehicles on the others, and the mean time.
  *
- * - `BENCH_PLAN_SAMPLE`: instances per class (6 classes per size) for every size, or `all`;
- *   default a fixed sample of 28 instances (about 12 minutes).
+ * - `BENCH_PLAN_SAMPLE`: instances per class (6 classes per size) for every size, `all`, or
+ *   `quick` (one instance per class of 100 tasks, one of 200, 400 and 1,000: about 2.5 minutes,
+ *   what `npm run bench` runs); default a fixed sample of 28 instances (about 12 minutes).
  * - `BENCH_PLAN_SIZES`: sizes to run, e.g. `100,200` (default all six).
  * - `BENCH_PLAN_SEED`: planner seed (default 1).
  * - `LI_LIM_DIR`: where the instances are (default ../shared/data/li_lim_pdptw).
@@ -24,6 +25,8 @@ interface Size {
   perClass: number;
   /** Classes in the default sample when fewer than all six. */
   classes?: string[];
+  /** The quick sample: instances per class and the classes (none: the size is skipped). */
+  quick?: { perClass: number; classes?: string[] };
   targetVehicleShare: number | null;
   targetGap: number | null;
 }
@@ -34,6 +37,7 @@ const SIZES: Size[] = [
     folder: "li_lim_100",
     timeLimitS: 5,
     perClass: 2,
+    quick: { perClass: 1 },
     targetVehicleShare: 90,
     targetGap: 3,
   },
@@ -42,6 +46,7 @@ const SIZES: Size[] = [
     folder: "li_lim_200",
     timeLimitS: 30,
     perClass: 1,
+    quick: { perClass: 1, classes: ["LR1"] },
     targetVehicleShare: null,
     targetGap: 5,
   },
@@ -51,6 +56,7 @@ const SIZES: Size[] = [
     timeLimitS: 30,
     perClass: 1,
     classes: ["LC1", "LR2", "LRC1"],
+    quick: { perClass: 1, classes: ["LRC1"] },
     targetVehicleShare: null,
     targetGap: 5,
   },
@@ -78,6 +84,7 @@ const SIZES: Size[] = [
     timeLimitS: 60,
     perClass: 1,
     classes: ["LC1", "LR2", "LRC1"],
+    quick: { perClass: 1, classes: ["LR2"] },
     targetVehicleShare: null,
     targetGap: 10,
   },
@@ -105,8 +112,11 @@ function sample(names: string[], size: Size, env: string | undefined): string[] 
       picked.push(...members);
       continue;
     }
-    const perClass = env === undefined ? size.perClass : Number(env);
-    if (env === undefined && size.classes && !size.classes.includes(cls)) continue;
+    if (env === "quick") {
+      if (!size.quick || (size.quick.classes && !size.quick.classes.includes(cls))) continue;
+    } else if (env === undefined && size.classes && !size.classes.includes(cls)) continue;
+    const perClass =
+      env === "quick" ? size.quick!.perClass : env === undefined ? size.perClass : Number(env);
     // Spread the picks evenly over the class, from the middle of each stretch: instance 1 of a
     // class has its tightest windows, which makes it one of the easier ones.
     for (let k = 0; k < Math.min(perClass, members.length); k++) {
