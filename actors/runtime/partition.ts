@@ -235,6 +235,8 @@ export class PartitionWorker {
       }
     })().catch(() => undefined);
     this.#readerWatch = setInterval(() => {
+      // A reader waiting for room (its actors busy) asks for nothing and hears nothing: not dead.
+      if (this.#capacityWaiter !== null) this.#readerAlive = performance.now();
       if (this.#closing || performance.now() - this.#readerAlive < READER_STALL_MS) return;
       this.#d.log.warn(
         { partition: this.partition, silentMs: Math.round(performance.now() - this.#readerAlive) },
@@ -257,6 +259,7 @@ export class PartitionWorker {
       if (this.#inFlight() >= options.maxInFlight) {
         await new Promise<void>((resolve) => (this.#capacityWaiter = resolve));
         this.#capacityWaiter = null;
+        this.#readerAlive = performance.now();
       }
     }
   }
