@@ -14,6 +14,13 @@ export { vehicleLogic } from "./vehicle/logic.ts";
 export type { VehicleState } from "./vehicle/types.ts";
 export { marketLogic } from "./market/logic.ts";
 export type { MarketState } from "./market/types.ts";
+export { waveLogic, viewWave, closingTimer } from "./wave/logic.ts";
+export type { WaveView } from "./wave/logic.ts";
+export type { RouteStop, VanRoute, WaveOrder, WavePlan, WaveState } from "./wave/types.ts";
+export { WavePlanner, problemInstance, visitsOf } from "./wave/planner.ts";
+export type { WavePlannerOptions } from "./wave/planner.ts";
+export { evaluateRoute } from "./wave/routes.ts";
+export type { WaveProblem } from "./wave/routes.ts";
 
 import { courierLogic } from "./courier/logic.ts";
 import { marketLogic } from "./market/logic.ts";
@@ -22,6 +29,7 @@ import { probeLogic } from "./probe/logic.ts";
 import { storeLogic } from "./store/logic.ts";
 import type { AnyActorLogic } from "./types.ts";
 import { vehicleLogic } from "./vehicle/logic.ts";
+import { waveLogic } from "./wave/logic.ts";
 
 /** Every actor type a production host runs. */
 export const allActorLogics: readonly AnyActorLogic[] = [
@@ -30,5 +38,6 @@ export const allActorLogics: readonly AnyActorLogic[] = [
   courierLogic,
   vehicleLogic,
   marketLogic,
+  waveLogic,
   probeLogic,
 ];

@@ -7,7 +7,13 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { connectNats } from "../nats/index.ts";
 import { loadConfig } from "./config.ts";
-import { actorHostFrom, telemetrySingleton, topologyFrom, trackerSingleton } from "./wiring.ts";
+import {
+  actorHostFrom,
+  telemetrySingleton,
+  topologyFrom,
+  trackerSingleton,
+  wavePlannerSingleton,
+} from "./wiring.ts";
 
 const config = loadConfig();
 const log = pino({ level: config.LOG_LEVEL, base: { service: "actor-host" } });
@@ -20,7 +26,8 @@ const nc = await connectNats({
 const topology = topologyFrom(config);
 const tracker = trackerSingleton(config, topology, log);
 const telemetry = telemetrySingleton(config, topology, log);
-const host = actorHostFrom(config, nc, topology, log, [tracker, telemetry]);
+const waves = wavePlannerSingleton(config, topology, log);
+const host = actorHostFrom(config, nc, topology, log, [tracker, telemetry, waves]);
 await host.start();
 
 const server = createServer(async (req, res) => {

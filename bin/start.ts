@@ -42,7 +42,13 @@ import { piiKeyring } from "./pii.ts";
 import { actorCityAdmin } from "./demo-flows.ts";
 import { ensureNats, NatsServerMissingError } from "./nats-server.ts";
 import type { LocalNats } from "./nats-server.ts";
-import { actorHostFrom, telemetrySingleton, topologyFrom, trackerSingleton } from "./wiring.ts";
+import {
+  actorHostFrom,
+  telemetrySingleton,
+  topologyFrom,
+  trackerSingleton,
+  wavePlannerSingleton,
+} from "./wiring.ts";
 import { certificateSigner, openHistory } from "./history.ts";
 import { publicJwks } from "../coldchain/index.ts";
 import { Projector } from "../projector/index.ts";
@@ -112,7 +118,8 @@ const nc = await connectNats({ servers: nats.url, name: "xianda-start" });
 const topology = topologyFrom(config);
 const tracker = trackerSingleton(config, topology, log);
 const telemetry = telemetrySingleton(config, topology, log);
-const host = actorHostFrom(config, nc, topology, log, [tracker, telemetry]);
+const waves = wavePlannerSingleton(config, topology, log);
+const host = actorHostFrom(config, nc, topology, log, [tracker, telemetry, waves]);
 await host.start();
 const actors = new ActorClient({ nc, topology });
 // History (PGlite under DATA_DIR unless DATABASE_URL) and the projector that fills it and

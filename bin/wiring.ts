@@ -1,7 +1,7 @@
 /** Building the runtime's parts from the typed config: shared by every entry point. */
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
+import { ActorClient, ActorHost, allActorLogics, WavePlanner } from "../actors/index.ts";
 import type { Singleton } from "../actors/index.ts";
 import { EtaModel, OsrmClient } from "../geo/index.ts";
 import { connectNats, ensureTopology, Topology, TopologyMissingError } from "../nats/index.ts";
@@ -90,6 +90,37 @@ export function telemetrySingleton(
         async stop() {
           current = null;
           await bridge.stop();
+          actors.close();
+          await own.drain();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The wave planner (each wave's `plan_requested` → a plan on a worker thread → `plan_ready`)
+ * runs once per deployment, on the host holding partition 2.
+ */
+export function wavePlannerSingleton(config: Config, topology: Topology, log: Logger): Singleton {
+  return {
+    name: "wave-planner",
+    partition: 2 % topology.partitions,
+    async start() {
+      // The tracker's user fits: it reads EVT through ordered consumers and sends commands.
+      const credentials = config.NATS_CREDS_TRACKER ?? config.NATS_CREDS;
+      const own = await connectNats({
+        servers: config.NATS_URL,
+        name: "xianda-wave-planner",
+        ...(credentials ? { credentialsFile: credentials } : {}),
+      });
+      await ensureTopology(own, topology, { mode: "check" });
+      const actors = new ActorClient({ nc: own, topology });
+      const planner = new WavePlanner({ nc: own, topology, actors, log });
+      await planner.start();
+      return {
+        async stop() {
+          await planner.stop();
           actors.close();
           await own.drain();
         },
