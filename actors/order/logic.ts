@@ -91,6 +91,7 @@ import { accept, emit, refuse } from "../logic.ts";
 import type { ActorLogic, ActorRef, Effect, TurnContext, TurnResult } from "../types.ts";
 import { OrderMessage } from "../../protocol/actors/order.ts";
 import type { StoreMessage } from "../../protocol/actors/store.ts";
+import type { WaveMessage } from "../../protocol/actors/wave.ts";
 import type {
   ColdChain,
   CourierJobMessage,
@@ -118,6 +119,7 @@ const CARRYING: readonly OrderStatus[] = ["picked_up", "at_customer"];
 const AFTER_PICKUP: readonly OrderStatus[] = [
   "picked_up",
   "at_customer",
+  "at_pickup_point",
   "delivered",
   "delivery_failed",
   "returned",
@@ -233,7 +235,8 @@ function unloadFromVehicle(order: Order): readonly Effect[] {
 
 /** Tells the market the order waits for a courier, unless it is held (a held order is not offered). */
 function waitingForCourier(order: Order): readonly Effect[] {
-  if (order.hold !== null || !inStatus(order, POOL)) return [];
+  // A wave order waits for its wave's van, not for the market's couriers.
+  if (order.wave !== null || order.hold !== null || !inStatus(order, POOL)) return [];
   return [
     toMarket(order, {
       type: "order_ready",
@@ -276,7 +279,7 @@ function assignedEffects(order: Order, courierId: string): readonly Effect[] {
 /** Tells the market, which owns the order's offers, something only the order knows. */
 function toMarketIfQueued(order: Order, msg: MarketOrderMessage): readonly Effect[] {
   // The market hears of an order first on acceptance (order_ready): before that it has nothing.
-  return order.acceptedAt === null ? [] : [toMarket(order, msg)];
+  return order.acceptedAt === null || order.wave !== null ? [] : [toMarket(order, msg)];
 }
 
 // ---- state helpers ----
@@ -363,9 +366,11 @@ function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result
     failure: null,
     cancellation: null,
     coldChain: null,
+    wave: msg.wave ? { waveId: msg.wave.waveId } : null,
     timeline: [{ status: "created", at: ctx.now, by: by?.role ?? ctx.origin }],
   };
   return accept(order, [
+    ...joinWave(order, msg),
     emit("created", {
       storeId: order.storeId,
       marketId: order.marketId,
@@ -392,6 +397,87 @@ function create(state: OrderState, msg: Msg<"create">, ctx: TurnContext): Result
 }
 
 const STORE_SIDE: Rule = { store: true, actor: true };
+
+/** How long before its promised time a wave order's door may be reached. */
+const WAVE_DOOR_WINDOW_MS = 2 * 3_600_000;
+
+/** A wave order joins its wave (which plans the vans) with what the planner needs. */
+function joinWave(order: Order, msg: Msg<"create">): readonly Effect[] {
+  if (msg.wave === undefined) return [];
+  const d = order.dropoff;
+  const destination =
+    d.kind === "pickup_point"
+      ? { kind: "pickup_point" as const, pickupPointId: d.pickupPointId }
+      : {
+          kind: "door" as const,
+          location: d.location,
+          window: { from: order.promisedAt - WAVE_DOOR_WINDOW_MS, to: order.promisedAt },
+        };
+  const join: WaveMessage = {
+    type: "join",
+    orderId: order.id,
+    storeId: order.storeId,
+    pickup: order.pickup,
+    destination,
+    load: msg.wave.load,
+    temperatureClass: order.temperatureClass,
+    pickupCode: order.pickupCode,
+  };
+  return [sendTo("wave", msg.wave.waveId, join)];
+}
+
+/** wave → order: its van left with it (the van's driver has it, as an assignment would say). */
+function waveOnVan(order: Order, msg: Msg<"wave_on_van">, ctx: TurnContext): Result {
+  if (order.wave === null) return refuse("not_a_wave_order", `order ${order.id} is not in a wave`);
+  if (!inStatus(order, ["created", ...POOL])) return accept(order); // cancelled: a fact in flight
+  const next = moved(order, "assigned", ctx, { courierId: msg.courierId });
+  return accept(next, [
+    emit("assigned", {
+      courierId: msg.courierId,
+      vehicleId: msg.vehicleId,
+      waveId: order.wave.waveId,
+    }),
+  ]);
+}
+
+function waveAtPickupPoint(
+  order: Order,
+  msg: Msg<"wave_at_pickup_point">,
+  ctx: TurnContext,
+): Result {
+  if (order.wave === null) return refuse("not_a_wave_order", `order ${order.id} is not in a wave`);
+  if (order.status === "at_pickup_point" || order.status === "cancelled") return accept(order);
+  if (!inStatus(order, ["assigned", "picked_up"])) return invalid(order, "be at the pickup point");
+  const next = moved(order, "at_pickup_point", ctx, { pickedUpAt: order.pickedUpAt ?? ctx.now });
+  return accept(next, [
+    emit("at_pickup_point", { pickupPointId: msg.pickupPointId, waveId: order.wave.waveId }),
+  ]);
+}
+
+/** The shopper took the goods at the point: delivered, as a door delivery reports it. */
+function waveCollected(order: Order, msg: Msg<"wave_collected">, ctx: TurnContext): Result {
+  if (order.wave === null) return refuse("not_a_wave_order", `order ${order.id} is not in a wave`);
+  if (order.status === "delivered") return accept(order);
+  if (order.status !== "at_pickup_point") return invalid(order, "be collected");
+  const next = moved(order, "delivered", ctx, {
+    deliveredAt: ctx.now,
+    proof: { photoRef: null, pinVerified: false },
+  });
+  return accept(next, [
+    emit("delivered", {
+      courierId: order.courierId,
+      onTime: ctx.now <= order.promisedAt,
+      lateByMs: Math.max(0, ctx.now - order.promisedAt),
+      photo: false,
+      pinVerified: false,
+      pickupPointId: msg.pickupPointId,
+      temperatureClass: order.temperatureClass,
+      pickedUpAt: order.pickedUpAt,
+      coldChain: order.coldChain,
+    }),
+    ...unloadFromVehicle(order),
+  ]);
+}
 
 function acceptOrder(order: Order, msg: Msg<"accept">, ctx: TurnContext): Result {
   if (order.status !== "created") return invalid(order, "accept");
@@ -844,7 +930,9 @@ function cancel(order: Order, msg: Msg<"cancel">, ctx: TurnContext): Result {
       toCourier(order.courierId, { type: "job_released", orderId: order.id, reason: "cancelled" }),
     );
   }
-  if (order.acceptedAt !== null) {
+  if (order.wave !== null) {
+    effects.push(sendTo("wave", order.wave.waveId, { type: "leave", orderId: order.id }));
+  } else if (order.acceptedAt !== null) {
     effects.push(toMarket(next, { type: "order_cancelled", orderId: next.id }));
   }
   effects.push(toStore(next, { type: "order_closed", orderId: next.id, reason: "cancelled" }));
@@ -1064,6 +1152,10 @@ function rule(msg: OrderMessage): Rule {
     case "cold_chain_excursion":
     case "cold_chain_excursion_ended":
       return {}; // checked in `transition`: from the vehicle actor only
+    case "wave_on_van":
+    case "wave_at_pickup_point":
+    case "wave_collected":
+      return { actor: true, operator: false }; // facts from the wave actor
   }
 }
 
@@ -1143,6 +1235,12 @@ function transition(state: OrderState, msg: OrderMessage, ctx: TurnContext): Res
       return cancel(order, msg, ctx);
     case "reveal_contact":
       return revealContact(order, msg, ctx);
+    case "wave_on_van":
+      return waveOnVan(order, msg, ctx);
+    case "wave_at_pickup_point":
+      return waveAtPickupPoint(order, msg, ctx);
+    case "wave_collected":
+      return waveCollected(order, msg, ctx);
   }
 }
 
@@ -1170,8 +1268,12 @@ function revealContact(order: Order, msg: Msg<"reveal_contact">, ctx: TurnContex
 /** What a query shows: everything but the pickup code and the delivery PIN. */
 export function viewOrder(state: OrderState): OrderView {
   if (state.status === "none") return state;
-  const { pickupCode: _code, deliveryPin, ...rest } = state;
-  return { ...rest, hasPickupCode: true, hasDeliveryPin: deliveryPin !== null };
+  const { pickupCode, deliveryPin, ...rest } = state;
+  const view = { ...rest, hasPickupCode: true as const, hasDeliveryPin: deliveryPin !== null };
+  // A wave order's code is the shopper's to show at the point, once the goods are there.
+  return state.wave !== null && state.status === "at_pickup_point"
+    ? { ...view, collectCode: pickupCode }
+    : view;
 }
 
 export const orderLogic: ActorLogic<OrderState, OrderMessage> = {

@@ -29,6 +29,7 @@ const Status = z.enum([
   "at_store",
   "picked_up",
   "at_customer",
+  "at_pickup_point",
   "delivered",
   "delivery_failed",
   "returned",
@@ -88,6 +89,7 @@ const PersistedOrder = z.object({
     .object({ reason: CancelReason, note: z.string().nullable(), by: z.string(), at: Time })
     .nullable(),
   coldChain: ColdChain.nullable().default(null),
+  wave: z.object({ waveId: z.string() }).nullable().default(null),
   timeline: z.array(z.object({ status: Status, at: Time, by: z.string() })),
 });
 

@@ -23,6 +23,8 @@ export type OrderStatus =
   | "at_store"
   | "picked_up"
   | "at_customer"
+  /** A wave order on the shelf of its community pickup point, waiting for the shopper. */
+  | "at_pickup_point"
   | "delivered"
   | "delivery_failed"
   | "returned"
@@ -128,6 +130,8 @@ export interface Order {
   } | null;
   /** The van compartment it was picked up into; null for orders not carried in a van. */
   readonly coldChain: ColdChain | null;
+  /** The scheduled wave it rides in (no on-demand dispatch then); null for on-demand orders. */
+  readonly wave: { readonly waveId: string } | null;
   /** Status changes, oldest first, at most `TIMELINE_LIMIT` (the oldest are dropped). */
   readonly timeline: readonly TimelineEntry[];
 }
@@ -146,6 +150,8 @@ export type OrderView =
   | (Omit<Order, "pickupCode" | "deliveryPin"> & {
       readonly hasPickupCode: true;
       readonly hasDeliveryPin: boolean;
+      /** A wave order at its pickup point: the code the shopper shows there. */
+      readonly collectCode?: string;
     });
 
 // ---- Commands the order sends to other actors: their inbound contracts, see logic.ts ----

@@ -42,6 +42,17 @@ type Result = TurnResult<WaveState>;
 const isOperator = (by: Principal | undefined) =>
   by !== undefined && (by.role === "dispatcher" || by.role === "admin");
 
+/**
+ * A fact for the order actor of an order that joined through one, on the wave's own authority
+ * (the staff member who confirmed an arrival speaks to the wave, not to each order).
+ */
+function toOrder(order: WaveOrder, msg: { type: string } & Record<string, unknown>): Effect[] {
+  if (!order.viaOrder) return [];
+  return [
+    { kind: "send", command: { to: { type: "order", id: order.orderId }, msg, asSelf: true } },
+  ];
+}
+
 export function initialWave(): WaveState {
   return {
     status: "new",
@@ -273,6 +284,7 @@ function onJoin(state: WaveState, msg: Msg<"join">, ctx: TurnContext): Result {
     temperatureClass: msg.temperatureClass,
     pickupCode: msg.pickupCode,
     joinedAt: existing?.joinedAt ?? ctx.now,
+    viaOrder: ctx.origin === "actor",
     status: "joined",
     atPointAt: null,
     collectedAt: null,
@@ -566,6 +578,13 @@ function onDeparture(state: WaveState, ctx: TurnContext): Result {
   ];
   if (left.length > 0)
     effects.push(emit("orders_unplanned", { orderIds: left, atDeparture: true }));
+  for (const route of state.plan?.routes ?? []) {
+    for (const v of route.visits) {
+      if (v.kind !== "pickup") continue;
+      const msg = { type: "wave_on_van", vehicleId: route.vehicleId, courierId: route.courierId };
+      effects.push(...toOrder(orders[v.orderId]!, msg));
+    }
+  }
   for (const id of [...points].sort()) {
     const point = state.pickupPoints[id]!;
     effects.push({
@@ -617,6 +636,9 @@ function onArriveAtPoint(state: WaveState, msg: Msg<"arrive_at_point">, ctx: Tur
       vehicleId: msg.vehicleId,
       orders: arriving.map((o) => ({ orderId: o.orderId, pickupCode: o.pickupCode })),
     }),
+    ...arriving.flatMap((o) =>
+      toOrder(o, { type: "wave_at_pickup_point", pickupPointId: msg.pickupPointId }),
+    ),
   ]);
 }
 
@@ -647,7 +669,10 @@ function onCollect(state: WaveState, msg: Msg<"collect">, ctx: TurnContext): Res
         [msg.orderId]: { ...order, status: "collected", collectedAt: ctx.now },
       },
     },
-    [emit("order_collected", { orderId: msg.orderId, pickupPointId: pointId })],
+    [
+      emit("order_collected", { orderId: msg.orderId, pickupPointId: pointId }),
+      ...toOrder(order, { type: "wave_collected", pickupPointId: pointId }),
+    ],
   );
 }
 

@@ -36,6 +36,8 @@ export interface WaveOrder {
   readonly temperatureClass: TemperatureClass;
   readonly pickupCode: string;
   readonly joinedAt: number;
+  /** Joined by its order actor (which then hears of the van, the point and the collection). */
+  readonly viaOrder: boolean;
   readonly status: WaveOrderStatus;
   /** When the goods reached the point (staff confirmation). */
   readonly atPointAt: number | null;

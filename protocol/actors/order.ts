@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ActorId, Fen, LatLng, PrincipalSchema, TemperatureClass } from "../ids.ts";
 import { DeclineReason, WithdrawReason } from "./offers.ts";
+import { WaveId, WaveLoad } from "./wave.ts";
 
 /** A point in time, in ms since the epoch. */
 export const EpochMs = z.number().int().nonnegative();
@@ -118,6 +119,12 @@ export const OrderMessage = z.discriminatedUnion("type", [
     deliveryPin: DeliveryPin.optional(),
     /** The shopper's contact, encrypted by the gateway; the order never sees the plaintext. */
     contact: EncryptedContact.optional(),
+    /**
+     * A scheduled-wave order (社区集单): it joins this wave instead of the market's on-demand
+     * dispatch; a van brings it to its pickup point (or door), where the shopper shows the
+     * pickup code.
+     */
+    wave: z.object({ waveId: WaveId, load: WaveLoad }).optional(),
   }),
   /**
    * An admin is about to read the shopper's contact unmasked: recorded (`contact_revealed`,
@@ -195,6 +202,12 @@ export const OrderMessage = z.discriminatedUnion("type", [
   /** The store (or a dispatcher) confirms a failed delivery's goods are back. */
   z.object({ type: z.literal("mark_returned"), note: Note.optional() }),
   z.object({ type: z.literal("cancel"), reason: CancelReason, note: Note.optional() }),
+  /** wave → order: the wave's vans left; this order rides with `courierId`'s van. */
+  z.object({ type: z.literal("wave_on_van"), vehicleId: ActorId, courierId: ActorId }),
+  /** wave → order: the point's staff confirmed the van's arrival; the goods wait on the shelf. */
+  z.object({ type: z.literal("wave_at_pickup_point"), pickupPointId: ActorId }),
+  /** wave → order: the shopper showed the pickup code at the point and took the goods. */
+  z.object({ type: z.literal("wave_collected"), pickupPointId: ActorId }),
 
   // ---- Facts from the courier and market actors (see actors/CONTRACT.md) ----
 
