@@ -7,7 +7,7 @@ import { EtaModel, OsrmClient } from "../geo/index.ts";
 import { connectNats, ensureTopology, Topology, TopologyMissingError } from "../nats/index.ts";
 import type { TopologyHandles } from "../nats/index.ts";
 import { TelemetryBridge } from "../telemetry/index.ts";
-import { Tracker } from "../tracking/index.ts";
+import { Tracker, WaveFeed } from "../tracking/index.ts";
 import type { Config } from "./config.ts";
 
 export function topologyFrom(config: Config): Topology {
@@ -99,8 +99,9 @@ export function telemetrySingleton(
 }
 
 /**
- * The wave planner (each wave's `plan_requested` → a plan on a worker thread → `plan_ready`)
- * runs once per deployment, on the host holding partition 2.
+ * The waves' services run once per deployment, on the host holding partition 2: the planner
+ * (each wave's `plan_requested` → a plan on a worker thread → `plan_ready`) and the wave feed
+ * (routes to drivers, plan changes and alerts to the console).
  */
 export function wavePlannerSingleton(config: Config, topology: Topology, log: Logger): Singleton {
   return {
@@ -118,8 +119,11 @@ export function wavePlannerSingleton(config: Config, topology: Topology, log: Lo
       const actors = new ActorClient({ nc: own, topology });
       const planner = new WavePlanner({ nc: own, topology, actors, log });
       await planner.start();
+      const feed = new WaveFeed({ nc: own, topology, log });
+      await feed.start();
       return {
         async stop() {
+          feed.stop();
           await planner.stop();
           actors.close();
           await own.drain();

@@ -17,6 +17,7 @@ import {
   PickupCode,
 } from "./actors/order.ts";
 import { StoreProblemKind } from "./actors/store.ts";
+import { WaveId, WaveLoad } from "./actors/wave.ts";
 import { ActorId, LatLng, TemperatureClass } from "./ids.ts";
 import { CoordSystem } from "./live.ts";
 
@@ -105,6 +106,8 @@ export const CreateOrderBody = z.strictObject({
   coord: CoordSystem.optional(),
   /** The shopper's name, phone and address (a door drop-off needs the address): encrypted at the edge. */
   contact: ShopperContact.optional(),
+  /** A scheduled-wave order (社区集单): the wave `<market>-<yyyymmdd>-<slot>` and the goods' size. */
+  wave: z.strictObject({ waveId: WaveId, load: WaveLoad }).optional(),
 });
 export type CreateOrderBody = z.infer<typeof CreateOrderBody>;
 

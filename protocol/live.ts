@@ -232,6 +232,34 @@ export const AlertFrame = z.object({
   at: z.number().int(),
 });
 
+/** A stop of a wave van's route as the driver app shows it. */
+export const WaveStopFrame = z.object({
+  kind: z.enum(["pickup", "dropoff"]),
+  place: z.string().max(80),
+  location: Point,
+  orderIds: z.array(ActorId).max(4000),
+  arriveAt: z.number().int(),
+});
+
+/** A wave's van route went live (to the van's driver, on `courier:<id>`). */
+export const WaveRouteFrame = z.object({
+  kind: z.literal("wave_route"),
+  waveId: ActorId,
+  vehicleId: ActorId,
+  stops: z.array(WaveStopFrame).max(4000),
+  at: z.number().int(),
+});
+
+/** A wave's plan changed (dispatcher console, on `market:<id>`): read it again. */
+export const WavePlanFrame = z.object({
+  kind: z.literal("wave_plan"),
+  waveId: ActorId,
+  version: z.number().int(),
+  cost: z.number(),
+  cause: z.string().max(64),
+  at: z.number().int(),
+});
+
 export const PushFrame = z.discriminatedUnion("kind", [
   CourierPosition,
   EtaWindow,
@@ -242,6 +270,8 @@ export const PushFrame = z.discriminatedUnion("kind", [
   AlertFrame,
   OfferFrame,
   WorkFrame,
+  WaveRouteFrame,
+  WavePlanFrame,
 ]);
 export type PushFrame = z.infer<typeof PushFrame>;
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { ActorClient, ActorHost, allActorLogics } from "../actors/index.ts";
+import { ActorClient, ActorHost, allActorLogics, WavePlanner } from "../actors/index.ts";
 import type { Principal } from "../actors/index.ts";
 import { buildConsoleApp } from "../console/build.ts";
 import { buildTrackingPage } from "../customer-mini/h5/build.ts";
@@ -25,7 +25,7 @@ import type { GatewayLimits } from "../gateway/index.ts";
 import { EtaModel } from "../geo/index.ts";
 import { ensureTopology } from "../nats/index.ts";
 import type { Topology } from "../nats/index.ts";
-import { Tracker } from "../tracking/index.ts";
+import { Tracker, WaveFeed } from "../tracking/index.ts";
 import { DemoFlows } from "../bin/demo-flows.ts";
 import { newKeyringEntry, parseKeyring } from "../pii/index.ts";
 import type { AssignedOrderOptions } from "../bin/demo-flows.ts";
@@ -77,6 +77,8 @@ export async function startStack(
     natsUrl?: string;
     /** How long after a delivery the certificate is built (ms). Default 500. */
     certificateSettleMs?: number;
+    /** The wave planner's time budget per plan (ms). Default 2000. */
+    wavePlanMs?: number;
   } = {},
 ): Promise<Stack> {
   const log = pino({ level: process.env.STACK_LOG_LEVEL ?? "silent" });
@@ -111,6 +113,17 @@ export async function startStack(
     temperatureEveryMs: 1000,
   });
   await tracker.start();
+  // The waves' planner and feed, as the host holding partition 2 runs them (bin/wiring.ts).
+  const wavePlanner = new WavePlanner({
+    nc: trackerNc,
+    topology,
+    actors: trackerActors,
+    log,
+    plan: { timeLimitMs: options.wavePlanMs ?? 2000 },
+  });
+  await wavePlanner.start();
+  const waveFeed = new WaveFeed({ nc: trackerNc, topology, log });
+  await waveFeed.start();
   // History and certificates: PGlite in memory, the projector, a signing key of the test's own.
   const history = await openDatabase();
   await migrate(history);
@@ -188,6 +201,8 @@ export async function startStack(
       await projector.stop();
       await history.close();
       await rm(keyDir, { recursive: true, force: true });
+      waveFeed.stop();
+      await wavePlanner.stop();
       await tracker.stop();
       trackerActors.close();
       await trackerNc.close();

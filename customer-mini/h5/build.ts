@@ -87,6 +87,7 @@ export async function buildTrackingPage(options: TrackingPageOptions = {}): Prom
       <h1 id="headline">正在连接…</h1>
       <span id="temp-badge" class="badge" role="status" hidden><span aria-hidden="true">❄</span><span id="temp-label"></span><span id="temp-mark" class="mark" aria-hidden="true"></span><span id="temp-verdict" class="verdict"></span></span>
     </div>
+    <p id="collect-code" class="card collect-code" role="status" hidden></p>
     <p id="temp-note" class="temp-note"></p>
     <div id="eta" class="card eta unknown"><span id="eta-text"></span><span id="eta-minutes"></span></div>
     <section id="certificate" class="card certificate" hidden>

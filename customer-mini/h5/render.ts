@@ -21,6 +21,9 @@ export function renderView(view: TrackingView, links?: RenderLinks): void {
   document.title = view.title;
   setText("banner", view.banner);
   setText("headline", view.headline);
+  const code = byId("collect-code");
+  code.hidden = view.collectCode === "";
+  setText("collect-code", view.collectCode);
   setText("eta-text", view.eta.text);
   setText("eta-minutes", view.eta.minutes);
   const eta = byId("eta");

@@ -19,11 +19,14 @@ export interface Messages {
     readonly courierAtStore: string;
     readonly delivering: string;
     readonly courierArrived: string;
+    readonly atPickupPoint: string;
     readonly delivered: string;
     readonly cancelled: string;
     readonly deliveryFailed: string;
     readonly returned: string;
   };
+  /** A wave order at its pickup point: the code the shopper shows there. */
+  readonly collectCode: (code: string) => string;
   readonly etaWindow: (from: string, to: string) => string;
   readonly etaAt: (at: string) => string;
   readonly etaMinutes: (minutes: number) => string;
@@ -90,6 +93,7 @@ const zh: Messages = {
     at_store: "骑手已到店，正在取货",
     picked_up: "骑手正在配送",
     at_customer: "骑手已到达，请准备收货",
+    at_pickup_point: "商品已到自提点，请凭取件码取货",
     delivered: "订单已送达",
     delivery_failed: "配送未完成",
     returned: "订单已退回商家",
@@ -105,11 +109,13 @@ const zh: Messages = {
     courierAtStore: "骑手已到店",
     delivering: "配送中",
     courierArrived: "骑手已到达",
+    atPickupPoint: "已到自提点",
     delivered: "已送达",
     cancelled: "已取消",
     deliveryFailed: "配送失败",
     returned: "已退回",
   },
+  collectCode: (code) => `取件码 ${code}`,
   etaWindow: (from, to) => `预计 ${from}–${to} 送达`,
   etaAt: (at) => `预计 ${at} 送达`,
   etaMinutes: (m) => `约 ${m} 分钟`,
@@ -197,6 +203,7 @@ const en: Messages = {
     at_store: "The courier is at the store",
     picked_up: "The courier is on the way to you",
     at_customer: "The courier has arrived",
+    at_pickup_point: "Your goods are at the pickup point: show your pickup code",
     delivered: "Delivered",
     delivery_failed: "Delivery not completed",
     returned: "Returned to the store",
@@ -212,11 +219,13 @@ const en: Messages = {
     courierAtStore: "Courier at store",
     delivering: "On the way",
     courierArrived: "Courier arrived",
+    atPickupPoint: "At the pickup point",
     delivered: "Delivered",
     cancelled: "Cancelled",
     deliveryFailed: "Delivery failed",
     returned: "Returned",
   },
+  collectCode: (code) => `Pickup code ${code}`,
   etaWindow: (from, to) => `Arriving ${from}–${to}`,
   etaAt: (at) => `Arriving at ${at}`,
   etaMinutes: (m) => `about ${m} min`,

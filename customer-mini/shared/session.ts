@@ -27,6 +27,7 @@ export const ORDER_STATUSES: readonly OrderStatus[] = [
   "at_store",
   "picked_up",
   "at_customer",
+  "at_pickup_point",
   "delivered",
   "delivery_failed",
   "returned",
@@ -143,6 +144,7 @@ export function applySnapshot(state: TrackingState, snapshot: TrackSnapshot): Tr
     };
   }
   if (snapshot.temperatureClass) next = { ...next, temperatureClass: snapshot.temperatureClass };
+  if (snapshot.collectCode) next = { ...next, collectCode: snapshot.collectCode };
   // A page opened during an excursion learns of it from the order's record; alerts on the
   // socket (which come after the snapshot's offset) win over it.
   const excursions = snapshot.coldChain?.excursions ?? [];
@@ -216,6 +218,8 @@ function applyPush(state: TrackingState, frame: PushFrame): TrackingState {
     case "order":
     case "offer":
     case "work":
+    case "wave_route":
+    case "wave_plan":
       // Market frames and a courier's own work are for the console and the driver app; a
       // shopper's channel does not carry them.
       return state;
@@ -422,6 +426,7 @@ export function decodeSnapshot(body: unknown): TrackSnapshot | null {
     temperatureClass: tc === "chilled" || tc === "frozen" || tc === "ambient" ? tc : null,
     destination,
     promisedAt: typeof raw.promisedAt === "number" ? raw.promisedAt : null,
+    collectCode: typeof raw.collectCode === "string" ? raw.collectCode : null,
     timeline,
   };
 }

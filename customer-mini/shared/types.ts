@@ -13,6 +13,7 @@ export type OrderStatus =
   | "at_store"
   | "picked_up"
   | "at_customer"
+  | "at_pickup_point"
   | "delivered"
   | "delivery_failed"
   | "returned"
@@ -130,6 +131,8 @@ export interface TrackingState {
   readonly destination: LatLng | null;
   /** The time promised to the shopper when the order was placed (ms), when known. */
   readonly promisedAt: number | null;
+  /** A wave order at its pickup point: the code to show there (from the snapshot). */
+  readonly collectCode?: string | null;
   /** Last push offset applied on the channel; sent back on subscribe to resume without gaps. */
   readonly offset: number | null;
   /** Server clock minus local clock, from the welcome frame. */
@@ -159,6 +162,7 @@ export interface TrackSnapshot {
   readonly temperatureClass?: TemperatureClass | null;
   readonly destination?: LatLng | null;
   readonly promisedAt?: number | null;
+  readonly collectCode?: string | null;
   readonly timeline?: readonly { readonly status: string; readonly at: number }[] | null;
   /** The order's cold-chain record when the gateway gives it: excursions with `endedAt` null go on. */
   readonly coldChain?: {

@@ -84,6 +84,8 @@ export interface TrackingView {
   readonly courier: CourierMarker | null;
   readonly courierNote: string;
   readonly destination: { readonly lat: number; readonly lng: number } | null;
+  /** "取件码 W10000" while a wave order waits at its pickup point; "" otherwise. */
+  readonly collectCode: string;
   /** A thin banner: connecting / reconnecting; "" when live. */
   readonly banner: string;
   readonly expired: {
@@ -117,9 +119,13 @@ const MILESTONES: readonly Milestone[] = [
   },
   {
     key: "delivering",
-    statuses: ["picked_up", "at_customer"],
+    statuses: ["picked_up", "at_customer", "at_pickup_point"],
     label: (s, l) =>
-      s === "at_customer" ? messages(l).step.courierArrived : messages(l).step.delivering,
+      s === "at_pickup_point"
+        ? messages(l).step.atPickupPoint
+        : s === "at_customer"
+          ? messages(l).step.courierArrived
+          : messages(l).step.delivering,
   },
   { key: "delivered", statuses: ["delivered"], label: (_, l) => messages(l).step.delivered },
 ];
@@ -361,6 +367,10 @@ export function trackingView(state: TrackingState, locale: Locale, localNow: num
           ? m.courierUpdated(ago(locale, now - courier.at))
           : "",
     destination: state.destination,
+    collectCode:
+      state.status === "at_pickup_point" && state.collectCode
+        ? m.collectCode(state.collectCode)
+        : "",
     banner:
       state.phase === "reconnecting"
         ? m.reconnecting

@@ -109,6 +109,8 @@ let map: OwnPositionMap | null = null;
 let actions: ActionQueue | null = null;
 /** Bumped by every work frame: a snapshot fetched before one must not replace it. */
 let workVersion = 0;
+/** The van's stops in a scheduled wave, as its departure sent them (`wave_route`). */
+let waveRoute: Extract<PushFrame, { kind: "wave_route" }> | null = null;
 let drawnWork = "";
 const workStore = storageWork(localStorage, KEYS.work);
 
@@ -211,6 +213,9 @@ function onPush(frame: PushFrame): void {
     setWork(workFromFrame(frame));
   } else if (frame.kind === "offer") {
     setWork(withOffer(state.work, frame));
+  } else if (frame.kind === "wave_route") {
+    waveRoute = frame;
+    render();
   }
   addToFeed(frame);
 }
@@ -445,6 +450,24 @@ function renderWork(): void {
     $("route-list").replaceChildren(...stopItems(view, t, lang, handlers));
     map?.showRoute(state.work.route);
   }
+  $("wave").hidden = waveRoute === null;
+  if (waveRoute !== null) {
+    $("wave-van").textContent = waveRoute.vehicleId;
+    $("wave-list").replaceChildren(
+      ...waveRoute.stops.map((stop) => {
+        const li = document.createElement("li");
+        li.className = `stop ${stop.kind}`;
+        li.dataset["place"] = stop.place;
+        li.textContent = t("wave.stop", {
+          kind: t(stop.kind === "pickup" ? "wave.pickup" : "wave.dropoff"),
+          name: stop.place.replace(/^(store|point|door):/, ""),
+          count: stop.orderIds.length,
+          time: clockTime(lang, stop.arriveAt).slice(0, 5),
+        });
+        return li;
+      }),
+    );
+  }
   const stops = state.work.route.length;
   $("route-count").hidden = stops === 0;
   $("route-count").textContent = t("route.count", { count: stops });
@@ -577,8 +600,11 @@ function describe(frame: PushFrame): FeedItem["text"] | null {
       return (tr) => tr("channel.offer", { order: frame.orderId });
     case "work":
       return (tr) => tr("channel.work");
+    case "wave_route":
+      return (tr) => tr("channel.waveRoute", { count: frame.stops.length });
     case "couriers":
     case "order":
+    case "wave_plan":
       return null;
   }
 }

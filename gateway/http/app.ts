@@ -17,6 +17,7 @@ import { courierJobRoutes, proofUploadRoutes } from "./courier-jobs.ts";
 import { dispatchRoutes } from "./dispatch.ts";
 import { API_ROUTES } from "./documented.ts";
 import { storeRoutes } from "./stores.ts";
+import { waveRoutes } from "./waves.ts";
 
 const STATUS_CODES: Record<number, string> = {
   400: "bad_request",
@@ -80,6 +81,7 @@ export function createHttpApp(deps: HttpDeps): Hono<Env> {
   app.route("/", storeRoutes(deps));
   app.route("/", courierJobRoutes(deps));
   app.route("/", dispatchRoutes(deps));
+  app.route("/", waveRoutes(deps));
   app.route(
     "/",
     openApiRoutes(API_ROUTES, {

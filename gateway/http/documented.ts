@@ -13,6 +13,7 @@ import { DISPATCH_ROUTES } from "./dispatch.ts";
 import { CONTACT_ROUTES } from "./orders.ts";
 import type { RouteSpec } from "./spec.ts";
 import { STORE_ROUTES } from "./stores.ts";
+import { WAVE_ROUTES } from "./waves.ts";
 
 /** As in tokens.ts. */
 const MintTokenBody = z.strictObject({
@@ -107,4 +108,5 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...COURIER_ROUTES,
   ...DISPATCH_ROUTES,
   ...COLD_CHAIN_ROUTES,
+  ...WAVE_ROUTES,
 ];

@@ -162,6 +162,9 @@ export function orderRoutes(deps: HttpDeps): Hono<Env> {
         coord.data === "gcj02" ? toGcj02(order.dropoff.location) : order.dropoff.location,
       eta: eta ? { leg: eta.leg, p50: eta.p50, p90: eta.p90, at: eta.at } : null,
       contact,
+      // A wave order at its pickup point: the code is the shopper's to show there.
+      pickupPointId: order.dropoff.kind === "pickup_point" ? order.dropoff.pickupPointId : null,
+      collectCode: claims.role === "shopper" ? (order.collectCode ?? null) : null,
       channel,
       offset: last?.seq ?? 0,
       coord: coord.data,

@@ -273,6 +273,7 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
         pickupCode: body.pickupCode ?? derivedPickupCode(deps.auth.secret, orderId),
         ...(body.deliveryPin !== undefined ? { deliveryPin: body.deliveryPin } : {}),
         ...(contact ? { contact } : {}),
+        ...(body.wave !== undefined ? { wave: body.wave } : {}),
       },
       { by, action: "create", commandId: createCommandId(orderId, fingerprint), at: placedAt },
     );

@@ -15,10 +15,24 @@ import { ActorId, LatLng, TemperatureClass } from "../ids.ts";
 
 const EpochMs = z.number().int().nonnegative();
 
-/** `<market>-<yyyymmdd>-<slot>`: one wave per market, day and slot. */
+/** `<market>-<yyyymmdd>-<slot>`: one wave per market, day and slot (an actor id, ≤ 64). */
 export const WaveId = z
   .string()
-  .regex(/^[A-Za-z0-9_]{1,40}-[0-9]{8}-[A-Za-z0-9_]{1,16}$/, "wave id: <market>-<yyyymmdd>-<slot>");
+  .max(64)
+  .regex(
+    /^[A-Za-z0-9_-]{1,38}-[0-9]{8}-[A-Za-z0-9_]{1,16}$/,
+    "wave id: <market>-<yyyymmdd>-<slot>",
+  );
+
+/** The wave id of a market's day and slot. */
+export function waveIdOf(marketId: string, day: string, slot: string): string {
+  return `${marketId}-${day}-${slot}`;
+}
+
+/** The market a wave id names (everything before `-<yyyymmdd>-<slot>`). */
+export function marketOfWave(waveId: string): string {
+  return waveId.split("-").slice(0, -2).join("-");
+}
 
 /**
  * A community pickup point (a station, a partner shop, a locker): where it is, when a van may
@@ -171,3 +185,33 @@ export const WaveMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("point_closing"), pickupPointId: ActorId }),
 ]);
 export type WaveMessage = z.infer<typeof WaveMessage>;
+
+// --- HTTP bodies (gateway/http/waves.ts) -----------------------------------------------------
+
+/** `POST /v1/markets/:marketId/waves`: the wave of a day and slot, with its fleet and points. */
+export const OpenWaveBody = z.strictObject({
+  day: z.string().regex(/^[0-9]{8}$/, "day: yyyymmdd"),
+  slot: z.string().regex(/^[A-Za-z0-9_]{1,16}$/, "slot: 1-16 letters, digits or _"),
+  cutoffAt: EpochMs,
+  departAt: EpochMs,
+  horizonAt: EpochMs,
+  depot: LatLng,
+  fleet: WaveFleet,
+  pickupPoints: z.array(PickupPoint).min(1).max(500),
+  travel: WaveTravel.optional(),
+});
+export type OpenWaveBody = z.infer<typeof OpenWaveBody>;
+
+export const MoveStopBody = z.strictObject({
+  planVersion: z.number().int().nonnegative(),
+  fromVehicleId: ActorId,
+  stopIndex: z.number().int().nonnegative(),
+  toVehicleId: ActorId,
+});
+export type MoveStopBody = z.infer<typeof MoveStopBody>;
+
+export const LockRouteBody = z.strictObject({ vehicleId: ActorId, locked: z.boolean() });
+export type LockRouteBody = z.infer<typeof LockRouteBody>;
+
+export const ArrivalBody = z.strictObject({ vehicleId: ActorId });
+export const CollectBody = z.strictObject({ pickupCode: z.string().min(1).max(12) });
