@@ -41,7 +41,7 @@ export interface TopologyOptions {
 const DAY = 24 * 60 * 60 * 1000;
 
 /**
- * How long a KV operation (an actor's record, a lease, a timer) waits for its answer. A server
+ * How long an operation on an actor's record or a lease waits for its answer. A server
  * that has just restarted drops the requests that reach it before JetStream is up, without an
  * answer: with the client's default of 5 s, a host would then sit on a lease renewal longer than
  * the lease lives, and another host would take its partitions while it still works them.
@@ -201,10 +201,10 @@ export async function ensureTopology(
   for (const config of topology.streamConfigs()) {
     await ensureStream(jsm, config);
   }
-  const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+  const { kvm, fast } = kvManagers(nc);
   const kvOptions = { history: 1, storage: "file", replicas: topology.options.replicas } as const;
   const [actors, timers, leases, positions] = await Promise.all([
-    kvm.create(topology.buckets.actors, {
+    fast.create(topology.buckets.actors, {
       ...kvOptions,
       description: "xianda: actor state, written with the expected revision",
     }),
@@ -212,7 +212,7 @@ export async function ensureTopology(
       ...kvOptions,
       description: "xianda: durable timers by partition",
     }),
-    kvm.create(topology.buckets.leases, {
+    fast.create(topology.buckets.leases, {
       ...kvOptions,
       description: "xianda: partition leases, checkpoints and live hosts",
     }),
@@ -223,6 +223,16 @@ export async function ensureTopology(
   ]);
   await pinPartitionCount(leases, topology.partitions);
   return { jsm, actors, timers, leases, positions };
+}
+
+/**
+ * Leases and actor records get the short time-out (`KV_TIMEOUT_MS`): a renewal or a commit must
+ * fail before a lease would run out. Timers and positions keep the client's 5 s: listing a
+ * bucket's keys or starting a watch is one consumer set-up, slower on a busy server, and a
+ * time-out there only makes a host start its tracker or load its timers again.
+ */
+function kvManagers(nc: NatsConnection): { kvm: Kvm; fast: Kvm } {
+  return { kvm: new Kvm(nc), fast: new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS })) };
 }
 
 async function checkTopology(
@@ -246,7 +256,8 @@ async function checkTopology(
       }
     }
   }
-  const kvm = new Kvm(jetstream(nc, { timeout: KV_TIMEOUT_MS }));
+  const { kvm, fast } = kvManagers(nc);
+  const b = topology.buckets;
   const open = async (bucket: string): Promise<KV | null> => {
     const current = await streamConfig(jsm, `KV_${bucket}`);
     if (current === null) {
@@ -254,9 +265,9 @@ async function checkTopology(
       return null;
     }
     // Bound without creating: reads go by direct get when the bucket allows it.
-    return kvm.open(bucket, { allow_direct: current.allow_direct === true });
+    const manager = bucket === b.actors || bucket === b.leases ? fast : kvm;
+    return manager.open(bucket, { allow_direct: current.allow_direct === true });
   };
-  const b = topology.buckets;
   const [actors, timers, leases, positions] = await Promise.all(
     [b.actors, b.timers, b.leases, b.positions].map(open),
   );

@@ -234,9 +234,14 @@ export class PartitionWorker {
         if (s.type === "heartbeat") this.#readerAlive = performance.now();
       }
     })().catch(() => undefined);
+    let lastTick = performance.now();
     this.#readerWatch = setInterval(() => {
+      const now = performance.now();
       // A reader waiting for room (its actors busy) asks for nothing and hears nothing: not dead.
-      if (this.#capacityWaiter !== null) this.#readerAlive = performance.now();
+      // Nor is one whose process was busy (this tick came late, say behind a long synchronous
+      // start-up): the heartbeats that came meanwhile are still queued behind this timer.
+      if (this.#capacityWaiter !== null || now - lastTick > 2000) this.#readerAlive = now;
+      lastTick = now;
       if (this.#closing || performance.now() - this.#readerAlive < READER_STALL_MS) return;
       this.#d.log.warn(
         { partition: this.partition, silentMs: Math.round(performance.now() - this.#readerAlive) },
