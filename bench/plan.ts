@@ -145,6 +145,7 @@ export async function benchPlan(): Promise<ResultRow[]> {
       size,
       process.env.BENCH_PLAN_SAMPLE,
     );
+    if (names.length === 0) continue; // not in this sample
     const hits: boolean[] = [];
     const gaps: number[] = [];
     const extra: number[] = [];
