@@ -8,7 +8,7 @@ import { decideOffer, pointAlong } from "../courier.ts";
 import type { OfferSituation } from "../courier.ts";
 import { CITIES, Draw, flatMeters, placeCity, StoreRegistry } from "./cities.ts";
 import { InvalidSpeedupError, simClock, todayAt } from "./clock.ts";
-import { defaultVans, derivePin, pickupCodeFrom, placeCouriers } from "./world.ts";
+import { CityWorld, defaultVans, derivePin, pickupCodeFrom, placeCouriers } from "./world.ts";
 
 const NOON = Date.parse("2026-03-10T12:00:00+08:00");
 
@@ -159,5 +159,25 @@ describe("pointAlong", () => {
     expect(pointAlong(path, legs, 50).lat).toBeCloseTo(25.0005, 9);
     expect(pointAlong(path, legs, 150)).toEqual({ lat: 25.001, lng: 102.0005 });
     expect(pointAlong(path, legs, 500)).toEqual(path[2]);
+  });
+});
+
+describe("a load run's stores", () => {
+  it("are all open at 3 a.m. with storesOpenAllDay, and most are shut without", () => {
+    const threeAm = Date.parse("2026-03-10T03:00:00+08:00");
+    const options = {
+      city: CITIES.kunming,
+      gateway: "http://127.0.0.1:9",
+      tokens: async () => "t",
+      admin: {
+        configureMarket: async () => {},
+        registerStore: async () => {},
+        configureVehicle: async () => {},
+      },
+    };
+    const allDay = new CityWorld({ ...options, storesOpenAllDay: true });
+    expect(allDay.registry.openAt(threeAm)).toHaveLength(allDay.places.stores.length);
+    const usual = new CityWorld(options);
+    expect(usual.registry.openAt(threeAm).length).toBeLessThan(usual.places.stores.length / 2);
   });
 });

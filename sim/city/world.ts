@@ -143,7 +143,19 @@ export interface CityWorldOptions {
   readonly onProblem?: (message: string) => void;
   /** The HTTP client's fetch (a load harness times each request). Default the global fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * Every store open around the clock (load runs): the platform judges opening hours on the
+   * wall clock, so an accelerated lunch run at night would otherwise find the shops shut.
+   */
+  readonly storesOpenAllDay?: boolean;
 }
+
+const ALL_DAY: OpenHours = Object.fromEntries(
+  (["1", "2", "3", "4", "5", "6", "7"] as const).map((d) => [
+    d,
+    [{ open: "00:00", close: "24:00" }],
+  ]),
+) as OpenHours;
 
 export interface SimCourierSpec {
   readonly courierId: string;
@@ -306,11 +318,14 @@ export class CityWorld {
     this.#runId = options.runId ?? Date.now().toString(36);
     this.#weather = options.weather ?? "clear";
     this.clock = options.clock ?? simClock();
-    this.places = placeCity(options.city, {
+    const places = placeCity(options.city, {
       seed: this.#seed,
       ...(options.stores !== undefined ? { stores: options.stores } : {}),
       ...(options.pickupPoints !== undefined ? { pickupPoints: options.pickupPoints } : {}),
     });
+    this.places = options.storesOpenAllDay
+      ? { ...places, stores: places.stores.map((st) => ({ ...st, openHours: ALL_DAY })) }
+      : places;
     this.registry = new StoreRegistry(this.places.stores);
     // Every request and sleep in flight listens for the stop: many at once is expected.
     setMaxListeners(0, this.#abort.signal);
