@@ -47,7 +47,7 @@ export const SERVICE_ROLES = [
 export type ServiceRole = (typeof SERVICE_ROLES)[number];
 
 /** The projector's durable consumers on EVT (`projector/projector.ts`, default name). */
-const PROJECTOR_KINDS = ["orders", "readings", "exc_start", "exc_end", "certs"] as const;
+const PROJECTOR_KINDS = ["orders", "readings", "exc_start", "exc_end", "certs", "audit"] as const;
 /** The webhook service's durable consumer on EVT (`gateway/webhooks/service.ts`). */
 const WEBHOOK_CONSUMER = "webhooks";
 

@@ -10,6 +10,8 @@
  *   evt.vehicle.*.excursion_started  → excursions (key: vehicle, compartment, kind, start)
  *   evt.vehicle.*.excursion_ended    → excursions (fills the end)
  *   evt.order.*.delivered            → certificates (once per order), signed
+ *   evt.>, by a dispatcher or admin  → audit_log (key: event id): every operator action that
+ *                                      changed something, with its reason
  *
  * Each is a durable pull consumer with explicit acks (nats-server 2.9 takes one filter per
  * consumer), acknowledged only after the rows are written, so a projector that dies or a
@@ -246,6 +248,7 @@ export class Projector {
     await this.#follow("exc_end", subjects.eventsNamed("vehicle", "excursion_ended"), 64, (ms) =>
       this.#excursions(ms),
     );
+    await this.#follow("audit", subjects.eventStream[0]!, 512, (ms) => this.#audit(ms));
     await this.#follow("certs", subjects.eventsNamed("order", "delivered"), 16, (ms) =>
       this.#certificates(ms),
     );
@@ -384,6 +387,34 @@ export class Projector {
       await setOrderStatus(db, latest.orderId, latest.streamSeq, status);
     }
     for (const a of audits) await appendAudit(db, a);
+  }
+
+  /**
+   * Every event a dispatcher's or an admin's command caused, as an audit entry: `<type>.<event>`
+   * on `<type>/<id>`, the reason when the command gave one. Refused commands change nothing and
+   * leave no event (the gateway's log has them).
+   */
+  async #audit(ms: JsMsg[]): Promise<void> {
+    for (const m of ms) {
+      const e = EventEnvelope.safeParse(m.json());
+      if (!e.success) continue;
+      const { by, actor, name, data, id, at, commandId } = e.data;
+      if (by?.role !== "dispatcher" && by?.role !== "admin") continue;
+      const d = (data ?? {}) as Record<string, unknown>;
+      await appendAudit(this.#o.db, {
+        at: new Date(at),
+        actorRole: by.role,
+        actorId: by.id,
+        action: name === "contact_revealed" ? "order.contact_reveal" : `${actor.type}.${name}`,
+        target: `${actor.type}/${actor.id}`,
+        reason: typeof d.reason === "string" ? d.reason : null,
+        data:
+          name === "contact_revealed"
+            ? { fields: d.fields ?? [], commandId }
+            : { ...withoutContact(d), commandId },
+        eventId: id,
+      });
+    }
   }
 
   async #readings(ms: JsMsg[]): Promise<void> {

@@ -7,6 +7,7 @@ import { ApiError } from "../errors.ts";
 import { appRoutes } from "./apps.ts";
 import { bodyIdleTimeout } from "./body-timeout.ts";
 import type { Env, HttpDeps } from "./context.ts";
+import { auditRoutes } from "./audit.ts";
 import { coldChainRoutes } from "./cold-chain.ts";
 import { courierRoutes } from "./couriers.ts";
 import { healthRoutes } from "./health.ts";
@@ -75,6 +76,7 @@ export function createHttpApp(deps: HttpDeps): Hono<Env> {
   // Before the order routes: the printable certificate takes its token from the query too,
   // which the order routes' authentication (all of /v1/orders/*) would refuse.
   app.route("/", coldChainRoutes(deps));
+  app.route("/", auditRoutes(deps));
   app.route("/v1/tokens", tokenRoutes(deps));
   app.route("/v1/orders", orderRoutes(deps));
   app.route("/v1/couriers", courierRoutes(deps));

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { CourierCapacity, CourierVehicle } from "../../protocol/actors/courier.ts";
 import { ActorId, Role } from "../../protocol/index.ts";
+import { AUDIT_ROUTES } from "./audit.ts";
 import { COLD_CHAIN_ROUTES } from "./cold-chain.ts";
 import { COURIER_ROUTES } from "./courier-jobs.ts";
 import { DISPATCH_ROUTES } from "./dispatch.ts";
@@ -109,4 +110,5 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...DISPATCH_ROUTES,
   ...COLD_CHAIN_ROUTES,
   ...WAVE_ROUTES,
+  ...AUDIT_ROUTES,
 ];
