@@ -124,6 +124,16 @@ async function main(): Promise<void> {
       live.update((s) => certificateAnswered(s, status, body, verified, Date.now())),
     );
   };
+  let askedCode = false;
+  const askCode = () => {
+    const live = connection;
+    if (!claims || !live) return;
+    void fetchSnapshot(claims.ord, token, config.coord)
+      .then(({ apply }) => live.update(apply))
+      .catch(() => {
+        askedCode = false; // the network: asked again on the next render
+      });
+  };
   const links = claims
     ? { certificate: printableCertificateUrl(location.origin, claims.ord, token, locale) }
     : undefined;
@@ -139,6 +149,11 @@ async function main(): Promise<void> {
     map?.show(view.courier, view.destination);
     // Deferred: render runs inside the connection's own state change.
     if (certificateDue(state, Date.now())) setTimeout(askCertificate, 0);
+    // The goods reached the pickup point (a live status frame): the code comes with the snapshot.
+    if (state.status === "at_pickup_point" && !state.collectCode && !askedCode) {
+      askedCode = true;
+      setTimeout(askCode, 0);
+    }
   };
 
   if (!claims) {

@@ -52,6 +52,7 @@ import {
 import { readBody, requireRole } from "./context.ts";
 import type { Env, HttpDeps } from "./context.ts";
 import type { ErrorStatus, RouteSpec } from "./spec.ts";
+import { checkWaveJoin } from "./waves.ts";
 
 const BASE = "/v1/stores/:storeId";
 const ROLES = ["store", "admin"] as const;
@@ -239,6 +240,9 @@ async function createOrder(deps: HttpDeps, c: Context<Env>): Promise<Response> {
   const { view: store } = await actorView<StoreView>(deps, { type: "store", id: storeId });
   if (store.status === "none") {
     throw new ApiError(404, "unknown_store", `store ${storeId} is not registered`);
+  }
+  if (body.wave !== undefined) {
+    await checkWaveJoin(deps, body.wave.waveId, body.dropoff, body.temperatureClass);
   }
   const placedAt = deps.clock();
   let contact: EncryptedContact | null = null;

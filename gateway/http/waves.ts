@@ -105,6 +105,51 @@ function planAnswer(waveId: string, view: WaveView) {
   };
 }
 
+/**
+ * Before an order is created with a wave: the wave takes orders now, the point is the wave's and
+ * can hold it. The wave checks again when the order joins; this answers the shop at once (a
+ * refused join would otherwise leave an order waiting for a wave it is not in).
+ */
+export async function checkWaveJoin(
+  deps: HttpDeps,
+  waveId: string,
+  dropoff: { kind: "door" } | { kind: "pickup_point"; pickupPointId: string },
+  temperatureClass: "ambient" | "chilled" | "frozen",
+): Promise<void> {
+  const { seq, view } = await actorView<WaveView>(deps, waveRef(waveId));
+  if (seq === 0 || view.config === null)
+    throw new ApiError(404, "unknown_wave", `no wave ${waveId}`);
+  if (view.status !== "open" && view.status !== "cut_off") {
+    throw new ApiError(409, "wave_departed", `the vans of wave ${waveId} have left`);
+  }
+  if (dropoff.kind !== "pickup_point") return;
+  const point = view.pickupPoints[dropoff.pickupPointId];
+  if (point === undefined) {
+    throw new ApiError(
+      409,
+      "unknown_pickup_point",
+      `pickup point ${dropoff.pickupPointId} is not in wave ${waveId}`,
+    );
+  }
+  if (temperatureClass !== "ambient" && !point.chilledShelf) {
+    throw new ApiError(
+      409,
+      "no_chilled_shelf",
+      `${point.name} has no chilled shelf for ${temperatureClass} goods`,
+    );
+  }
+  const there = Object.values(view.orders).filter(
+    (o) => o.destination.kind === "pickup_point" && o.destination.pickupPointId === point.id,
+  ).length;
+  if (there >= point.capacity) {
+    throw new ApiError(
+      409,
+      "pickup_point_full",
+      `${point.name} holds ${point.capacity} orders of this wave and is full`,
+    );
+  }
+}
+
 export const WAVE_ROUTES: readonly RouteSpec[] = [
   {
     method: "post",

@@ -135,6 +135,9 @@ export function inCoord(frame: PushFrame, coord: CoordSystem): PushFrame {
       route: frame.route.map((s) => ({ ...s, location: toGcj02(s.location) })),
     };
   }
+  if (frame.kind === "wave_route") {
+    return { ...frame, stops: frame.stops.map((s) => ({ ...s, location: toGcj02(s.location) })) };
+  }
   return frame;
 }
 
