@@ -15,6 +15,7 @@ import { KpiBook } from "./kpi.ts";
 import { RouteBook, moveStop } from "./routes.ts";
 import type { CourierRoute } from "./routes.ts";
 import { StoreScreen } from "./store-view.ts";
+import { WavePanel } from "./waves.ts";
 import { gatewayBases, parseConfig } from "../../app-kit/index.ts";
 import { Fleet, STALE_AFTER_MS, ageOf, normaliseStatus } from "./fleet.ts";
 import type { CourierView } from "./fleet.ts";
@@ -95,6 +96,7 @@ const flags = { held: new Set<string>(), locked: new Set<string>() };
 const dismissed = new Set<string>();
 let channels: LiveChannels | null = null;
 let storeScreen: StoreScreen | null = null;
+let wavePanel: WavePanel | null = null;
 let deskMessage: { text: () => string; ok: boolean } | null = null;
 let socket: ReconnectingSocket | null = null;
 let map: CityMap | null = null;
@@ -159,6 +161,20 @@ function start(session: Session): void {
   renderAll();
   socket.start();
   setInterval(() => void loadMarket(), 5_000);
+  // `?wave=<market>-<yyyymmdd>-<slot>`: that wave's plan beside the live city.
+  const waveId = new URLSearchParams(location.search).get("wave");
+  if (waveId !== null) {
+    wavePanel = new WavePanel({
+      base: bases.http,
+      token: session.token,
+      marketId: state.marketId,
+      waveId,
+      root: $("wave-panel"),
+      words: () => ({ t, lang }),
+      draw: (routes) => map?.showWave(routes),
+    });
+    void wavePanel.reload();
+  }
 }
 
 /** Watches a courier's own channel for its route (work frames). */
@@ -565,6 +581,12 @@ function apply(frame: PushFrame): void {
       }
       break;
     case "offer":
+      break;
+    case "wave_plan":
+      if (wavePanel !== null && frame.waveId === wavePanel.snapshot?.waveId)
+        void wavePanel.reload();
+      break;
+    case "wave_route":
       break;
     case "order":
       kpis.apply(frame);
@@ -1108,6 +1130,7 @@ Object.assign(window, {
     kpis: () => kpis.read(),
     store: () => storeScreen?.snapshot ?? null,
     vans: () => vans.list(),
+    wave: () => wavePanel?.snapshot ?? null,
     van: () =>
       vanSeries === null
         ? null

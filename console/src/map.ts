@@ -56,6 +56,8 @@ export class CityMap {
   private readonly balanceLayer = L.layerGroup();
   private readonly storeLayer = L.layerGroup();
   private readonly routeLayer = L.layerGroup();
+  private readonly waveLayer = L.layerGroup();
+  private lastWave = "";
   private lastRoutes = "";
   private readonly stores = new Map<string, { marker: L.Marker; key: string }>();
   private mode: ShadingMode = "both";
@@ -91,6 +93,57 @@ export class CityMap {
     this.demandLayer.addTo(this.map);
     this.storeLayer.addTo(this.map);
     this.routeLayer.addTo(this.map);
+    this.waveLayer.addTo(this.map);
+  }
+
+  /**
+   * A scheduled wave's plan: one coloured line per van from stop to stop (dashed when locked),
+   * numbered stop markers (取 pickup, 送 drop-off). The view fits the plan the first time.
+   */
+  showWave(
+    routes: ReadonlyArray<{
+      vehicleId: string;
+      color: string;
+      locked: boolean;
+      stops: ReadonlyArray<{
+        kind: "pickup" | "dropoff";
+        location: { lat: number; lng: number };
+        label: string;
+        title: string;
+      }>;
+    }>,
+  ): void {
+    const key = JSON.stringify(routes);
+    if (key === this.lastWave) return;
+    const first = this.lastWave === "";
+    this.lastWave = key;
+    this.waveLayer.clearLayers();
+    const all: L.LatLngTuple[] = [];
+    for (const route of routes) {
+      const points = route.stops.map((s): L.LatLngTuple => [s.location.lat, s.location.lng]);
+      all.push(...points);
+      L.polyline(points, {
+        color: route.color,
+        weight: 4,
+        opacity: 0.8,
+        ...(route.locked ? { dashArray: "2 6" } : {}),
+        interactive: false,
+        className: `wave-line vehicle-${route.vehicleId}`,
+      }).addTo(this.waveLayer);
+      for (const stop of route.stops) {
+        const html = document.createElement("div");
+        html.className = `wave-marker ${stop.kind}`;
+        html.style.borderColor = route.color;
+        html.textContent = stop.label;
+        html.title = stop.title;
+        L.marker([stop.location.lat, stop.location.lng], {
+          icon: L.divIcon({ className: "", html, iconSize: [30, 18], iconAnchor: [15, 9] }),
+          keyboard: false,
+          title: stop.title,
+        }).addTo(this.waveLayer);
+      }
+    }
+    if (first && all.length > 0) this.map.fitBounds(L.latLngBounds(all), { padding: [30, 30] });
   }
 
   /**
