@@ -107,6 +107,8 @@ const STATUS_OF: Readonly<Record<string, NewOrder["status"] | "pool" | "reassign
   courier_arrived_at_store: "assigned",
   picked_up: "picked_up",
   courier_arrived_at_customer: "picked_up",
+  // A wave order on its pickup point's shelf: out of the van, not yet with the shopper.
+  at_pickup_point: "picked_up",
   delivered: "delivered",
   delivery_failed: "failed",
   returned: "failed",

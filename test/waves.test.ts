@@ -12,6 +12,7 @@ import type { WaveView } from "../actors/index.ts";
 import { GatewayHttp, LiveSocket } from "../sim/city/api.ts";
 import { SimWaveVan } from "../sim/wave-van.ts";
 import type { WaveVanReport } from "../sim/wave-van.ts";
+import { findOrder } from "../db/index.ts";
 import { haversineMeters } from "../geo/index.ts";
 import { launchChromium, screenshot } from "./browser.ts";
 import { startStack } from "./stack.ts";
@@ -341,6 +342,14 @@ describe("a scheduled wave of 300 orders to 20 pickup points from 3 stores", () 
         await stack.tokens.shopper(first),
       );
       return t.body.status === "delivered";
+    });
+    // History: the projector's rows follow (a wave order on the shelf counts as picked up).
+    await waitFor("the order rows", async () => {
+      const [done, shelf] = await Promise.all([
+        findOrder(stack.db, first),
+        findOrder(stack.db, orderIds[1]!),
+      ]);
+      return done?.status === "delivered" && shelf?.status === "picked_up";
     });
   }, 240_000);
 });
