@@ -253,6 +253,32 @@ describe("a scheduled wave of 300 orders to 20 pickup points from 3 stores", () 
     expect(new Set(carried).size).toBe(ORDERS);
     expect(plan.routes.flatMap((r) => checkRoute(atPlan, r.vehicleId))).toEqual([]);
 
+    // The routes check who asks and what they send.
+    const base = `/v1/markets/km/waves/${waveId}`;
+    expect((await http.get("/v1/markets/km/waves/not-a-wave", dispatcher)).code).toBe(
+      "invalid_param",
+    );
+    const elsewhere = await http.get(base, await stack.tokens.dispatcher("zt"));
+    expect(elsewhere.status).toBe(403);
+    const stale = await http.post(`${base}/moves`, dispatcher, {
+      planVersion: plan.version + 5,
+      fromVehicleId: "wv-1",
+      stopIndex: 0,
+      toVehicleId: "wv-2",
+    });
+    expect([stale.status, stale.code]).toEqual([409, "stale_plan"]);
+    const noVan = await http.get(`/v1/waves/${waveId}/route`, await stack.tokens.courier("c-none"));
+    expect([noVan.status, noVan.code]).toEqual([404, "no_route"]);
+    const driver = plan.routes.find((r) => r.visits.length > 0)!;
+    const own = await http.get<{ vehicleId: string; stops: { place: string; done: boolean }[] }>(
+      `/v1/waves/${waveId}/route`,
+      await stack.tokens.courier(driver.courierId),
+    );
+    expect(own.status).toBe(200);
+    expect(own.body.vehicleId).toBe(driver.vehicleId);
+    expect(own.body.stops.map((s) => s.place)).toEqual(driver.stops.map((s) => s.place));
+    expect(own.body.stops.every((s) => !s.done)).toBe(true);
+
     // Departure: each driver gets the route and the van drives it.
     const used = new Set(plan.routes.filter((r) => r.visits.length > 0).map((r) => r.courierId));
     const reports: WaveVanReport[] = await Promise.all(
