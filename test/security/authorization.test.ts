@@ -92,6 +92,14 @@ GET /v1/orders/:orderId/certificate                        | 404 not_certified |
 GET /v1/orders/:orderId/certificate.html                   | 404 not_certified | 403      | 403                      | 404 not_certified | 403           | 404 not_certified | 403                | 404 not_certified | 403     | 401
 GET /v1/vehicles/:vehicleId/readings                       | 200   | 403                  | 403                      | 200        | 403                  | 403               | 403                | 403              | 403      | 401
 GET /v1/audit                                              | 200   | 403                  | 403                      | 403        | 403                  | 403               | 403                | 403              | 403      | 401
+POST /v1/markets/:marketId/waves                           | 400 invalid_body| 403                  | 403                      | 400 invalid_body| 400 invalid_body     | 403               | 403                | 403              | 403      | 401
+GET /v1/markets/:marketId/waves/:waveId                    | 404 unknown_wave| 403                  | 403                      | 404 unknown_wave| 404 unknown_wave     | 403               | 403                | 403              | 403      | 401
+POST /v1/markets/:marketId/waves/:waveId/moves             | 404 unknown_wave| 403                  | 403                      | 404 unknown_wave| 404 unknown_wave     | 403               | 403                | 403              | 403      | 401
+POST /v1/markets/:marketId/waves/:waveId/locks             | 404 unknown_wave| 403                  | 403                      | 404 unknown_wave| 404 unknown_wave     | 403               | 403                | 403              | 403      | 401
+POST /v1/markets/:marketId/waves/:waveId/replan            | 404 unknown_wave| 403                  | 403                      | 404 unknown_wave| 404 unknown_wave     | 403               | 403                | 403              | 403      | 401
+POST /v1/waves/:waveId/points/:pickupPointId/arrivals      | 409 unknown_pickup_point| 403                  | 403                      | 409 unknown_pickup_point| 403                  | 409 unknown_pickup_point| 409 unknown_pickup_point| 403              | 403      | 401
+POST /v1/waves/:waveId/orders/:orderId/collect             | 409 unknown_order| 403                  | 403                      | 409 unknown_order| 403                  | 409 unknown_order | 409 unknown_order  | 403              | 403      | 401
+GET /v1/waves/:waveId/route                                | 403   | 404 unknown_wave     | 404 unknown_wave         | 403        | 403                  | 403               | 403                | 403              | 403      | 401
 GET /healthz                                               | pub   | pub                  | pub                      | pub        | pub                  | pub               | pub                | pub              | pub      | pub
 GET /readyz                                                | pub   | pub                  | pub                      | pub        | pub                  | pub               | pub                | pub              | pub      | pub
 GET /metrics                                               | pub   | pub                  | pub                      | pub        | pub                  | pub               | pub                | pub              | pub      | pub
@@ -174,6 +182,22 @@ function bodyOf(route: string): { body?: string | Uint8Array; type?: string } {
         return json({});
     }
   }
+  if (route.includes("/waves")) {
+    switch (action) {
+      case "moves":
+        return json({ planVersion: 1, fromVehicleId: "v-a", stopIndex: 0, toVehicleId: "v-b" });
+      case "locks":
+        return json({ vehicleId: "v-a", locked: true });
+      case "arrivals":
+        return json({ vehicleId: "v-a" });
+      case "collect":
+        return json({ pickupCode: "WRONG1" });
+      case "replan":
+        return json({});
+      default:
+        return json({ matrix: true }); // opening a wave: refused as a body, after authorization
+    }
+  }
   if (route.includes("/v1/markets/")) {
     if (action === "stops") {
       return json({
@@ -232,13 +256,19 @@ function pathFor(route: string, caller: Caller): string {
   const concrete = CONCRETE[route];
   const path = concrete ?? route.slice(route.indexOf(" ") + 1);
   const scope = world.scope[caller];
-  return path
-    .replace(":storeId", scope.store ?? A.store)
-    .replace(":marketId", scope.market ?? A.market)
-    .replace(":orderId", A.order)
-    .replace(":id", A.order)
-    .replace(":courierId", A.courier)
-    .replace(":vehicleId", A.vehicle);
+  return (
+    path
+      .replace(":storeId", scope.store ?? A.store)
+      .replace(":marketId", scope.market ?? A.market)
+      .replace(":orderId", A.order)
+      .replace(":id", A.order)
+      .replace(":courierId", A.courier)
+      .replace(":vehicleId", A.vehicle)
+      // No wave is open in this world: a well-formed id of tenant A's market, a point it does not
+      // have. Who passes authorization then hears the wave's own answer (unknown wave).
+      .replace(":waveId", `${A.market}-20261122-matrix`)
+      .replace(":pickupPointId", "pp-matrix")
+  );
 }
 
 interface Answer {
