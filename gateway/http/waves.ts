@@ -67,11 +67,8 @@ function checkMarket(claims: TokenClaims, marketId: string): void {
   }
 }
 
-/** The wave of the market named in the path; 404 when it was never opened or is another's. */
-async function marketWave(
-  deps: HttpDeps,
-  c: Context<Env>,
-): Promise<{ waveId: string; view: WaveView }> {
+/** Who may act on the market's wave, and its id; checks nothing stored yet. */
+function marketWaveId(c: Context<Env>): string {
   const claims = requireRole(c, OPERATORS);
   const marketId = idParam(c, "marketId");
   checkMarket(claims, marketId);
@@ -79,6 +76,15 @@ async function marketWave(
   if (marketOfWave(waveId) !== marketId) {
     throw new ApiError(404, "unknown_wave", `wave ${waveId} is not in market ${marketId}`);
   }
+  return waveId;
+}
+
+/** The wave of the market named in the path; 404 when it was never opened or is another's. */
+async function marketWave(
+  deps: HttpDeps,
+  c: Context<Env>,
+): Promise<{ waveId: string; view: WaveView }> {
+  const waveId = marketWaveId(c);
   const { seq, view } = await actorView<WaveView>(deps, waveRef(waveId));
   if (seq === 0 || view.config === null)
     throw new ApiError(404, "unknown_wave", `no wave ${waveId}`);
@@ -284,9 +290,11 @@ export function waveRoutes(deps: HttpDeps): Hono<Env> {
     return c.json(planAnswer(waveId, view));
   });
 
+  // Authorization, then the body, then the wave: a bad body is a 400 whether the wave exists.
   app.post(`${MARKET}/:waveId/moves`, auth, async (c) => {
-    const { waveId, view } = await marketWave(deps, c);
+    marketWaveId(c);
     const body = await readBody(c, MoveStopBody);
+    const { waveId, view } = await marketWave(deps, c);
     await sendCommand(
       deps,
       c,
@@ -303,8 +311,9 @@ export function waveRoutes(deps: HttpDeps): Hono<Env> {
   });
 
   app.post(`${MARKET}/:waveId/locks`, auth, async (c) => {
-    const { waveId } = await marketWave(deps, c);
+    marketWaveId(c);
     const body = await readBody(c, LockRouteBody);
+    const { waveId } = await marketWave(deps, c);
     const result = await sendCommand(
       deps,
       c,

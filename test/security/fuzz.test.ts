@@ -530,6 +530,40 @@ function sample(operationId: string): unknown {
           { orderId: KM2.order, kind: "dropoff" },
         ],
       };
+    case "openWave":
+      return {
+        day: "20261123",
+        slot: "fz",
+        cutoffAt: now + 3_600_000,
+        departAt: now + 7_200_000,
+        horizonAt: now + 6 * 3_600_000,
+        depot: { lat: 25.0389, lng: 102.7183 },
+        fleet: {
+          vans: [{ vehicleId: "v-fz", courierId: c }],
+          capacity: { weightKg: 500, volumeL: 2000 },
+          compartments: { frozen: 200, chilled: 400 },
+        },
+        pickupPoints: [
+          {
+            id: "pp-fz",
+            name: "翠湖社区自提点",
+            location: { lat: 25.0475, lng: 102.7065 },
+            opensAt: now + 7_200_000,
+            closesAt: now + 10 * 3_600_000,
+            capacity: 50,
+            chilledShelf: true,
+            staffIds: ["store:s-fz"],
+          },
+        ],
+      };
+    case "moveWaveStop":
+      return { planVersion: 1, fromVehicleId: "v-fz", stopIndex: 0, toVehicleId: "v-fz2" };
+    case "lockWaveRoute":
+      return { vehicleId: "v-fz", locked: true };
+    case "confirmWaveArrival":
+      return { vehicleId: "v-fz" };
+    case "collectWaveOrder":
+      return { pickupCode: "ABCD12" };
     default:
       return undefined;
   }
@@ -618,13 +652,18 @@ interface Target {
 
 function fillPath(path: string, lane: Lane, photo = false): string {
   const ids = IDS[lane];
-  return path
-    .replace(":storeId", ids.store)
-    .replace(":marketId", ids.market)
-    .replace(":orderId", photo ? PHOTO_ORDER : ids.order)
-    .replace(":id", ids.order)
-    .replace(":courierId", ids.courier)
-    .replace(":vehicleId", lane === "watched" ? A.vehicle : KM2.vehicle);
+  return (
+    path
+      .replace(":storeId", ids.store)
+      .replace(":marketId", ids.market)
+      .replace(":orderId", photo ? PHOTO_ORDER : ids.order)
+      .replace(":id", ids.order)
+      .replace(":courierId", ids.courier)
+      .replace(":vehicleId", lane === "watched" ? A.vehicle : KM2.vehicle)
+      // No wave is open here: a well-formed id in the lane's market, a point it does not have.
+      .replace(":waveId", `${ids.market}-20261123-fz`)
+      .replace(":pickupPointId", "pp-fz")
+  );
 }
 
 function roleFor(r: Rng, route: RouteSpec): Role {
