@@ -280,7 +280,10 @@ export class Projector {
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         filter_subject: filter,
-        ack_wait: nanos(60_000),
+        // An ack sent while the connection is down is lost, and the message stays pending until
+        // this runs out (then comes again: every write is idempotent). Short, so a nats-server
+        // restart leaves the projections looking behind for seconds, not a minute.
+        ack_wait: nanos(15_000),
         max_ack_pending: 20_000,
         max_deliver: -1,
       });
